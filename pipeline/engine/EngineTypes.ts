@@ -1,0 +1,84 @@
+/**
+ * The contract every streaming talking-head engine implements (the embedded `portrait` engine now,
+ * Sonic and other ONNX engines later).
+ *
+ * Time model: the engine consumes ONE continuous mono audio timeline at `info.analysisRate`.
+ * Whoever drives it (the offline renderer, or a live session ticking on the wall clock) appends
+ * speech with `pushAudio` and fills pauses with `pushSilence`, so the timeline never has holes.
+ * Video frame k shows the audio at [k/fps, (k+1)/fps); it can be rendered once the timeline
+ * reaches (k+1)/fps + lookahead. `framesReady()` says how many frames that allows now.
+ */
+import type { AvatarFrame, MotionParams } from '../records.js';
+
+export interface EngineInfo {
+  readonly name: string;
+  /** frames per second of the output */
+  readonly fps: number;
+  /** output frame size in pixels (even numbers) */
+  readonly width: number;
+  readonly height: number;
+  /** Hz of the audio the engine consumes */
+  readonly analysisRate: number;
+  /** milliseconds of audio one analysis window spans */
+  readonly windowMs: number;
+  /** milliseconds between windows (one video frame for per-frame engines) */
+  readonly hopMs: number;
+  /** milliseconds of audio past a frame's end the engine needs before it renders that frame */
+  readonly lookaheadMs: number;
+}
+
+/** Time spent in one stage, in milliseconds. */
+export interface StageStats {
+  count: number;
+  totalMs: number;
+  lastMs: number;
+  maxMs: number;
+}
+
+export interface EngineStats {
+  framesRendered: number;
+  /** per-frame budget, ms (1000 / fps) */
+  budgetMs: number;
+  /** stage name -> time spent; stages are in pipeline order */
+  stages: Record<string, StageStats>;
+}
+
+export interface TalkingHeadEngine {
+  readonly info: EngineInfo;
+  /** Append mono speech audio at info.analysisRate to the timeline. */
+  pushAudio(samples: Float32Array): void;
+  /** Append `count` samples of silence (at info.analysisRate). */
+  pushSilence(count: number): void;
+  /** Frames that can be rendered now without waiting for more audio. */
+  framesReady(): number;
+  /** Render up to `max` ready frames (all ready ones by default), in order. */
+  renderReady(max?: number): Promise<AvatarFrame[]>;
+  /**
+   * Barge-in: discard audio not yet shown and return the face to rest by the next frame.
+   * The timeline position is kept (the dropped audio is treated as silence), so pts stay monotonic.
+   */
+  interrupt(): void;
+  /** Back to frame 0 and an empty timeline. */
+  reset(): void;
+  stats(): EngineStats;
+  close(): Promise<void>;
+}
+
+/** A renderer turns one set of motion parameters into one I420 frame. */
+export interface FrameRenderer {
+  readonly width: number;
+  readonly height: number;
+  render(params: Readonly<MotionParams>): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export function emptyStageStats(): StageStats {
+  return { count: 0, totalMs: 0, lastMs: 0, maxMs: 0 };
+}
+
+export function recordStage(s: StageStats, ms: number): void {
+  s.count += 1;
+  s.totalMs += ms;
+  s.lastMs = ms;
+  if (ms > s.maxMs) s.maxMs = ms;
+}
