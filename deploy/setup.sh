@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One-shot set-up on Debian bookworm: system packages, then the npm dependencies.
+# Idempotent: re-running only installs what is missing. Needs root (or sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # FFmpeg 5.1 development files: beamcoder (decode / encode / mux) builds against them
+  libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev libswscale-dev libswresample-dev
+  pkg-config python3 make g++
+  # offline speech for tests, demos and the local TTS fallback
+  espeak-ng
+)
+
+need_node_major=20
+have_node=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$have_node" -lt "$need_node_major" ]; then
+  echo "setup: Node.js >= $need_node_major is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "setup: install Node.js 20 LTS (e.g. from nodejs.org or your distribution's backports) and re-run." >&2
+  exit 1
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# .npmrc carries onnxruntime-node-install=skip: the CPU provider ships inside the package.
+# package.json's allowScripts lets only beamcoder and segfault-handler build (node-gyp).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+node -e "require('beamcoder')" >/dev/null 2>&1 || {
+  echo "setup: beamcoder did not build; rebuilding it against the FFmpeg development packages"
+  npm rebuild beamcoder segfault-handler --loglevel=error
+}
+echo "setup: done"
