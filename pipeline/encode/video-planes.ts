@@ -1,0 +1,27 @@
+/** Copies a decoded beamcoder video frame (planes with padded line sizes) into a tight I420 buffer. */
+import { i420Size } from '../records.js';
+import type { Beamcoder } from '../media/beamcoder.js';
+
+/** yuvj420p is yuv420p with full-range levels: same memory layout. */
+const I420_FORMATS = new Set(['yuv420p', 'yuvj420p']);
+
+export function videoFrameToI420(frame: Beamcoder): Uint8Array {
+  const { width, height, format } = frame as { width: number; height: number; format: string };
+  if (!I420_FORMATS.has(format)) {
+    throw new Error(`readMp4: decoded pixel format ${format} is not supported; only yuv420p (I420) video is read`);
+  }
+  const out = new Uint8Array(i420Size(width, height));
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const planes: [number, number, number][] = [
+    [0, width, height],
+    [width * height, cw, ch],
+    [width * height + cw * ch, cw, ch],
+  ];
+  planes.forEach(([offset, w, h], p) => {
+    const src: Buffer = frame.data[p];
+    const stride: number = frame.linesize[p];
+    for (let y = 0; y < h; y++) out.set(src.subarray(y * stride, y * stride + w), offset + y * w);
+  });
+  return out;
+}
