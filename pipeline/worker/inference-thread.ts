@@ -1,0 +1,148 @@
+/**
+ * Worker entry: runs one TalkingHeadEngine. Pulls 16 kHz audio from the shared ring, applies
+ * control records at their audio positions, renders ready frames and posts them (buffers
+ * transferred) to the main thread.
+ *
+ * Backpressure: audio is read only while the engine has no frame ready, so the engine holds at
+ * most about one frame plus its lookahead; a backlog stays in the ring where the main thread sees
+ * it (and refuses audio when ring and queue are full) instead of growing unseen in here.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
+import { AudioRing } from './audio-ring.js';
+import type { ControlOp, FromThread, InferenceThreadData, ToThread } from './worker-messages.js';
+
+/** Longest wait for audio before looking again, ms (a safety net; writes and messages wake us). */
+const IDLE_WAIT_MS = 500;
+
+const port = parentPort;
+if (!port) throw new Error('inference-thread must run in a worker thread');
+const data = workerData as InferenceThreadData;
+const ring = AudioRing.attach(data.ring);
+const controls: ControlOp[] = [];
+let closing = false;
+let wake: (() => void) | undefined;
+
+const post = (m: FromThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+port.on('message', (m: ToThread) => {
+  if (m.type === 'close') closing = true;
+  else controls.push(m);
+  wake?.();
+});
+
+async function createEngine(): Promise<TalkingHeadEngine> {
+  const mod = (await import(data.engineModule)) as { createEngine?: (o: unknown) => TalkingHeadEngine | Promise<TalkingHeadEngine> };
+  if (typeof mod.createEngine !== 'function') throw new Error(`${data.engineModule} does not export createEngine(options)`);
+  const engine = await mod.createEngine(data.engineOptions);
+  if (!engine || typeof engine.pushAudio !== 'function' || typeof engine.renderReady !== 'function' || !engine.info) {
+    throw new Error(`createEngine() of ${data.engineModule} did not return a TalkingHeadEngine`);
+  }
+  return engine;
+}
+
+async function run(engine: TalkingHeadEngine): Promise<void> {
+  const { analysisRate, fps, lookaheadMs } = engine.info;
+  const hop = Math.max(1, Math.round(analysisRate / fps));
+  const lookahead = Math.round((lookaheadMs * analysisRate) / 1000);
+  const scratch = new Float32Array(hop);
+  /** samples on the engine's timeline since its start or last reset */
+  let timeline = 0;
+
+  const renderOne = async (): Promise<void> => {
+    const t0 = performance.now();
+    const [frame] = await engine.renderReady(1);
+    const renderMs = performance.now() - t0;
+    if (!frame) return;
+    // Copy before transferring: an engine may reuse the buffer it handed out.
+    const i420 = frame.i420.slice();
+    post({ type: 'frame', frame: { ...frame, i420 }, renderMs }, [i420.buffer as ArrayBuffer]);
+  };
+
+  const apply = async (c: ControlOp): Promise<void> => {
+    switch (c.op) {
+      case 'interrupt':
+        engine.interrupt();
+        break;
+      case 'silence':
+        engine.pushSilence(c.count);
+        timeline += c.count;
+        break;
+      case 'segment-end': {
+        // Complete the frame in progress and give the engine its lookahead, so every frame of
+        // the segment renders now rather than when the next speech arrives.
+        const k = Math.ceil((timeline * fps) / analysisRate);
+        const pad = Math.max(0, Math.round((k * analysisRate) / fps) - timeline) + lookahead;
+        engine.pushSilence(pad);
+        timeline += pad;
+        break;
+      }
+      case 'reset':
+        engine.reset();
+        timeline = 0;
+        break;
+      case 'flush':
+        while (!closing && engine.framesReady() > 0) await renderOne();
+        post({ type: 'flushed', id: c.id });
+        break;
+    }
+  };
+
+  while (!closing) {
+    let progressed = false;
+    while (controls.length > 0 && controls[0].at <= ring.totalRead) {
+      await apply(controls.shift()!);
+      progressed = true;
+    }
+    const head = controls[0];
+    const limit = head ? head.at - ring.totalRead : Infinity;
+    if (head?.op === 'interrupt') {
+      // Audio written before a barge-in is never shown: drop it as fast as it arrives.
+      if (ring.discard(limit) > 0) progressed = true;
+    } else if (engine.framesReady() > 0) {
+      await renderOne();
+      progressed = true;
+    } else {
+      const n = ring.read(scratch, Math.min(hop, limit));
+      if (n > 0) {
+        engine.pushAudio(n === hop ? scratch : scratch.subarray(0, n));
+        timeline += n;
+        progressed = true;
+      }
+    }
+    if (!progressed && !closing) await waitForInput();
+  }
+}
+
+function waitForInput(): Promise<void> {
+  if (controls.length > 0 && controls[0].at <= ring.totalRead) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    wake = resolve;
+    void ring.waitForWrite(ring.totalWritten, IDLE_WAIT_MS).then(resolve);
+  }).finally(() => {
+    wake = undefined;
+  });
+}
+
+async function main(): Promise<void> {
+  let engine: TalkingHeadEngine;
+  try {
+    engine = await createEngine();
+  } catch (e) {
+    const err = e as Error;
+    post({ type: 'fatal', message: `engine failed to start: ${err?.message ?? String(e)}`, stack: err?.stack });
+    return;
+  }
+  post({ type: 'ready', info: engine.info });
+  try {
+    await run(engine);
+  } catch (e) {
+    const err = e as Error;
+    post({ type: 'fatal', message: `engine failed: ${err?.message ?? String(e)}`, stack: err?.stack });
+  } finally {
+    await engine.close().catch(() => undefined);
+  }
+  post({ type: 'closed' });
+}
+
+void main().finally(() => port.close());

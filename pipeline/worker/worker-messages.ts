@@ -1,0 +1,32 @@
+/** Messages between InferenceWorker (main thread) and inference-thread (worker). */
+import type { AvatarFrame } from '../records.js';
+import type { EngineInfo } from '../engine/EngineTypes.js';
+import type { AudioRingShared } from './audio-ring.js';
+
+/** workerData of the inference thread. */
+export interface InferenceThreadData {
+  /** file: URL of a module exporting createEngine(options) */
+  engineModule: string;
+  engineOptions: unknown;
+  ring: AudioRingShared;
+}
+
+/**
+ * Control records, applied in order with the audio: each takes effect once the worker has read
+ * the ring up to `at` (samples ever written when the control was issued).
+ */
+export type ControlOp =
+  | { op: 'interrupt'; at: number }
+  | { op: 'silence'; at: number; /** samples at the engine's rate */ count: number }
+  | { op: 'segment-end'; at: number }
+  | { op: 'reset'; at: number }
+  | { op: 'flush'; at: number; id: number };
+
+export type ToThread = ({ type: 'control' } & ControlOp) | { type: 'close' };
+
+export type FromThread =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'frame'; frame: AvatarFrame; /** ms the engine took for this frame */ renderMs: number }
+  | { type: 'flushed'; id: number }
+  | { type: 'fatal'; message: string; stack?: string }
+  | { type: 'closed' };
