@@ -118,6 +118,10 @@ async function load(): Promise<HumanType> {
     routerRegistered = true;
   }
   await human.load();
+  // human logs a model that failed to load and carries on: make that an error here
+  const loaded = human.models.loaded();
+  const missing = ['blazeface', 'facemesh', 'iris'].filter((m) => !loaded.includes(m));
+  if (missing.length > 0) throw new Error(`face mesh: models failed to load from ${modelDir}: ${missing.join(', ')}`);
   if (human.tf.getBackend() !== 'wasm') throw new Error(`face mesh: expected the wasm backend, got ${human.tf.getBackend()}`);
   stats.loads++;
   stats.loadMs = performance.now() - t0;
@@ -164,7 +168,7 @@ export async function detectFaces(img: RgbaImage): Promise<DetectedFace[]> {
         // human truncates the points to whole pixels: +0.5 puts each at the middle of its pixel
         mesh[i * 3] = x + 0.5;
         mesh[i * 3 + 1] = y + 0.5;
-        mesh[i * 3 + 2] = z ?? 0;
+        mesh[i * 3 + 2] = (z ?? 0) + 0; // + 0 turns -0 into 0 (JSON would lose the sign anyway)
       }
       const [bx, by, bw, bh] = f.box;
       faces.push({
