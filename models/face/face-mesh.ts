@@ -119,7 +119,8 @@ async function load(): Promise<HumanType> {
   }
   await human.load();
   // human logs a model that failed to load and carries on: make that an error here
-  const loaded = human.models.loaded();
+  // (a model that failed still has an object; its loaded weights have size 0)
+  const loaded = human.models.list().filter((m) => m.loaded && m.size > 0).map((m) => m.name);
   const missing = ['blazeface', 'facemesh', 'iris'].filter((m) => !loaded.includes(m));
   if (missing.length > 0) throw new Error(`face mesh: models failed to load from ${modelDir}: ${missing.join(', ')}`);
   if (human.tf.getBackend() !== 'wasm') throw new Error(`face mesh: expected the wasm backend, got ${human.tf.getBackend()}`);
