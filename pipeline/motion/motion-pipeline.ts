@@ -1,0 +1,205 @@
+/**
+ * MotionPipeline: 16 kHz speech in, one MotionParams per video frame out.
+ *
+ *   audio -> LipSyncShift -> FeatureExtractor (visemes, Silero VAD, RMS)   stage 'features'
+ *         -> MouthMapper + SpeechState + IdleMotion -> One-Euro smoothing   stage 'motion'
+ *
+ * Time model as in EngineTypes: frame k shows the audio [k/fps, (k+1)/fps) and is ready once the
+ * timeline holds `lookaheadSamples` past its end (the features' own need plus |offset| for a
+ * negative lip-sync offset). Mouth and head channels are smoothed; blinks and breathing are not.
+ */
+import { ANALYSIS_RATE, type FeatureFrame, type MotionParams, type Pts } from '../records.js';
+import { emptyStageStats, recordStage, type StageStats } from '../engine/EngineTypes.js';
+import type { AvatarConfig } from '../../config/schema.js';
+import { FeatureExtractor } from './features.js';
+import type { VisemeOptions } from './visemes.js';
+import type { SileroVadOptions } from './vad.js';
+import { LipSyncShift } from './lip-sync.js';
+import { MouthMapper, type MouthMapOptions } from './mouth-map.js';
+import { SpeechState, type SpeechStateOptions } from './speech-state.js';
+import { IdleMotion, type IdleMotionOptions, type IdleSample } from './idle-motion.js';
+import { HEAD_CHANNELS, MOUTH_CHANNELS, MotionSmoother, type OneEuroOptions } from './one-euro.js';
+
+export interface MotionPipelineOptions {
+  /** video frames per second */
+  fps: number;
+  /** scale of mouth motion (avatar.dynamic_scale) */
+  dynamicScale: number;
+  /** scale of head motion, blinks and breathing (avatar.motion_scale); 0 = still */
+  motionScale: number;
+  /** milliseconds; positive = the mouth moves later (avatar.lip_sync_offset_ms) */
+  lipSyncOffsetMs: number;
+  /** One-Euro smoothing of mouth and head (avatar.smoothing) */
+  smoothing: Partial<OneEuroOptions>;
+  /** idle motion seed (avatar.seed) */
+  seed: number;
+  visemes: Partial<Omit<VisemeOptions, 'fps'>>;
+  vad: Partial<SileroVadOptions>;
+  mouth: Partial<Omit<MouthMapOptions, 'fps' | 'dynamicScale'>>;
+  speech: Partial<Omit<SpeechStateOptions, 'fps'>>;
+  idle: Partial<Omit<IdleMotionOptions, 'fps' | 'seed' | 'motionScale'>>;
+}
+
+/** Pipeline options from the validated avatar config. */
+export function motionOptionsFromConfig(avatar: AvatarConfig): Partial<MotionPipelineOptions> {
+  return {
+    fps: avatar.fps,
+    dynamicScale: avatar.dynamic_scale,
+    motionScale: avatar.motion_scale,
+    lipSyncOffsetMs: avatar.lip_sync_offset_ms,
+    smoothing: { minCutoff: avatar.smoothing.min_cutoff, beta: avatar.smoothing.beta, dCutoff: avatar.smoothing.d_cutoff },
+    seed: avatar.seed,
+  };
+}
+
+export interface MotionFrame {
+  readonly index: number;
+  readonly pts: Pts;
+  readonly params: MotionParams;
+  /** the face is in its speaking state (voice with hysteresis), not idle */
+  readonly speaking: boolean;
+  readonly features: FeatureFrame;
+}
+
+export type MotionStageName = 'features' | 'motion';
+
+export class MotionPipeline {
+  readonly fps: number;
+  /** audio past a frame's end needed before it is ready, samples at 16 kHz */
+  readonly lookaheadSamples: number;
+  readonly options: Readonly<MotionPipelineOptions>;
+  private readonly shift: LipSyncShift;
+  private readonly mouth: MouthMapper;
+  private readonly state: SpeechState;
+  private readonly idle: IdleMotion;
+  private readonly smoother: MotionSmoother;
+  private readonly idleOut: IdleSample = { blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
+  private readonly zeros = new Float32Array(4096);
+  private stages: Record<MotionStageName, StageStats> = { features: emptyStageStats(), motion: emptyStageStats() };
+  private closed = false;
+
+  private constructor(private readonly features: FeatureExtractor, o: MotionPipelineOptions) {
+    this.options = Object.freeze(o);
+    this.fps = o.fps;
+    this.shift = new LipSyncShift({ offsetMs: o.lipSyncOffsetMs, sampleRate: ANALYSIS_RATE });
+    this.mouth = new MouthMapper({ ...o.mouth, fps: o.fps, dynamicScale: o.dynamicScale });
+    this.state = new SpeechState({ ...o.speech, fps: o.fps });
+    this.idle = new IdleMotion({ ...o.idle, fps: o.fps, seed: o.seed, motionScale: o.motionScale });
+    this.smoother = new MotionSmoother(o.smoothing, [...MOUTH_CHANNELS, ...HEAD_CHANNELS]);
+    this.lookaheadSamples = features.lookaheadSamples + this.shift.lookaheadSamples;
+  }
+
+  static async create(options: Partial<MotionPipelineOptions> = {}): Promise<MotionPipeline> {
+    const o: MotionPipelineOptions = {
+      fps: 25, dynamicScale: 1, motionScale: 1, lipSyncOffsetMs: 0, smoothing: {}, seed: 1,
+      visemes: {}, vad: {}, mouth: {}, speech: {}, idle: {}, ...options,
+    };
+    if (!(o.lipSyncOffsetMs >= -200 && o.lipSyncOffsetMs <= 200)) throw new RangeError(`MotionPipeline: lipSyncOffsetMs must be in [-200, 200], got ${o.lipSyncOffsetMs}`);
+    const features = await FeatureExtractor.create({ fps: o.fps, visemes: o.visemes, vad: o.vad });
+    try {
+      return new MotionPipeline(features, o);
+    } catch (e) {
+      await features.close();
+      throw e;
+    }
+  }
+
+  get lookaheadMs(): number { return (this.lookaheadSamples * 1000) / ANALYSIS_RATE; }
+  /** The features' share of the lookahead, ms. */
+  get featureLookaheadMs(): number { return this.features.lookaheadMs; }
+
+  /** Appends speech (16 kHz mono float) to the timeline. */
+  pushAudio(samples: Float32Array): void {
+    this.checkOpen();
+    if (!(samples instanceof Float32Array)) throw new TypeError('MotionPipeline.pushAudio: samples must be a Float32Array (16 kHz mono)');
+    this.features.push(this.shift.process(samples));
+  }
+
+  /** Appends `count` samples of silence. */
+  pushSilence(count: number): void {
+    this.checkOpen();
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`MotionPipeline.pushSilence: count must be an integer >= 0, got ${count}`);
+    if (this.shift.offsetSamples === 0) {
+      this.features.pushSilence(count);
+      return;
+    }
+    // through the lip-sync shift, which may still hold speech
+    for (let left = count; left > 0; left -= this.zeros.length) {
+      this.features.push(this.shift.process(this.zeros.subarray(0, Math.min(left, this.zeros.length))));
+    }
+  }
+
+  /** Pads the timeline with silence so every frame that holds pushed audio becomes ready. */
+  flush(): void {
+    this.checkOpen();
+    if (this.shift.offsetSamples > 0) this.pushSilence(this.shift.offsetSamples);
+    this.features.flush();
+  }
+
+  framesReady(): number { return this.features.framesReady(); }
+
+  /** Computes up to `max` ready frames (all by default), in order. */
+  async next(max = Infinity): Promise<MotionFrame[]> {
+    this.checkOpen();
+    const t0 = performance.now();
+    const feats = await this.features.next(max);
+    if (feats.length === 0) return [];
+    const perFrame = (performance.now() - t0) / feats.length;
+    const dt = 1 / this.fps;
+    const out: MotionFrame[] = [];
+    for (const f of feats) {
+      recordStage(this.stages.features, perFrame);
+      const t1 = performance.now();
+      const speaking = this.state.process(f.vad);
+      const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
+      this.mouth.process(f, params);
+      Object.assign(params, this.idle.process(f.index, speaking, this.idleOut));
+      this.smoother.filter(params, dt);
+      out.push({ index: f.index, pts: f.pts, params, speaking, features: f });
+      recordStage(this.stages.motion, performance.now() - t1);
+    }
+    return out;
+  }
+
+  /**
+   * Barge-in: audio not yet shown becomes silence, the speaking state ends, mouth smoothing restarts
+   * at rest, so the next frame has the mouth closed (jawOpen = 0). Head motion, blinks and breathing
+   * go on without a jump. Frame indices and the timeline length are kept.
+   */
+  interrupt(): void {
+    this.checkOpen();
+    this.shift.silence();
+    this.features.interrupt();
+    this.mouth.reset();
+    this.state.reset();
+    this.smoother.reset(0, MOUTH_CHANNELS);
+    this.smoother.settle(HEAD_CHANNELS);
+  }
+
+  /** Back to frame 0, an empty timeline and the seed's first idle motion. */
+  reset(): void {
+    this.checkOpen();
+    this.shift.reset();
+    this.features.reset();
+    this.mouth.reset();
+    this.state.reset();
+    this.idle.reset();
+    this.smoother.reset();
+    this.stages = { features: emptyStageStats(), motion: emptyStageStats() };
+  }
+
+  /** Per-frame time spent in each stage, ms. */
+  stats(): Record<MotionStageName, StageStats> {
+    return { features: { ...this.stages.features }, motion: { ...this.stages.motion } };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.features.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('MotionPipeline: closed');
+  }
+}
