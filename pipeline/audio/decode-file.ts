@@ -14,6 +14,7 @@ import { beamcoder, type Beamcoder } from '../media/beamcoder.js';
 import { AudioFileError, AudioFormatError } from './errors.js';
 import { frameToMono } from './frame-mono.js';
 import { RESAMPLER_MAX_RATE, RESAMPLER_MIN_RATE, resample } from './resampler.js';
+import { describeNonAudio, sniffAudioContainer } from './sniff.js';
 import { decodeWavSamples, looksLikeWav, parseWavHeader, type WavInfo } from './wav.js';
 
 export interface DecodedAudio {
@@ -40,6 +41,8 @@ export interface DecodeAudioOptions {
 
 export const DEFAULT_MAX_BYTES = 64 << 20;
 export const DEFAULT_MAX_SECONDS = 600;
+/** bytes read to recognise the container */
+const SNIFF_BYTES = 4096;
 
 /** Decodes an audio file (a path or its bytes) to mono float at the file's own sample rate. */
 export async function decodeAudioFile(input: string | Uint8Array, opts: DecodeAudioOptions = {}): Promise<DecodedAudio> {
@@ -49,16 +52,18 @@ export async function decodeAudioFile(input: string | Uint8Array, opts: DecodeAu
     const size = await fileSize(input);
     const label = `"${basename(input)}"`;
     checkBytes(size, label, limits.maxBytes);
-    const head = await readHead(input, 12);
+    const head = await readHead(input, SNIFF_BYTES);
     if (looksLikeWav(head)) return decodeWavOrFfmpeg(await readFile(input), label, input, limits);
+    checkSniff(head, label);
     return decodeWithFfmpeg(input, label, limits.maxSeconds);
   }
   if (!(input instanceof Uint8Array)) {
     throw new AudioFileError(`audio input must be a file path or the file's bytes (Uint8Array), got ${input === null ? 'null' : typeof input}`);
   }
-  const label = `the audio bytes (${input.length})`;
+  const label = `the given audio (${input.length} bytes)`;
   checkBytes(input.length, label, limits.maxBytes);
   if (looksLikeWav(input)) return decodeWavOrFfmpeg(input, label, undefined, limits);
+  checkSniff(input.subarray(0, SNIFF_BYTES), label);
   return withTempFile(input, (path) => decodeWithFfmpeg(path, label, limits.maxSeconds));
 }
 
@@ -88,6 +93,15 @@ function checkOptions(opts: DecodeAudioOptions): Limits {
 function checkBytes(size: number, label: string, maxBytes: number): void {
   if (size === 0) throw new AudioFileError(`${label} is empty (0 bytes): audio contains no samples`);
   if (size > maxBytes) throw new AudioFileError(`${label} is ${size} bytes, over the ${maxBytes}-byte limit (maxBytes)`);
+}
+
+/** Only inputs that start like an audio container reach FFmpeg (see sniff.ts for why). */
+function checkSniff(head: Uint8Array, label: string): void {
+  if (sniffAudioContainer(head)) return;
+  throw new AudioFileError(
+    `unrecognised format: ${label} is not a supported audio file (${describeNonAudio(head)}); ` +
+      'expected WAV, MP3, OGG (Opus, Vorbis), FLAC, AAC/M4A, AIFF, WebM/Matroska, CAF or AMR',
+  );
 }
 
 function checkSeconds(seconds: number, label: string, maxSeconds: number): void {
