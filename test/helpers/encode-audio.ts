@@ -66,3 +66,34 @@ export async function encodeAudioFile(samples: Float32Array, rate: number, kind:
   await muxer.writeTrailer();
   return path;
 }
+
+/** Writes a one-frame 16x16 FFV1 Matroska file (a media file with no audio); returns its path. */
+export async function encodeVideoOnlyFile(): Promise<string> {
+  const bc = beamcoder();
+  const path = join(mkdtempSync(join(tmpdir(), 'video-only-')), 'video.mkv');
+  const encoder: Beamcoder = bc.encoder({
+    name: 'ffv1',
+    width: 16,
+    height: 16,
+    pix_fmt: 'yuv420p',
+    time_base: [1, 25],
+    flags: { GLOBAL_HEADER: true },
+  });
+  const muxer: Beamcoder = bc.muxer({ format_name: 'matroska' });
+  const stream: Beamcoder = muxer.newStream({ name: 'ffv1', time_base: [1, 1000] });
+  const { extradata } = encoder.extractParams();
+  Object.assign(stream.codecpar, { width: 16, height: 16, format: 'yuv420p', extradata });
+  await muxer.openIO({ url: `file:${path}` });
+  await muxer.writeHeader();
+  const frame = bc.frame({ width: 16, height: 16, format: 'yuv420p', pts: 0 }).alloc();
+  const { packets } = await encoder.encode(frame);
+  for (const p of [...packets, ...(await encoder.flush()).packets]) {
+    p.stream_index = stream.index;
+    p.pts = 0;
+    p.dts = 0;
+    p.duration = 40;
+    await muxer.writeFrame(p);
+  }
+  await muxer.writeTrailer();
+  return path;
+}
