@@ -62,6 +62,12 @@ interface Wave { f: number; phase: number; amp: number }
 
 export type IdleSample = Pick<MotionParams, 'blinkLeft' | 'blinkRight' | 'headYaw' | 'headPitch' | 'headRoll' | 'breath'>;
 
+function waveSum(ws: readonly Wave[], t: number): number {
+  let v = 0;
+  for (const w of ws) v += w.amp * Math.sin(2 * Math.PI * w.f * t + w.phase);
+  return v;
+}
+
 /** Eyelid closure 0..1 at `u` = time since the blink started / its duration. */
 function blinkShape(u: number): number {
   if (u <= 0 || u >= 1) return 0;
@@ -155,18 +161,14 @@ export class IdleMotion {
     for (const b of this.blinks) closure = Math.max(closure, blinkShape((t - b.start) / b.dur));
     const s = o.motionScale;
     const lid = Math.min(1, s) * closure;
-    const sum = (ws: Wave[]): number => {
-      let v = 0;
-      for (const w of ws) v += w.amp * Math.sin(2 * Math.PI * w.f * t + w.phase);
-      return v;
-    };
     const g = s * this.gain;
     out.blinkLeft = lid;
     out.blinkRight = lid;
-    out.headYaw = g * sum(this.yaw);
-    out.headPitch = g * sum(this.pitch);
-    out.headRoll = g * sum(this.roll);
-    out.breath = Math.max(-1, Math.min(1, s * Math.sin(2 * Math.PI * this.breathF * t + this.breathPhase)));
+    // (motion_scale 0 gives +0 exactly, not -0)
+    out.headYaw = g === 0 ? 0 : g * waveSum(this.yaw, t);
+    out.headPitch = g === 0 ? 0 : g * waveSum(this.pitch, t);
+    out.headRoll = g === 0 ? 0 : g * waveSum(this.roll, t);
+    out.breath = s === 0 ? 0 : Math.max(-1, Math.min(1, s * Math.sin(2 * Math.PI * this.breathF * t + this.breathPhase)));
     return out;
   }
 }

@@ -91,10 +91,20 @@ export class MotionSmoother {
   readonly channels: readonly MotionChannel[];
   private readonly filters: Map<MotionChannel, OneEuroFilter>;
 
-  constructor(options: Partial<OneEuroOptions> = {}, channels: readonly MotionChannel[] = [...MOUTH_CHANNELS, ...HEAD_CHANNELS]) {
+  /**
+   * `perChannel` overrides the options of single channels (e.g. a higher minCutoff for the mouth).
+   */
+  constructor(
+    options: Partial<OneEuroOptions> = {},
+    channels: readonly MotionChannel[] = [...MOUTH_CHANNELS, ...HEAD_CHANNELS],
+    perChannel: Partial<Record<MotionChannel, Partial<OneEuroOptions>>> = {},
+  ) {
     this.channels = [...channels];
-    this.filters = new Map(this.channels.map((c) => [c, new OneEuroFilter(options)]));
+    this.filters = new Map(this.channels.map((c) => [c, new OneEuroFilter({ ...options, ...perChannel[c] })]));
   }
+
+  /** The options in force for `channel` (undefined if it is not smoothed). */
+  optionsOf(channel: MotionChannel): Readonly<OneEuroOptions> | undefined { return this.filters.get(channel)?.options; }
 
   /** Smooths the selected channels of `params` in place and returns it. */
   filter(params: MotionParams, dtSeconds: number): MotionParams {
