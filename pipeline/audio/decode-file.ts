@@ -188,10 +188,11 @@ async function decodeWithFfmpeg(path: string, label: string, maxSeconds: number)
       const why = failures > 0 ? `: ${failures} packet(s) failed to decode (${errorText(lastFailure)})` : '';
       throw new AudioFileError(`${label}: audio contains no samples${why}`);
     }
+    const kept = container.includes('mp4') ? trimToStream(total, rate, stream) : total;
     return {
-      samples: concat(chunks, total),
+      samples: concat(chunks, kept),
       sampleRate: rate,
-      durationSec: total / rate,
+      durationSec: kept / rate,
       codec,
       container,
       channels: stream.codecpar.channels,
@@ -199,6 +200,18 @@ async function decodeWithFfmpeg(path: string, label: string, maxSeconds: number)
   } finally {
     demuxer.forceClose();
   }
+}
+
+/**
+ * MP4/M4A: the AAC decoder returns the last frame whole (up to 1024 samples of padding); the
+ * stream's duration (from the edit list) says where the audio ends, as a player cuts it. Other
+ * containers' durations may be estimates (MP3 without a Xing tag), so only MP4 is trimmed.
+ */
+function trimToStream(total: number, rate: number, stream: Beamcoder): number {
+  const [num, den] = stream.time_base as number[];
+  const duration: number | null = stream.duration;
+  if (!duration || duration <= 0 || !(den > 0)) return total;
+  return Math.min(total, Math.round((duration * num * rate) / den));
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -235,12 +248,15 @@ async function withTempFile<T>(bytes: Uint8Array, use: (path: string) => Promise
   }
 }
 
+/** Joins `chunks`, keeping the first `total` samples. */
 function concat(chunks: Float32Array[], total: number): Float32Array {
   const out = new Float32Array(total);
   let at = 0;
   for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+    if (at >= total) break;
+    const n = Math.min(c.length, total - at);
+    out.set(n === c.length ? c : c.subarray(0, n), at);
+    at += n;
   }
   return out;
 }

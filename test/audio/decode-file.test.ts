@@ -6,6 +6,8 @@ import { decodeAudioFile, decodeAudioFileAt, type DecodedAudio } from '../../pip
 import { AudioFileError } from '../../pipeline/audio/errors.js';
 import { parseWavHeader } from '../../pipeline/audio/wav.js';
 import { beamcoder } from '../../pipeline/media/beamcoder.js';
+import { Mp4Writer } from '../../pipeline/encode/mp4-writer.js';
+import { i420Size } from '../../pipeline/records.js';
 import { encodeAudioFile, encodeVideoOnlyFile } from '../helpers/encode-audio.js';
 import { ASTRONAUT, SENTENCE, speakWav } from '../helpers/speech.js';
 import { correlation, envelope, seeded } from './fixtures/signals.js';
@@ -86,6 +88,22 @@ describe('decodeAudioFile on compressed speech (encoded here from the WAV)', () 
     const d = await decodeAudioFile(bytes);
     expect(d.codec).toBe('mp3');
     expect(Math.abs(d.durationSec - wav.durationSec)).toBeLessThan(0.05);
+  });
+});
+
+describe('decodeAudioFile on MP4 (AAC)', () => {
+  it('takes the audio track of an MP4 and cuts the AAC padding at the stream end', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'decode-mp4-')), 'talk.mp4');
+    const writer = await Mp4Writer.open(path, { width: 64, height: 64, fps: 25, sampleRate: 48_000 });
+    const audio = await decodeAudioFileAt(wavBytes, 48_000);
+    // 2.01 s: not a whole number of 1024-sample AAC frames, so the last frame is padded
+    const n = Math.round(2.01 * 48_000);
+    for (let k = 0; k < 51; k++) await writer.writeVideo(new Uint8Array(i420Size(64, 64)).fill(100));
+    await writer.writeAudio(audio.samples.subarray(0, n));
+    await writer.close();
+    const d = await decodeAudioFile(path);
+    expect(d).toMatchObject({ codec: 'aac', container: 'mov,mp4,m4a,3gp,3g2,mj2', sampleRate: 48_000 });
+    expect(Math.abs(d.samples.length - n)).toBeLessThanOrEqual(2);
   });
 });
 
