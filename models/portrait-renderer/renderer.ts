@@ -1,0 +1,214 @@
+/**
+ * The "portrait" renderer: MotionParams -> one I420 frame of the enrolled portrait.
+ * Only the region of interest (ROI) around the head is computed (an ONNX graph run by
+ * onnxruntime-node, see portrait-graph.ts); the rest of the frame is the static portrait,
+ * converted to I420 once. Per frame JS only fills a few scalars and pastes rows.
+ */
+import ort from 'onnxruntime-node';
+import type { FrameRenderer } from '../../pipeline/engine/EngineTypes.js';
+import { i420Size, type MotionParams } from '../../pipeline/records.js';
+import type { Box, EnrolledPortrait } from '../face/PortraitTypes.js';
+import { headDisplacement } from './basis.js';
+import { planesToI420, rgbaToYuvPlanes } from './colour.js';
+import { faceGeometry, toImage, type FaceGeometry } from './geometry.js';
+import { buildPortraitGraph, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './portrait-graph.js';
+
+export interface PortraitRendererOptions {
+  /** ONNX Runtime intra-op threads (default 1) */
+  intraOpThreads: number;
+  /** margin around the face oval on each side, fraction of the face width (default 0.12) */
+  roiMargin: number;
+}
+
+const DEFAULTS: PortraitRendererOptions = { intraOpThreads: 1, roiMargin: 0.12 };
+
+const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
+
+/** Largest head angle accepted, degrees: the fields are small-angle approximations. */
+export const MAX_HEAD_DEGREES = 15;
+
+export class PortraitRenderer implements FrameRenderer {
+  readonly width: number;
+  readonly height: number;
+  /** the warped region, portrait pixels (even-aligned) */
+  readonly roi: Readonly<Box>;
+  /** op types of the graph, in order */
+  readonly graphNodes: readonly string[];
+  /** wall time of the last render, ms */
+  lastRenderMs = 0;
+
+  private closed = false;
+  private readonly background: Uint8Array;
+  private readonly coeffs = new Float32Array(5);
+  private readonly blink = new Float32Array(2);
+  private readonly mouth = new Float32Array(MOUTH_INPUTS.length);
+  private readonly eyes = new Float32Array(2 * EYE_INPUTS.length);
+  private readonly feeds: Record<string, ort.Tensor>;
+
+  /** Use createPortraitRenderer(). */
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly geo: FaceGeometry,
+    portraitI420: Uint8Array,
+    width: number,
+    height: number,
+    nodes: string[],
+  ) {
+    this.width = width;
+    this.height = height;
+    this.roi = Object.freeze({ ...geo.roi });
+    this.graphNodes = Object.freeze(nodes);
+    this.background = portraitI420;
+    this.coeffs[0] = 1;
+    this.feeds = {
+      coeffs: new ort.Tensor('float32', this.coeffs, [1, 5]),
+      blink: new ort.Tensor('float32', this.blink, [1, 2]),
+      mouth: new ort.Tensor('float32', this.mouth, [this.mouth.length]),
+      eyes: new ort.Tensor('float32', this.eyes, [this.eyes.length]),
+    };
+  }
+
+  /** A new I420 frame (width*height*3/2 bytes). */
+  async render(params: Readonly<MotionParams>): Promise<Uint8Array> {
+    const out = new Uint8Array(i420Size(this.width, this.height));
+    await this.renderInto(params, out);
+    return out;
+  }
+
+  /** Render into `out` (i420Size(width, height) bytes), which is overwritten entirely. */
+  async renderInto(params: Readonly<MotionParams>, out: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('PortraitRenderer is closed');
+    if (!(out instanceof Uint8Array) || out.length !== i420Size(this.width, this.height)) {
+      throw new TypeError(`out must be a Uint8Array of ${i420Size(this.width, this.height)} bytes`);
+    }
+    const t0 = performance.now();
+    this.setInputs(checkParams(params));
+    const r = await this.session.run(this.feeds);
+    out.set(this.background);
+    const roi = this.geo.roi;
+    this.paste(out, r.y!.data as Uint8Array, r.uv!.data as Uint8Array, roi.x, roi.y, roi.width, roi.height);
+    for (const [name, bx] of [['mouth', this.geo.mouthBox], ['eyes', this.geo.eyesBox]] as const) {
+      this.paste(out, r[`${name}_y`]!.data as Uint8Array, r[`${name}_uv`]!.data as Uint8Array, roi.x + bx.x, roi.y + bx.y, bx.width, bx.height);
+    }
+    this.lastRenderMs = performance.now() - t0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+
+  /** Per-frame graph inputs from the motion parameters (see portrait-graph.ts for their meaning). */
+  private setInputs(p: Readonly<MotionParams>): void {
+    const geo = this.geo;
+    const c = this.coeffs;
+    c[1] = p.headYaw;
+    c[2] = p.headPitch;
+    c[3] = p.headRoll;
+    c[4] = p.breath;
+    const jaw = clamp(p.jawOpen, 0, 1), wid = clamp(p.lipWidth, -1, 1), rnd = clamp(p.lipRound, 0, 1);
+    const bl = clamp(p.blinkLeft, 0, 1), br = clamp(p.blinkRight, 0, 1);
+    this.blink[0] = bl;
+    this.blink[1] = br;
+
+    const m = geo.mouth, a = m.a;
+    const aEff = a * (1 + 0.12 * wid - 0.2 * rnd - 0.06 * jaw);
+    const [mdu, mdv] = this.localShift(p, m.frame);
+    const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
+    const mouth = this.mouth;
+    mouth[0] = mdu;
+    mouth[1] = mdv;
+    mouth[2] = 1 / (aEff * aEff);
+    mouth[3] = jaw * MOUTH.drop * a;
+    mouth[4] = jaw * MOUTH.lift * a;
+    mouth[5] = aEff / a - 1;
+    mouth[6] = rnd * 0.35 * lipH;
+    mouth[7] = clamp(jaw * 6, 0, 1);
+    mouth[8] = clamp((jaw - 0.15) / 0.25, 0, 1);
+
+    [bl, br].forEach((b, k) => {
+      const eye = geo.eyes[k]!;
+      const [du, dv] = this.localShift(p, eye.frame);
+      const e = this.eyes;
+      e[k * 4] = du;
+      e[k * 4 + 1] = dv;
+      e[k * 4 + 2] = b * (eye.upper + eye.lower) - eye.upper;
+      e[k * 4 + 3] = clamp(b * 8, 0, 1);
+    });
+  }
+
+  /** Head-motion displacement at a feature's centre, in that feature's local frame. */
+  private localShift(p: Readonly<MotionParams>, f: { cx: number; cy: number; ux: number; uy: number }): [number, number] {
+    const [dx, dy] = headDisplacement(this.geo, p, f.cx, f.cy);
+    return [dx * f.ux + dy * f.uy, -dx * f.uy + dy * f.ux];
+  }
+
+  private paste(out: Uint8Array, y: Uint8Array, uv: Uint8Array, x0: number, y0: number, w: number, h: number): void {
+    const W = this.width, H = this.height;
+    for (let j = 0; j < h; j++) out.set(y.subarray(j * w, (j + 1) * w), (y0 + j) * W + x0);
+    const cw = W >> 1, w2 = w >> 1, h2 = h >> 1, cx = x0 >> 1, cy = y0 >> 1;
+    const uOff = W * H, vOff = uOff + cw * (H >> 1), plane = w2 * h2;
+    for (let j = 0; j < h2; j++) {
+      out.set(uv.subarray(j * w2, (j + 1) * w2), uOff + (cy + j) * cw + cx);
+      out.set(uv.subarray(plane + j * w2, plane + (j + 1) * w2), vOff + (cy + j) * cw + cx);
+    }
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+function checkParams(p: Readonly<MotionParams>): Readonly<MotionParams> {
+  if (!p || typeof p !== 'object') throw new TypeError('render(params): params must be a MotionParams object');
+  for (const k of PARAM_KEYS) {
+    const v = p[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`render(params): params.${k} must be a finite number, got ${String(v)}`);
+  }
+  for (const k of ['headYaw', 'headPitch', 'headRoll'] as const) {
+    if (Math.abs(p[k]) > MAX_HEAD_DEGREES) throw new RangeError(`render(params): params.${k} = ${p[k]} is beyond +-${MAX_HEAD_DEGREES} degrees`);
+  }
+  return p;
+}
+
+/** Mean sRGB colour of a small window of the portrait. */
+function sampleColour(portrait: EnrolledPortrait, x: number, y: number, r: number): number[] {
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let j = Math.round(y - r); j <= Math.round(y + r); j++) {
+    for (let i = Math.round(x - r); i <= Math.round(x + r); i++) {
+      if (i < 0 || j < 0 || i >= portrait.width || j >= portrait.height) continue;
+      const p = (j * portrait.width + i) * 4;
+      for (let c = 0; c < 3; c++) sum[c] += portrait.rgba[p + c]!;
+      n++;
+    }
+  }
+  return sum.map((s) => s / Math.max(1, n));
+}
+
+/**
+ * Build the renderer of one enrolled portrait: derives the geometry, builds the graph and opens an
+ * ONNX Runtime session (CPU). Throws an Error naming what is wrong with a bad portrait or option.
+ */
+export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: Partial<PortraitRendererOptions> = {}): Promise<PortraitRenderer> {
+  const o = { ...DEFAULTS, ...opts };
+  if (!Number.isInteger(o.intraOpThreads) || o.intraOpThreads < 1 || o.intraOpThreads > 64) {
+    throw new RangeError(`intraOpThreads must be an integer in 1..64, got ${o.intraOpThreads}`);
+  }
+  if (!portrait || typeof portrait !== 'object' || !portrait.landmarks) throw new TypeError('createPortraitRenderer: portrait with landmarks required');
+  const geo = faceGeometry(portrait, { roiMargin: o.roiMargin });
+  const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
+  const lidColours = geo.eyes.map((e) => {
+    const [x, y] = toImage(e.frame, 0, -e.upper - 0.35 * (e.upper + e.lower));
+    return sampleColour(portrait, x, y, Math.max(1, e.halfWidth * 0.1));
+  }) as [number[], number[]];
+  const graph = buildPortraitGraph(geo, { ...planes, width: portrait.width, height: portrait.height, lidColours });
+  const session = await ort.InferenceSession.create(graph.model, {
+    intraOpNumThreads: o.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes);
+}
