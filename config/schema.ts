@@ -29,8 +29,8 @@ export const avatarSchema = z.strictObject({
   motion_scale: z.number().min(0).max(3).default(1.0),
   /** shift of mouth motion against the audio, ms; positive = the mouth moves later */
   lip_sync_offset_ms: z.number().min(-200).max(200).default(0),
-  /** audio past a frame's end the engine waits for before rendering it, ms */
-  lookahead_ms: z.number().min(0).max(200).default(40),
+  /** audio past a frame's end the engine waits for before rendering it, ms; 0 = only what its analysis needs */
+  lookahead_ms: z.number().min(0).max(200).default(0),
   /** motion smoothing (One-Euro filter) on the motion parameters */
   smoothing: smoothingSchema.default({ min_cutoff: 2.0, beta: 0.3, d_cutoff: 1.0 }),
   /** seed of the idle motion (blinks, head motion); same seed = same motion */

@@ -1,0 +1,144 @@
+/**
+ * The embedded "portrait" engine: real time on one CPU thread, offline, with models that ship in
+ * npm packages. Audio → MotionPipeline (visemes + Silero VAD → mouth, idle motion, lip-sync
+ * offset, One-Euro smoothing) → PortraitRenderer (ONNX warp graph) → I420 frames.
+ */
+import { ANALYSIS_RATE, type AvatarFrame } from '../records.js';
+import type { Config } from '../../config/schema.js';
+import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
+import { createPortraitRenderer, type PortraitRenderer } from '../../models/portrait-renderer/renderer.js';
+import { MotionPipeline, motionOptionsFromConfig } from '../motion/motion-pipeline.js';
+import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
+
+export class InvalidStateError extends Error {
+  override name = 'InvalidStateError';
+}
+
+export class PortraitEngine implements TalkingHeadEngine {
+  readonly info: EngineInfo;
+  private renderStats: StageStats = emptyStageStats();
+  private framesRendered = 0;
+  private busy = false;
+  private closed = false;
+  /** extra silence owed to the timeline so the configured lookahead is honoured */
+  private readonly extraLookahead: number;
+
+  private constructor(
+    private readonly motion: MotionPipeline,
+    private readonly renderer: PortraitRenderer,
+    fps: number,
+    lookaheadMs: number,
+  ) {
+    this.extraLookahead = Math.max(0, Math.round(((lookaheadMs - motion.lookaheadMs) * ANALYSIS_RATE) / 1000));
+    this.info = Object.freeze({
+      name: 'portrait',
+      fps,
+      width: renderer.width,
+      height: renderer.height,
+      analysisRate: ANALYSIS_RATE,
+      // one analysis window per video frame; the features look at most `lookaheadMs` further
+      windowMs: 1000 / fps,
+      hopMs: 1000 / fps,
+      lookaheadMs: Math.max(lookaheadMs, motion.lookaheadMs),
+    });
+  }
+
+  static async create(portrait: EnrolledPortrait, config: Config): Promise<PortraitEngine> {
+    const motion = await MotionPipeline.create(motionOptionsFromConfig(config.avatar));
+    try {
+      const renderer = await createPortraitRenderer(portrait, { intraOpThreads: config.runtime.intra_op_threads });
+      return new PortraitEngine(motion, renderer, config.avatar.fps, config.avatar.lookahead_ms);
+    } catch (e) {
+      await motion.close();
+      throw e;
+    }
+  }
+
+  pushAudio(samples: Float32Array): void {
+    this.checkOpen();
+    this.motion.pushAudio(samples);
+  }
+
+  pushSilence(count: number): void {
+    this.checkOpen();
+    this.motion.pushSilence(count);
+  }
+
+  /**
+   * Frames ready now. A configured lookahead longer than the analysis needs holds frames back
+   * by the difference (frame k waits for the timeline to reach its end + info.lookaheadMs).
+   */
+  framesReady(): number {
+    if (this.closed) return 0;
+    const n = this.motion.framesReady();
+    if (this.extraLookahead === 0 || n === 0) return n;
+    const frameSamples = ANALYSIS_RATE / this.info.fps;
+    return Math.max(0, n - Math.ceil(this.extraLookahead / frameSamples));
+  }
+
+  async renderReady(max = Infinity): Promise<AvatarFrame[]> {
+    this.checkOpen();
+    if (this.busy) throw new InvalidStateError('PortraitEngine: renderReady() called while a render is in progress');
+    const n = Math.min(max, this.framesReady());
+    if (n <= 0) return [];
+    this.busy = true;
+    try {
+      const motion = await this.motion.next(n);
+      const out: AvatarFrame[] = [];
+      for (const m of motion) {
+        const t0 = performance.now();
+        const i420 = await this.renderer.render(m.params);
+        recordStage(this.renderStats, performance.now() - t0);
+        out.push({
+          kind: 'frame',
+          pts: m.pts,
+          index: m.index,
+          width: this.info.width,
+          height: this.info.height,
+          i420,
+          params: m.params,
+          speaking: m.speaking,
+        });
+      }
+      this.framesRendered += out.length;
+      return out;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  interrupt(): void {
+    this.checkOpen();
+    this.motion.interrupt();
+  }
+
+  reset(): void {
+    this.checkOpen();
+    this.motion.reset();
+    this.renderStats = emptyStageStats();
+    this.framesRendered = 0;
+  }
+
+  stats(): EngineStats {
+    return {
+      framesRendered: this.framesRendered,
+      budgetMs: 1000 / this.info.fps,
+      stages: { ...this.motion.stats(), render: { ...this.renderStats } },
+    };
+  }
+
+  /** The renderer's region of interest (where pixels can change), portrait pixels. */
+  get roi() {
+    return this.renderer.roi;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.motion.close(), this.renderer.close()]);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new InvalidStateError('PortraitEngine: closed');
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Offline rendering: an audio file and a portrait in, an H.264 + AAC MP4 out, through the same
+ * engine the live server streams from. The video has round(duration * fps) frames, so its
+ * duration equals the audio's within half a frame.
+ */
+import { ANALYSIS_RATE, CLOCK_RATE } from '../records.js';
+import type { Config } from '../../config/schema.js';
+import { decodeAudioFile } from '../audio/decode-file.js';
+import { Resampler } from '../audio/resampler.js';
+import { enrolPortrait } from '../../models/face/enrol.js';
+import { createEngine } from '../engine/create-engine.js';
+import { Mp4Writer } from '../encode/mp4-writer.js';
+import type { EngineStats } from '../engine/EngineTypes.js';
+
+export interface RenderRequest {
+  /** path (or bytes) of the audio file */
+  audio: string | Uint8Array;
+  /** path (or bytes) of the portrait image */
+  portrait: string | Uint8Array;
+  /** path of the MP4 to write */
+  out: string;
+  config: Config;
+  /** called after each frame with (frames done, frames total) */
+  onProgress?: (done: number, total: number) => void;
+  /** stop early (the file is closed but incomplete) */
+  signal?: AbortSignal;
+}
+
+export interface RenderResult {
+  frames: number;
+  width: number;
+  height: number;
+  fps: number;
+  /** seconds of audio (and video) */
+  durationSec: number;
+  /** seconds of wall time the render took, decode and enrolment included */
+  wallSec: number;
+  /** time per stage, ms */
+  stages: Record<string, number>;
+  engine: EngineStats;
+}
+
+/** Analysis audio is pushed in pieces this long, as a live stream would deliver it. */
+const PUSH_SAMPLES = ANALYSIS_RATE / 5;
+
+export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
+  const t0 = performance.now();
+  const stages: Record<string, number> = {};
+  const mark = (name: string, since: number) => {
+    stages[name] = (stages[name] ?? 0) + (performance.now() - since);
+    return performance.now();
+  };
+  const { config } = req;
+  const fps = config.avatar.fps;
+
+  let t = performance.now();
+  const decoded = await decodeAudioFile(req.audio);
+  const analysis = resampleAll(decoded.samples, decoded.sampleRate, ANALYSIS_RATE);
+  const playout = resampleAll(decoded.samples, decoded.sampleRate, CLOCK_RATE);
+  t = mark('decode', t);
+
+  const portrait = await enrolPortrait(req.portrait, {
+    minResolution: config.avatar.min_resolution,
+    expandRatio: config.avatar.expand_ratio,
+    cacheDir: config.runtime.cache_dir,
+  });
+  t = mark('enrol', t);
+
+  const engine = await createEngine(portrait, config);
+  const total = Math.round(decoded.durationSec * fps);
+  const writer = await Mp4Writer.open(req.out, {
+    width: engine.info.width,
+    height: engine.info.height,
+    fps,
+    sampleRate: CLOCK_RATE,
+    x264Preset: config.encoder.x264_preset,
+    crf: config.encoder.crf,
+    audioBitrate: config.encoder.audio_bitrate,
+  });
+  let done = 0;
+  try {
+    const drain = async () => {
+      const frames = await engine.renderReady();
+      for (const f of frames) {
+        if (done >= total) break;
+        await writer.writeVideo(f.i420);
+        done++;
+        req.onProgress?.(done, total);
+      }
+    };
+    for (let off = 0; off < analysis.length && !req.signal?.aborted; off += PUSH_SAMPLES) {
+      engine.pushAudio(analysis.subarray(off, off + PUSH_SAMPLES));
+      await drain();
+    }
+    // the tail: silence lets the engine's lookahead run out so the last frames render
+    const hop = Math.round(ANALYSIS_RATE / fps);
+    while (done < total && !req.signal?.aborted) {
+      engine.pushSilence(hop);
+      await drain();
+    }
+    await writer.writeAudio(playout);
+    t = mark('render+encode', t);
+  } finally {
+    await writer.close();
+    await engine.close();
+  }
+  const st = engine.stats();
+  return {
+    frames: done,
+    width: engine.info.width,
+    height: engine.info.height,
+    fps,
+    durationSec: decoded.durationSec,
+    wallSec: (performance.now() - t0) / 1000,
+    stages,
+    engine: st,
+  };
+}
+
+function resampleAll(samples: Float32Array, from: number, to: number): Float32Array {
+  if (from === to) return samples;
+  const r = new Resampler(from, to);
+  const a = r.process(samples);
+  const b = r.flush();
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
