@@ -39,8 +39,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-node -e "require('beamcoder')" >/dev/null 2>&1 || {
-  echo "setup: beamcoder did not build; rebuilding it against the FFmpeg development packages"
+# beamcoder 0.7.1 reads freed memory after a failed FFmpeg call (can segfault): patch and rebuild once.
+node deploy/patch-beamcoder.mjs
+marker=node_modules/beamcoder/build/Release/.reject-status-patched
+if [ ! -f "$marker" ] || ! node -e "require('beamcoder')" >/dev/null 2>&1; then
+  echo "setup: building beamcoder against the FFmpeg development packages"
   npm rebuild beamcoder segfault-handler --loglevel=error
-}
+  node -e "require('beamcoder')" >/dev/null 2>&1 || { echo "setup: beamcoder failed to build" >&2; exit 1; }
+  touch "$marker"
+fi
 echo "setup: done"

@@ -53,7 +53,13 @@ function checkOptions(opts: EnrolOptions): void {
 async function readImageBytes(image: string | Uint8Array, maxBytes: number): Promise<Uint8Array> {
   if (image instanceof Uint8Array) return image;
   if (typeof image !== 'string') throw new TypeError('enrolPortrait: image must be a file path or a Uint8Array of PNG/JPEG bytes');
-  const { size } = await stat(image);
+  let size: number;
+  try {
+    size = (await stat(image)).size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PortraitError('not-found', code === 'ENOENT' ? `no such image file "${image}"` : `cannot read image file "${image}" (${code ?? e})`, { cause: e });
+  }
   // refuse before reading a huge file into memory; decodeImage checks the bytes it is given
   if (size > maxBytes) throw new PortraitError('image-too-large', `image file ${image} is ${size} bytes, more than the limit of ${maxBytes} bytes`);
   return new Uint8Array(await readFile(image));

@@ -1,6 +1,7 @@
 /** Errors of portrait enrolment: one class, a machine-readable `code`, a message that says what is wrong. */
 
 export type PortraitErrorCode =
+  | 'not-found'
   | 'not-an-image'
   | 'image-too-large'
   | 'image-too-small'

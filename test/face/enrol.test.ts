@@ -269,3 +269,12 @@ describe('enrolPortrait errors', () => {
     await expect(enrolPortrait(ASTRONAUT, { minResolution: 512, expandRatio: -1 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('enrolPortrait on a missing file', () => {
+  it('says which file is missing, as a PortraitError with code not-found', async () => {
+    const err = await enrolPortrait('/nonexistent/portrait.png', { minResolution: 512, expandRatio: 0.5 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortraitError);
+    expect((err as PortraitError).code).toBe('not-found');
+    expect((err as Error).message).toMatch(/no such image file "\/nonexistent\/portrait.png"/);
+  });
+});
