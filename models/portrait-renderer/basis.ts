@@ -150,7 +150,7 @@ export function blinkField(eye: FaceGeometry['eyes'][0], c: BandCoords, out: Flo
   for (let k = 0; k < c.u.length; k++) {
     const u = Math.abs(c.u[k]!), v = c.v[k]!;
     const env = c.taper[k]! * smoothstep(1.45 * eye.halfWidth, 0.9 * eye.halfWidth, u)
-      * smoothstep(eye.lower, -eye.upper, v) * smoothstep(-eye.upper - 1.0 * open, -eye.upper - 0.2 * open, v);
+      * smoothstep(eye.lower, -eye.upper, v) * smoothstep(-eye.upper - 0.8 * open, -eye.upper - 0.1 * open, v);
     const d = drop * env;
     // along v = (-uy, ux) in image coordinates; the grid moves the other way
     out[2 * k] -= -d * f.uy * sx;

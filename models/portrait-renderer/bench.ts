@@ -25,7 +25,7 @@ async function loadPortrait(): Promise<EnrolledPortrait> {
   const path = '../face/enrol.js';
   const mod = (await import(path)) as { enrolPortrait: (bytes: Uint8Array, o?: object) => Promise<EnrolledPortrait> };
   const { readFileSync } = await import('node:fs');
-  return mod.enrolPortrait(readFileSync('/work/shared/media/portrait-astronaut.png'), { minResolution: 512, expandRatio: 0.5 });
+  return mod.enrolPortrait(readFileSync('/work/shared/media/portrait-astronaut.png'), { minResolution: 512, expandRatio: 0.5, cacheDir: '/tmp/portrait-renderer-cache' });
 }
 
 const portrait = await loadPortrait();

@@ -35,6 +35,11 @@ export interface MouthGeometry {
   lowerOuter: number;
   /** v of the chin */
   chin: number;
+  /**
+   * shape of the inner lower lip: v(u) = q (lowerInner - lowerCurve (1 - q)), q = 1 - (u/a)^2,
+   * fitted to the lower half of the inner contour (0 = a parabola through the corners)
+   */
+  lowerCurve: number;
 }
 
 export interface EyeGeometry {
@@ -154,8 +159,10 @@ export function faceGeometry(portrait: EnrolledPortrait, opts: GeometryOptions):
     upperOuter: Math.min(v(m.upperOuter), v(m.upperInner) - 1),
     lowerOuter: Math.max(v(m.lowerOuter), v(m.lowerInner) + 1),
     chin: Math.max(v(chinPt), v(m.lowerOuter) + 2),
+    lowerCurve: 0,
   };
   if (mouth.a < 4) bad(`mouth is too small (${(2 * mouth.a).toFixed(1)} px wide)`);
+  mouth.lowerCurve = fitLowerCurve(mouth, m.innerContour ?? []);
 
   const eyes: [EyeGeometry, EyeGeometry] = [eyeGeometry('leftEye', lm.leftEye), eyeGeometry('rightEye', lm.rightEye)];
   const pivot = { x: face.cx, y: fy1 + 0.15 * faceH };
@@ -190,4 +197,23 @@ function clampInside(b: Box, outer: Box): Box {
   const x0 = Math.max(b.x, outer.x), y0 = Math.max(b.y, outer.y);
   const x1 = Math.min(b.x + b.width, outer.x + outer.width), y1 = Math.min(b.y + b.height, outer.y + outer.height);
   return { x: x0, y: y0, width: Math.max(2, x1 - x0), height: Math.max(2, y1 - y0) };
+}
+
+/** Least-squares lowerCurve (see MouthGeometry) from the inner-contour points below the mid line. */
+function fitLowerCurve(m: MouthGeometry, contour: Point[]): number {
+  let num = 0, den = 0;
+  const mid = (m.upperInner + m.lowerInner) / 2;
+  for (const p of contour) {
+    if (!Number.isFinite(p?.x) || !Number.isFinite(p?.y)) continue;
+    const [u, v] = toLocal(m.frame, p.x, p.y);
+    const q = 1 - (u / m.a) ** 2;
+    if (q <= 0.05 || v < mid * q) continue;
+    const r = v - m.lowerInner * q; // what a plain parabola misses
+    const b = -q * (1 - q);
+    num += r * b;
+    den += b * b;
+  }
+  if (den < 1e-6) return 0;
+  // bounded so the curve stays between the corners and below them
+  return Math.max(-m.lowerInner, Math.min(m.lowerInner, num / den));
 }

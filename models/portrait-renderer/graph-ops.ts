@@ -57,8 +57,14 @@ export class Ops {
     return this.g.node('Conv', ins, { kernel_shape: [1, 1] });
   }
 
-  avgPool2(x: string): string {
-    return this.g.node('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  /**
+   * Every second row and column of an NCHW (axes 2, 3) or NHWC (axes 1, 2) tensor: the half-res
+   * (chroma) version of a smooth map. Cheaper than AveragePool here (~100 us per call on 1 thread),
+   * at the cost of a half-pixel offset on chroma that nobody sees.
+   */
+  half(x: string, axes: [number, number] = [2, 3]): string {
+    const big = 1 << 30;
+    return this.g.node('Slice', [x, this.g.int64s('st', [0, 0]), this.g.int64s('en', [big, big]), this.g.int64s('ax', axes), this.g.int64s('sp', [2, 2])]);
   }
 
   toUint8(x: string, name: string): string {

@@ -129,7 +129,10 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   const q = o.relu(o.sub(1, o.mul(o.mul(U, U), invA2))); // 1 - (u/a)^2 inside the mouth, 0 beyond the corners
   // lip profile: a parabola (not an ellipse) so the corners open gently instead of tearing
   const P = q;
-  const rel = o.sub(Vv, o.mul(q, (m.upperInner + m.lowerInner) / 2)); // v below the lip seam
+  // The jaw splits the face at the inner LOWER lip: when the portrait's mouth is already open
+  // (a smile showing teeth), what shows between the lips belongs to the upper jaw and lifts with it.
+  const split = o.mul(q, o.add(o.mul(q, m.lowerCurve), m.lowerInner - m.lowerCurve)); // inner lower lip
+  const rel = o.sub(Vv, split); // v below the split line
   const below = o.ramp(rel, 1 / MOUTH.seam);
   const eLow = band4('elow', env.low), eUp = band4('eup', env.up), eH = band4('eh', env.h);
   // beside the mouth the cheeks must not tear: the jaw's pull starts at 0 on the seam line there
@@ -152,7 +155,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   ]);
   const toNhwc = (x: string) => g.node('Transpose', [x], { perm: [0, 2, 3, 1] });
   const mouthFull = padW(toNhwc(mouthNchw), mb.x, mb.width, W);
-  const mouthHalf = padW(toNhwc(o.avgPool2(mouthNchw)), mb.x / 2, mb.width / 2, W2);
+  const mouthHalf = padW(o.half(toNhwc(mouthNchw), [1, 2]), mb.x / 2, mb.width / 2, W2);
 
   // ---- assemble the local field row band by row band, add it to the head grid, sample
   const assemble = (step: 1 | 2, eyes: string, mouth: string) => {
@@ -179,9 +182,9 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     const bx = geo.mouthBox;
     const oy = bx.y - mb.y, ox = bx.x - mb.x;
     const cut = (x: string) => o.sliceHW(x, oy, ox, bx.height, bx.width);
-    const Vb = cut(Vv), qb = cut(q), Pb = cut(P);
-    const top = o.sub(o.mul(qb, m.upperInner), o.mul(Pb, lift)); // displaced inner upper lip
-    const bot = o.add(o.mul(qb, m.lowerInner), o.mul(Pb, drop)); // displaced inner lower lip
+    const Vb = cut(Vv), Pb = cut(P), sb = cut(split);
+    const top = o.sub(sb, o.mul(Pb, lift)); // displaced split line, upper side
+    const bot = o.add(sb, o.mul(Pb, drop)); // displaced inner lower lip
     const hh = o.mul(o.sub(bot, top), 0.5);
     const dist = o.abs(o.sub(Vb, o.mul(o.add(top, bot), 0.5)));
     const mask = o.mul(o.clip(o.mul(o.sub(hh, dist), 1 / MOUTH.feather), 0, 1), opacity);
@@ -214,24 +217,34 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
       const qe = o.relu(o.sub(1, o.mul(o.mul(Ue, Ue), 1 / eye.halfWidth ** 2)));
       const inside = o.clip(o.mul(qe, 6), 0, 1);
       const lidEdge = o.mul(qe, edge);
+      const open = eye.upper + eye.lower;
       const f = 1 / 1.2;
-      const cover = o.mul(o.mul(o.ramp(o.sub(lidEdge, Ve), f), o.ramp(o.sub(Ve, o.sub(o.mul(qe, -eye.upper), 2)), f)), inside);
-      const lashW = 1 / Math.max(1, 0.12 * (eye.upper + eye.lower));
+      // hard (1 px) at the moving lid edge, soft at the top where the patch meets the real lid
+      const below = o.ramp(o.sub(lidEdge, Ve), f);
+      const fromTop = o.ramp(o.sub(Ve, o.sub(o.mul(qe, -eye.upper), 0.35 * open)), 1 / (0.35 * open), 0);
+      const cover = o.mul(o.mul(below, fromTop), inside);
+      const lashW = 1 / Math.max(1, 0.12 * open);
       const l = o.mul(o.mul(o.clip(o.sub(1, o.mul(o.abs(o.sub(Ve, lidEdge)), lashW)), 0, 1), inside), o.mul(op, 0.8));
-      lids.push(o.mul(o.mul(cover, op), o.sub(1, l)));
+      const lid = o.mul(o.mul(cover, op), o.sub(1, l));
+      // the lid is a little darker towards its edge
+      const light = o.clip(o.mul(o.sub(lidEdge, Ve), 1 / (0.6 * open)), 0, 1);
+      const lidLight = o.mul(lid, light);
+      lids.push(lidLight, o.sub(lid, lidLight));
       lash = lash ? o.add(lash, l) : l;
     });
-    const w0 = o.sub(o.sub(o.sub(1, lids[0]!), lids[1]!), lash);
-    composite('eyes', bx, w0, [lids[0]!, lids[1]!, lash], [yuv(src.lidColours[0]), yuv(src.lidColours[1]), yuv(COLOURS.lash)]);
+    const w0 = o.sub(o.sub(o.sub(o.sub(o.sub(1, lids[0]!), lids[1]!), lids[2]!), lids[3]!), lash);
+    const dark = (c: number[]) => c.map((x) => x * 0.82);
+    const [cl, cr] = src.lidColours;
+    composite('eyes', bx, w0, [...lids, lash], [yuv(cl), yuv(dark(cl)), yuv(cr), yuv(dark(cr)), yuv(COLOURS.lash)]);
   }
 
-  /** out = warped * w0 + sum_k w_k colour_k, at full res for Y and 2x2-pooled weights for U, V. */
+  /** out = warped * w0 + sum_k w_k colour_k, at full res for Y and subsampled weights for U, V. */
   function composite(name: string, bx: { x: number; y: number; width: number; height: number }, w0: string, ws: string[], cols: number[][]): void {
     const yBox = o.sliceHW(yWarp, bx.y, bx.x, bx.height, bx.width);
     const uvBox = o.sliceHW(uvWarp, bx.y / 2, bx.x / 2, bx.height / 2, bx.width / 2);
     const stack = o.concat(ws, 1);
     const yOut = o.add(o.mul(yBox, w0), o.conv1x1(stack, [cols.map((c) => c[0]!)]));
-    const pooled = o.avgPool2(o.concat([w0, stack], 1));
+    const pooled = o.half(o.concat([w0, stack], 1));
     const [w0h, stackH] = g.nodeN('Split', [pooled, g.int64s('split', [1, ws.length])], { axis: 1 }, 2) as [string, string];
     const uvOut = o.add(o.mul(uvBox, w0h), o.conv1x1(stackH, [cols.map((c) => c[1]!), cols.map((c) => c[2]!)]));
     g.output(o.toUint8(yOut, `${name}_y`), DType.UINT8, [1, 1, bx.height, bx.width]);

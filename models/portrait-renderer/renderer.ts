@@ -125,7 +125,9 @@ export class PortraitRenderer implements FrameRenderer {
     mouth[5] = aEff / a - 1;
     mouth[6] = rnd * 0.35 * lipH;
     mouth[7] = clamp(jaw * 6, 0, 1);
-    mouth[8] = clamp((jaw - 0.15) / 0.25, 0, 1);
+    // drawn teeth only where the portrait shows none of its own between the lips
+    const gap = m.lowerInner - m.upperInner;
+    mouth[8] = clamp((jaw - 0.15) / 0.25, 0, 1) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
 
     [bl, br].forEach((b, k) => {
       const eye = geo.eyes[k]!;
@@ -172,19 +174,25 @@ function checkParams(p: Readonly<MotionParams>): Readonly<MotionParams> {
   return p;
 }
 
-/** Mean sRGB colour of a small window of the portrait. */
-function sampleColour(portrait: EnrolledPortrait, x: number, y: number, r: number): number[] {
-  const sum = [0, 0, 0];
-  let n = 0;
-  for (let j = Math.round(y - r); j <= Math.round(y + r); j++) {
-    for (let i = Math.round(x - r); i <= Math.round(x + r); i++) {
-      if (i < 0 || j < 0 || i >= portrait.width || j >= portrait.height) continue;
-      const p = (j * portrait.width + i) * 4;
-      for (let c = 0; c < 3; c++) sum[c] += portrait.rgba[p + c]!;
-      n++;
+/**
+ * Eyelid colour: skin above the eye, between the lid and the brow. Creases and brows are darker
+ * than lid skin, so the mean of the brighter half of the samples is taken.
+ */
+function lidColour(portrait: EnrolledPortrait, e: FaceGeometry['eyes'][0]): number[] {
+  const open = e.upper + e.lower;
+  const samples: number[][] = [];
+  for (let v = -e.upper - 1.2 * open; v <= -e.upper - 0.3 * open; v += 1) {
+    for (let u = -0.4 * e.halfWidth; u <= 0.4 * e.halfWidth; u += 1) {
+      const [x, y] = toImage(e.frame, u, v).map(Math.round) as [number, number];
+      if (x < 0 || y < 0 || x >= portrait.width || y >= portrait.height) continue;
+      const p = (y * portrait.width + x) * 4;
+      samples.push([portrait.rgba[p]!, portrait.rgba[p + 1]!, portrait.rgba[p + 2]!]);
     }
   }
-  return sum.map((s) => s / Math.max(1, n));
+  if (samples.length === 0) return [200, 160, 140];
+  samples.sort((s, t) => (s[0]! + 2 * s[1]! + s[2]!) - (t[0]! + 2 * t[1]! + t[2]!));
+  const bright = samples.slice(Math.floor(samples.length / 2));
+  return [0, 1, 2].map((c) => bright.reduce((acc, s) => acc + s[c]!, 0) / bright.length);
 }
 
 /**
@@ -199,16 +207,14 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
   if (!portrait || typeof portrait !== 'object' || !portrait.landmarks) throw new TypeError('createPortraitRenderer: portrait with landmarks required');
   const geo = faceGeometry(portrait, { roiMargin: o.roiMargin });
   const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
-  const lidColours = geo.eyes.map((e) => {
-    const [x, y] = toImage(e.frame, 0, -e.upper - 0.35 * (e.upper + e.lower));
-    return sampleColour(portrait, x, y, Math.max(1, e.halfWidth * 0.1));
-  }) as [number[], number[]];
+  const lidColours = geo.eyes.map((e) => lidColour(portrait, e)) as [number[], number[]];
   const graph = buildPortraitGraph(geo, { ...planes, width: portrait.width, height: portrait.height, lidColours });
   const session = await ort.InferenceSession.create(graph.model, {
     intraOpNumThreads: o.intraOpThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    // not 'all': its NCHWc layout transform wraps each 1x1 Conv in reorders that cost ~0.3 ms here
+    graphOptimizationLevel: 'extended',
   });
   return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes);
 }
