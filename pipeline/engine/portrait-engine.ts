@@ -20,8 +20,12 @@ export class PortraitEngine implements TalkingHeadEngine {
   private framesRendered = 0;
   private busy = false;
   private closed = false;
-  /** extra silence owed to the timeline so the configured lookahead is honoured */
+  /** the configured lookahead in samples, when it exceeds what the analysis needs (else 0) */
   private readonly extraLookahead: number;
+  /** samples on the timeline (speech + silence) */
+  private timeline = 0;
+  /** index of the next frame to render */
+  private nextIndex = 0;
 
   private constructor(
     private readonly motion: MotionPipeline,
@@ -29,7 +33,7 @@ export class PortraitEngine implements TalkingHeadEngine {
     fps: number,
     lookaheadMs: number,
   ) {
-    this.extraLookahead = Math.max(0, Math.round(((lookaheadMs - motion.lookaheadMs) * ANALYSIS_RATE) / 1000));
+    this.extraLookahead = lookaheadMs > motion.lookaheadMs ? Math.round((lookaheadMs * ANALYSIS_RATE) / 1000) : 0;
     this.info = Object.freeze({
       name: 'portrait',
       fps,
@@ -57,11 +61,13 @@ export class PortraitEngine implements TalkingHeadEngine {
   pushAudio(samples: Float32Array): void {
     this.checkOpen();
     this.motion.pushAudio(samples);
+    this.timeline += samples.length;
   }
 
   pushSilence(count: number): void {
     this.checkOpen();
     this.motion.pushSilence(count);
+    this.timeline += count;
   }
 
   /**
@@ -71,9 +77,10 @@ export class PortraitEngine implements TalkingHeadEngine {
   framesReady(): number {
     if (this.closed) return 0;
     const n = this.motion.framesReady();
-    if (this.extraLookahead === 0 || n === 0) return n;
-    const frameSamples = ANALYSIS_RATE / this.info.fps;
-    return Math.max(0, n - Math.ceil(this.extraLookahead / frameSamples));
+    if (this.extraLookahead === 0) return n;
+    // frame k is complete at sample (k+1)*RATE/fps; it may render once the timeline is extraLookahead past that
+    const complete = Math.floor(((this.timeline - this.extraLookahead) * this.info.fps) / ANALYSIS_RATE + 1e-9);
+    return Math.max(0, Math.min(n, complete - this.nextIndex));
   }
 
   async renderReady(max = Infinity): Promise<AvatarFrame[]> {
@@ -101,6 +108,7 @@ export class PortraitEngine implements TalkingHeadEngine {
         });
       }
       this.framesRendered += out.length;
+      if (out.length > 0) this.nextIndex = out[out.length - 1]!.index + 1;
       return out;
     } finally {
       this.busy = false;
@@ -115,6 +123,8 @@ export class PortraitEngine implements TalkingHeadEngine {
   reset(): void {
     this.checkOpen();
     this.motion.reset();
+    this.timeline = 0;
+    this.nextIndex = 0;
     this.renderStats = emptyStageStats();
     this.framesRendered = 0;
   }
