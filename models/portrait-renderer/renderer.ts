@@ -38,6 +38,7 @@ export class PortraitRenderer implements FrameRenderer {
   lastRenderMs = 0;
 
   private closed = false;
+  private queue: Promise<void> = Promise.resolve();
   private readonly background: Uint8Array;
   private readonly coeffs = new Float32Array(5);
   private readonly blink = new Float32Array(2);
@@ -75,8 +76,17 @@ export class PortraitRenderer implements FrameRenderer {
     return out;
   }
 
-  /** Render into `out` (i420Size(width, height) bytes), which is overwritten entirely. */
-  async renderInto(params: Readonly<MotionParams>, out: Uint8Array): Promise<void> {
+  /**
+   * Render into `out` (i420Size(width, height) bytes), which is overwritten entirely.
+   * Calls are serialised: the input tensors are shared, so overlapping runs must not interleave.
+   */
+  renderInto(params: Readonly<MotionParams>, out: Uint8Array): Promise<void> {
+    const run = this.queue.then(() => this.renderNow(params, out));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async renderNow(params: Readonly<MotionParams>, out: Uint8Array): Promise<void> {
     if (this.closed) throw new Error('PortraitRenderer is closed');
     if (!(out instanceof Uint8Array) || out.length !== i420Size(this.width, this.height)) {
       throw new TypeError(`out must be a Uint8Array of ${i420Size(this.width, this.height)} bytes`);
@@ -93,9 +103,11 @@ export class PortraitRenderer implements FrameRenderer {
     this.lastRenderMs = performance.now() - t0;
   }
 
+  /** Releases the session after any render in flight; safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.queue;
     await this.session.release();
   }
 

@@ -167,6 +167,14 @@ describe('portrait renderer on a synthetic face', () => {
     expect(Buffer.from(out).equals(Buffer.from(a))).toBe(true);
   });
 
+  it('serialises overlapping renders: each frame matches its own parameters', async () => {
+    const ps = [pose({ jawOpen: 1 }), pose({ blinkLeft: 1 }), pose({ headYaw: -3 }), pose({ jawOpen: 0.3, headRoll: 2 })];
+    const alone: Uint8Array[] = [];
+    for (const p of ps) alone.push(await r.render(p));
+    const together = await Promise.all(ps.map((p) => r.render(p)));
+    together.forEach((f, i) => expect(Buffer.from(f).equals(Buffer.from(alone[i]!)), `frame ${i}`).toBe(true));
+  });
+
   it('reports the time of the last render', async () => {
     await r.render(REST_POSE);
     expect(r.lastRenderMs).toBeGreaterThan(0);
