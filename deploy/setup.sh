@@ -10,6 +10,8 @@ APT_PACKAGES=(
   pkg-config python3 make g++
   # offline speech for tests, demos and the local TTS fallback
   espeak-ng
+  # mediasoup 3.12.16's SFU worker, built from these by deploy/build-mediasoup-worker.sh
+  meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev catch2
 )
 
 need_node_major=20
@@ -48,4 +50,8 @@ if [ ! -f "$marker" ] || ! node -e "require('beamcoder')" >/dev/null 2>&1; then
   node -e "require('beamcoder')" >/dev/null 2>&1 || { echo "setup: beamcoder failed to build" >&2; exit 1; }
   touch "$marker"
 fi
+
+# mediasoup's install script (a prebuilt-worker download) is denied in allowScripts: build the
+# worker offline into .cache/ (survives npm ci). Does nothing when the cached worker runs.
+bash deploy/build-mediasoup-worker.sh
 echo "setup: done"
