@@ -3,10 +3,13 @@
  * Node: @roamhq/wrtc sources -> mediasoup-client (Chrome74 handler) -> router -> second
  * mediasoup-client device -> wrtc sinks. No mocks.
  *
- * Exit: processes that used wrtc's RTCVideoSource segfault (rc 139) when Node exits normally
- * (shared/FINDINGS.md). This file runs in its own forked child (vitest pool 'forks'); afterAll
- * stops every source, sink, track and peer connection, and the child's end is checked by the
- * vitest run's own exit status (see the report / test/sfu README note in the commit message).
+ * Exit: a process that used wrtc's RTCVideoSource segfaults when it ends by draining its event
+ * loop (shared/FINDINGS.md; reproduced with this file: SIGSEGV even after the clean-up below).
+ * It does not when it ends by process.exit() or by a signal. Vitest's 'forks' pool ends each test
+ * file's child with SIGTERM (measured: exit signal SIGTERM, run rc 0), so no crash happens here.
+ * afterAll still stops every sink, track and transport and closes the worker, so the child holds
+ * nothing open. Note: vitest does not check its children's exit status, so a crash at exit would
+ * go unreported; a server process using wrtc must end with process.exit().
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
