@@ -1,0 +1,151 @@
+/**
+ * npm run bench [-- --quick] [-- --minutes N] [-- --passes N] [-- --verbose]
+ *
+ * CPU budget of the embedded portrait engine at 512x512 @ 25 fps on this machine:
+ *   1. ms per frame per stage (features, motion, render on ONE intra-op thread) and H.264 encode CPU
+ *   2. engine fps on one thread, share of the 40 ms budget, TARGET engine <= 8 ms
+ *   3. real-time streams this machine holds (render + encode)
+ *   4. algorithmic latency (lookahead + window), TARGET lookahead <= 80 ms
+ *   5. memory over a 10-minute render (--quick: 1 minute), TARGET stable
+ *   6. offline render throughput (renderToMp4, ~10 s clip)
+ * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { benchConfig, f, gcFunction, load, loadPortrait, MB, passFail, r2, section, speechClip } from './common.js';
+import { benchEncode } from './encode.js';
+import { benchMemory, GROWTH_LIMIT_MB, MONOTONIC_MIN_MB } from './memory.js';
+import { benchOffline } from './offline.js';
+import { benchStages, STAGES } from './stages.js';
+import { beamcoder } from '../pipeline/media/beamcoder.js';
+
+const TARGET_ENGINE_MS = 8;
+const TARGET_LOOKAHEAD_MS = 80;
+
+const args = process.argv.slice(2);
+const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const quick = args.includes('--quick');
+const minutes = Number(opt('--minutes') ?? (quick ? 1 : 10));
+const passes = Number(opt('--passes') ?? 3);
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  // FFmpeg's per-encoder info lines (x264 settings and stats) would bury the tables
+  if (!args.includes('--verbose')) beamcoder().logging('warning');
+  const cores = availableParallelism();
+  const gc = await gcFunction();
+  const config = benchConfig();
+  const load0 = loadavg();
+  console.log(`kiosk-avatar bench  ${new Date().toISOString()}  node ${process.version}`);
+  console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${cores} (os.availableParallelism)   load avg at start: ${load()}`);
+  console.log(`config: ${config.avatar.min_resolution}px @ ${config.avatar.fps} fps, intra_op_threads ${config.runtime.intra_op_threads}, ` +
+    `x264 ${config.encoder.x264_preset} crf ${config.encoder.crf}; memory run ${minutes} min${quick ? ' (--quick)' : ''}; gc ${gc ? 'yes' : 'no'}`);
+
+  const portrait = await loadPortrait(config);
+  const clip = speechClip(22, 30);
+  console.log(`speech: espeak-ng, ${clip.sentences} sentences with 0.5-1.0 s pauses, ${clip.durationSec.toFixed(1)} s`);
+
+  // 1. stages
+  section('1. ms per frame (engine on one thread, best of passes)');
+  const st = await benchStages(portrait, config, clip, passes);
+  const b = st.best;
+  console.log(`passes: ${st.passes.map((p) => `${p.perFrame.engine.mean.toFixed(2)} ms (load ${p.load1.toFixed(2)})`).join(', ')}; ${b.frames} frames each`);
+  console.log(`${'stage'.padEnd(22)}${'mean'.padStart(8)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'max'.padStart(8)}`);
+  for (const name of [...STAGES, 'engine'] as const) {
+    const s = b.perFrame[name];
+    console.log(`${(name === 'engine' ? 'engine (sum)' : name).padEnd(22)}${f(s.mean)}${f(s.p50)}${f(s.p95)}${f(s.max)}`);
+  }
+  console.log(`${'  process CPU/frame'.padEnd(22)}${f(b.processCpuMsPerFrame)}   (all threads while the engine ran; wall ${b.wallMsPerFrame.toFixed(2)} ms/frame)`);
+
+  const enc = await benchEncode(st.frames, st.info.width, st.info.height, st.info.fps, config);
+  st.frames.length = 0;
+  console.log(`${'H.264 encode CPU'.padEnd(22)}${f(enc.cpuMsPerFrame)}${''.padStart(8)}${f(enc.cpuPerCall.p95)}${f(enc.cpuPerCall.max)}   ` +
+    `(${enc.frames} rendered frames, ${enc.preset} crf ${enc.crf}, all x264 threads; p95/max per call, indicative)`);
+  console.log(`${'  encode wall/frame'.padEnd(22)}${f(enc.wallMsPerFrame)}   (Mp4Writer encodeMsPerFrame ${enc.writerEncodeMsPerFrame.toFixed(2)}; ${Math.round(enc.kbps)} kbit/s)`);
+
+  // 2. engine fps and budget
+  section('2. engine throughput on one thread');
+  const budget = 1000 / st.info.fps;
+  const engineMs = b.perFrame.engine.mean;
+  const enginePass = engineMs <= TARGET_ENGINE_MS;
+  console.log(`engine fps (1 thread)   ${f(1000 / engineMs, 8, 1)} fps`);
+  console.log(`engine ${engineMs.toFixed(2)} ms = ${(engineMs / budget).toFixed(3)} of the ${budget} ms budget (p95 ${b.perFrame.engine.p95.toFixed(2)} ms = ${(b.perFrame.engine.p95 / budget).toFixed(3)})`);
+  console.log(`TARGET engine CPU per frame <= ${TARGET_ENGINE_MS} ms: ${passFail(enginePass)} (${engineMs.toFixed(2)} ms)`);
+
+  // 3. streams
+  section('3. real-time streams on this machine (render + encode)');
+  const perStream = engineMs + enc.cpuMsPerFrame;
+  const streams = Math.floor((cores * budget) / perStream);
+  const perStreamP95 = b.perFrame.engine.p95 + enc.cpuMsPerFrame;
+  const streamsP95 = Math.floor((cores * budget) / perStreamP95);
+  console.log(`CPU per stream-frame    ${f(perStream)} ms  (engine ${engineMs.toFixed(2)} + encode ${enc.cpuMsPerFrame.toFixed(2)})`);
+  console.log(`streams = floor(${cores} cores x ${budget} ms / ${perStream.toFixed(2)} ms) = ${streams}   (with engine p95: ${streamsP95})`);
+  console.log('assumes: CPU is the only limit and scales linearly over the cores (no memory-bandwidth or cache contention,');
+  console.log('  no hyper-thread sharing), engine wall time on one thread = its CPU time, x264 at the config preset, mean');
+  console.log('  times (no headroom for jitter), nothing else on the machine: no WebRTC/network, audio decode/resample, TTS.');
+
+  // 4. latency
+  section('4. algorithmic latency');
+  const lookahead = st.info.lookaheadMs;
+  const windowMs = st.info.windowMs;
+  console.log(`lookahead ${f(lookahead, 7, 1)} ms + window ${f(windowMs, 6, 1)} ms = ${(lookahead + windowMs).toFixed(1)} ms (audio needed past a frame's start before it can render)`);
+  console.log(`TARGET lookahead <= ${TARGET_LOOKAHEAD_MS} ms: ${passFail(lookahead <= TARGET_LOOKAHEAD_MS)} (${lookahead.toFixed(1)} ms)`);
+
+  // 6. offline (before the long memory run)
+  const offClip = speechClip(9, 10);
+  const off = await benchOffline(offClip, config);
+
+  // 5. memory
+  section(`5. memory over a ${minutes}-minute render (engine + Mp4Writer to /tmp)`);
+  console.log(`sampled every ${minutes * 3} s of media${gc ? ' after a full GC' : ' (no GC available)'}; MB`);
+  console.log(`${'media'.padStart(7)}${'wall s'.padStart(8)}${'rss'.padStart(9)}${'heapUsed'.padStart(10)}${'external'.padStart(10)}${'arrayBuf'.padStart(10)}${'load1'.padStart(7)}`);
+  const mem = await benchMemory(portrait, config, clip, minutes, gc, (s) => {
+    const mm = Math.floor(s.mediaSec / 60);
+    const ss = Math.round(s.mediaSec % 60);
+    console.log(`${`${mm}:${String(ss).padStart(2, '0')}`.padStart(7)}${f(s.wallSec, 8, 1)}${f(MB(s.rss), 9, 1)}${f(MB(s.heapUsed), 10, 1)}` +
+      `${f(MB(s.external), 10, 1)}${f(MB(s.arrayBuffers), 10, 1)}${f(s.load1, 7)}`);
+  });
+  console.log(`${mem.frames} frames in ${mem.wallSec.toFixed(1)} s wall (${((mem.frames / st.info.fps) / mem.wallSec).toFixed(2)}x real time), mp4 ${mem.mp4MB.toFixed(1)} MB`);
+  const fmt = (v: typeof mem.rss) => `growth ${v.growthMB.toFixed(1)} MB, trend ${v.trendMB.toFixed(1)} MB${v.monotonic ? ', MONOTONIC CLIMB' : ''}`;
+  console.log(`from ${mem.baselineSec} s to the end: rss ${fmt(mem.rss)}; heapUsed ${fmt(mem.heapUsed)}`);
+  console.log(`criterion: for rss and heapUsed, growth and least-squares trend < ${GROWTH_LIMIT_MB} MB and not every step up (> ${MONOTONIC_MIN_MB} MB)`);
+  console.log(`TARGET memory stable over ${minutes} min: ${passFail(mem.pass)}${quick ? ' (--quick: 1 minute, indicative only)' : ''}`);
+
+  // 6. offline, printed
+  section('6. offline render throughput (renderToMp4)');
+  console.log(`clip ${off.durationSec.toFixed(2)} s, ${off.frames} frames, wall ${off.wallSec.toFixed(2)} s (load ${off.load1.toFixed(2)})`);
+  console.log(`speed ${f(off.speed, 6)} s of video per s of wall (all included: decode, enrol cache hit, model load)`);
+  console.log(`speed ${f(off.renderEncodeSpeed, 6)} s of video per s of wall (render+encode stage only)`);
+  console.log(`stages ms: ${Object.entries(off.stages).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+
+  const json = {
+    date: new Date().toISOString(), node: process.version, cores, cpu: cpus()[0]?.model, quick,
+    loadavgStart: load0.map(r2), loadavgEnd: loadavg().map(r2),
+    width: st.info.width, height: st.info.height, fps: st.info.fps, budgetMs: budget,
+    speechSec: r2(clip.durationSec), passes: st.passes.map((p) => ({ engineMs: r2(p.perFrame.engine.mean), load1: r2(p.load1) })),
+    stagesMs: Object.fromEntries([...STAGES, 'engine'].map((n) => [n, { mean: r2(b.perFrame[n as 'engine'].mean), p95: r2(b.perFrame[n as 'engine'].p95), max: r2(b.perFrame[n as 'engine'].max) }])),
+    engineProcessCpuMs: r2(b.processCpuMsPerFrame),
+    encode: { preset: enc.preset, crf: enc.crf, cpuMsMean: r2(enc.cpuMsPerFrame), cpuMsP95PerCall: r2(enc.cpuPerCall.p95), wallMs: r2(enc.wallMsPerFrame), kbps: Math.round(enc.kbps) },
+    engineFps: r2(1000 / engineMs), engineBudgetRatio: Number((engineMs / budget).toFixed(4)),
+    targetEngineMs: TARGET_ENGINE_MS, enginePass,
+    streams, streamsP95, perStreamCpuMs: r2(perStream),
+    lookaheadMs: r2(lookahead), windowMs: r2(windowMs), latencyMs: r2(lookahead + windowMs), targetLookaheadMs: TARGET_LOOKAHEAD_MS, lookaheadPass: lookahead <= TARGET_LOOKAHEAD_MS,
+    memory: {
+      minutes, frames: mem.frames, gc: mem.gc, baselineSec: mem.baselineSec,
+      rssGrowthMB: r2(mem.rss.growthMB), rssTrendMB: r2(mem.rss.trendMB), heapGrowthMB: r2(mem.heapUsed.growthMB), heapTrendMB: r2(mem.heapUsed.trendMB),
+      rssMonotonic: mem.rss.monotonic, heapMonotonic: mem.heapUsed.monotonic, pass: mem.pass,
+      samples: mem.samples.map((s) => [s.mediaSec, r2(MB(s.rss)), r2(MB(s.heapUsed)), r2(MB(s.external)), r2(MB(s.arrayBuffers))]),
+    },
+    offline: { clipSec: r2(off.durationSec), wallSec: r2(off.wallSec), speed: r2(off.speed), renderEncodeSpeed: r2(off.renderEncodeSpeed) },
+    benchWallSec: r2((performance.now() - t0) / 1000),
+  };
+  console.log(`\nbench took ${json.benchWallSec} s; load avg at end: ${load()}`);
+  console.log(`BENCH_JSON ${JSON.stringify(json)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error('bench failed:', e);
+    process.exit(1);
+  },
+);
