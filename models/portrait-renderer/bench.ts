@@ -1,6 +1,7 @@
 /**
- * Bench and look: renders the synthetic portrait (or an enrolled one from a JSON-free path: the
- * astronaut photo when models/face/enrol.ts exists) and reports ms per frame, best of N runs.
+ * Bench and look: renders the synthetic portrait (or, with --astronaut, the astronaut photo enrolled
+ * by models/face/enrol.ts) and reports ms per frame (best of 5 runs of frames/5), the graph's
+ * nodes and the rest frame's PSNR against the portrait.
  *
  *   npx tsx models/portrait-renderer/bench.ts [--frames 200] [--threads 1] [--png /tmp/portrait] [--astronaut]
  *
@@ -11,7 +12,7 @@ import { PNG } from 'pngjs';
 import { REST_POSE, type MotionParams } from '../../pipeline/records.js';
 import type { EnrolledPortrait } from '../face/PortraitTypes.js';
 import { syntheticPortrait } from '../../test/helpers/synthetic-portrait.js';
-import { i420ToRgba } from './colour.js';
+import { i420ToRgba, planesToI420, rgbaToYuvPlanes } from './colour.js';
 import { createPortraitRenderer } from './renderer.js';
 
 const args = process.argv.slice(2);
@@ -31,6 +32,18 @@ async function loadPortrait(): Promise<EnrolledPortrait> {
 const portrait = await loadPortrait();
 const r = await createPortraitRenderer(portrait, { intraOpThreads: threads });
 console.log(`portrait ${r.width}x${r.height}, ROI ${JSON.stringify(r.roi)} (${r.roi.width * r.roi.height} px), ${r.graphNodes.length} nodes`);
+const byOp = new Map<string, number>();
+for (const op of r.graphNodes) byOp.set(op, (byOp.get(op) ?? 0) + 1);
+console.log(`nodes by op: ${[...byOp].sort((x, y) => y[1] - x[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`);
+{
+  // rest frame vs the portrait converted directly
+  const ref = planesToI420(rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height));
+  const f = await r.render(REST_POSE);
+  let se = 0;
+  for (let i = 0; i < r.width * r.height; i++) se += (f[i]! - ref[i]!) ** 2;
+  const mse = se / (r.width * r.height);
+  console.log(`rest frame vs portrait: Y PSNR ${mse === 0 ? 'inf' : (10 * Math.log10((255 * 255) / mse)).toFixed(1)} dB`);
+}
 
 const out = new Uint8Array((r.width * r.height * 3) / 2);
 const pose = (t: number): MotionParams => ({
@@ -55,7 +68,7 @@ if (pngDir) {
   const shots: Record<string, Partial<MotionParams>> = {
     rest: {}, jaw05: { jawOpen: 0.5 }, jaw1: { jawOpen: 1 }, blink: { blinkLeft: 1, blinkRight: 1 }, blinkhalf: { blinkLeft: 0.5, blinkRight: 0.5 },
     yaw3: { headYaw: 3 }, mix: { jawOpen: 0.7, headYaw: 3, headPitch: 2, headRoll: 2, lipWidth: 0.5 }, round: { jawOpen: 0.4, lipRound: 1 },
-    wide: { jawOpen: 0.3, lipWidth: 1 },
+    wide: { jawOpen: 0.3, lipWidth: 1 }, jaw02: { jawOpen: 0.2 }, narrow: { lipWidth: -1 },
   };
   for (const [name, p] of Object.entries(shots)) {
     const f = await r.render({ ...REST_POSE, ...p });
