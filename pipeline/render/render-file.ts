@@ -6,7 +6,7 @@
 import { ANALYSIS_RATE, CLOCK_RATE } from '../records.js';
 import type { Config } from '../../config/schema.js';
 import { decodeAudioFile } from '../audio/decode-file.js';
-import { Resampler } from '../audio/resampler.js';
+import { resample } from '../audio/resampler.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { createEngine } from '../engine/create-engine.js';
 import { Mp4Writer } from '../encode/mp4-writer.js';
@@ -55,8 +55,8 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
 
   let t = performance.now();
   const decoded = await decodeAudioFile(req.audio);
-  const analysis = resampleAll(decoded.samples, decoded.sampleRate, ANALYSIS_RATE);
-  const playout = resampleAll(decoded.samples, decoded.sampleRate, CLOCK_RATE);
+  const analysis = resample(decoded.samples, decoded.sampleRate, ANALYSIS_RATE);
+  const playout = resample(decoded.samples, decoded.sampleRate, CLOCK_RATE);
   t = mark('decode', t);
 
   const portrait = await enrolPortrait(req.portrait, {
@@ -115,15 +115,4 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
     stages,
     engine: st,
   };
-}
-
-function resampleAll(samples: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return samples;
-  const r = new Resampler(from, to);
-  const a = r.process(samples);
-  const b = r.flush();
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
