@@ -101,6 +101,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     return g.node('Reshape', [g.node('MatMul', [coeffs, b]), g.int64s('shape', [1, h, w, 2])]);
   };
   const globalFull = headGrid(1);
+  const globalHalf = headGrid(2);
 
   // ---- eyes band: blink fields (static, linear in the two blink values)
   const eb = geo.eyesBand;
@@ -154,6 +155,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   ]);
   const toNhwc = (x: string) => g.node('Transpose', [x], { perm: [0, 2, 3, 1] });
   const mouthFull = padW(toNhwc(mouthNchw), mb.x, mb.width, W);
+  const mouthHalf = padW(o.half(toNhwc(mouthNchw), [1, 2]), mb.x / 2, mb.width / 2, W2);
 
   // ---- assemble the local field row band by row band, add it to the head grid, sample
   const assemble = (step: 1 | 2, eyes: string, mouth: string) => {
@@ -168,9 +170,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     return o.concat(parts, 1);
   };
   const gridFull = o.add(globalFull, assemble(1, eyesBandField(1), mouthFull));
-  // chroma grid: every second full-res grid point (pixel centre 2i + 0.5), moved to the chroma
-  // pixel centre (2i + 1) so that the identity still samples chroma pixels exactly
-  const gridHalf = o.add(o.half(gridFull, [1, 2]), g.floats('chroma_offset', [0.5 * sx, 0.5 * sy], [2]));
+  const gridHalf = o.add(globalHalf, assemble(2, eyesBandField(2), mouthHalf));
   const sample = { mode: 'linear', padding_mode: 'border', align_corners: 0 };
   const yWarp = g.node('GridSample', [yImg, gridFull], sample);
   const uvWarp = g.node('GridSample', [uvImg, gridHalf], sample);
