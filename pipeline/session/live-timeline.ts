@@ -1,0 +1,263 @@
+/**
+ * The pure core of a live session: turns speech chunks arriving at wall-clock times into ONE
+ * continuous engine timeline (analysis rate, 16 kHz) and the matching playout audio (48 kHz, by pts).
+ * No timers: every call takes `nowMs` from the caller's clock.
+ *
+ * Time model: a session started at `startMs` has media position pts = (now - startMs) * 48 (in
+ * steps of one analysis sample, so the engine position is exactly pts / 3). `tick(now)` advances
+ * the position to `now`: queued speech goes to the engine (pushAudio) and to the playout
+ * (AvPairing) at the pts it plays; with no speech queued the engine gets silence, so it keeps
+ * rendering idle frames at a constant rate. Speech arriving while idle starts at the current
+ * position; speech arriving while speech is queued is appended after it.
+ *
+ * Queue policy: at most `maxQueuedSeconds` of speech waits; a chunk beyond that is refused whole
+ * (QueueFullError) and nothing of it is taken. Queued audio is never dropped, except by
+ * `interrupt` (barge-in), which drops it all.
+ *
+ * Resampling is streaming, so each resampler holds back a few milliseconds of a chunk's tail until
+ * more input comes. The tail is flushed at `segmentEnd()`, at a change of input rate, and when the
+ * queue runs dry (an underrun: the speech has a gap there anyway, so the flush ends it cleanly).
+ */
+import { AudioFormatError } from '../audio/errors.js';
+import { decodePcmChunk, type PcmFormat } from '../audio/pcm.js';
+import { Resampler } from '../audio/resampler.js';
+import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
+import { CLOCK_RATE, type Pts } from '../records.js';
+import { AvPairing } from './av-pairing.js';
+
+export { AudioFormatError };
+
+/** The speech queue is full: the chunk was refused whole. The caller should slow down or interrupt. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+}
+
+export interface PcmChunkIn {
+  pcm: Uint8Array;
+  format: PcmFormat;
+}
+
+export interface LiveTimelineOptions {
+  /** wall-clock milliseconds at which media pts 0 plays */
+  startMs: number;
+  /** seconds of speech that may wait in the queue (default 30) */
+  maxQueuedSeconds: number;
+  /** the playout store the timeline writes to (default: a new AvPairing) */
+  playout: AvPairing;
+}
+
+/** The part of an engine the timeline drives; rendering is the adapter's business. */
+export type EngineTimelineSink = Pick<TalkingHeadEngine, 'info' | 'pushAudio' | 'pushSilence' | 'interrupt'>;
+
+export interface LiveTimelineStats {
+  /** milliseconds of speech queued, not yet on the timeline */
+  queuedMs: number;
+  /** current media position, CLOCK_RATE samples */
+  mediaPts: Pts;
+  state: 'idle' | 'speaking';
+  chunksAccepted: number;
+  chunksRefused: number;
+  /** 48 kHz samples of speech accepted since the start */
+  samplesAccepted: number;
+  /** 48 kHz samples dropped by interrupts */
+  samplesInterrupted: number;
+}
+
+/** A growable FIFO of float samples. */
+class SampleQueue {
+  private buf = new Float32Array(4096);
+  private head = 0;
+  private tail = 0;
+
+  get length(): number {
+    return this.tail - this.head;
+  }
+
+  push(x: Float32Array): void {
+    if (x.length === 0) return;
+    if (this.tail + x.length > this.buf.length) {
+      const n = this.length;
+      const cap = Math.max(this.buf.length, 2 * (n + x.length));
+      const next = cap > this.buf.length ? new Float32Array(cap) : this.buf;
+      next.set(this.buf.subarray(this.head, this.tail), 0);
+      this.buf = next;
+      this.head = 0;
+      this.tail = n;
+    }
+    this.buf.set(x, this.tail);
+    this.tail += x.length;
+  }
+
+  /** Removes and returns up to n samples from the head (a copy). */
+  take(n: number): Float32Array {
+    const k = Math.min(n, this.length);
+    const out = this.buf.slice(this.head, this.head + k);
+    this.head += k;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return out;
+  }
+
+  clear(): number {
+    const n = this.length;
+    this.head = this.tail = 0;
+    return n;
+  }
+}
+
+export class LiveTimeline {
+  readonly playout: AvPairing;
+  private readonly engine: EngineTimelineSink;
+  private readonly startMs: number;
+  private readonly maxQueued: number;
+  /** CLOCK_RATE samples per analysis sample */
+  private readonly ratio: number;
+  private readonly analysisRate: number;
+  /** engine timeline position, analysis samples */
+  private pos = 0;
+  private readonly q16 = new SampleQueue();
+  private readonly q48 = new SampleQueue();
+  private toEngine: Resampler | null = null;
+  private toPlayout: Resampler | null = null;
+  private chunksAccepted = 0;
+  private chunksRefused = 0;
+  private samplesAccepted = 0;
+  private samplesInterrupted = 0;
+
+  constructor(engine: EngineTimelineSink, options: Partial<LiveTimelineOptions> = {}) {
+    const rate = engine.info.analysisRate;
+    if (!Number.isInteger(rate) || rate <= 0 || CLOCK_RATE % rate !== 0) {
+      throw new TypeError(`LiveTimeline: the engine's analysis rate must divide ${CLOCK_RATE} Hz, got ${rate}`);
+    }
+    const startMs = options.startMs ?? 0;
+    const maxQueuedSeconds = options.maxQueuedSeconds ?? 30;
+    checkTime('LiveTimeline: startMs', startMs);
+    if (!(maxQueuedSeconds > 0 && maxQueuedSeconds <= 3600)) {
+      throw new TypeError(`LiveTimeline: maxQueuedSeconds must be seconds in (0, 3600], got ${maxQueuedSeconds}`);
+    }
+    this.engine = engine;
+    this.analysisRate = rate;
+    this.ratio = CLOCK_RATE / rate;
+    this.startMs = startMs;
+    this.maxQueued = Math.round(maxQueuedSeconds * CLOCK_RATE);
+    this.playout = options.playout ?? new AvPairing();
+  }
+
+  /** Current media position (CLOCK_RATE samples). */
+  get mediaPts(): Pts {
+    return this.pos * this.ratio;
+  }
+
+  /**
+   * Queues one PCM chunk of speech. A malformed chunk throws AudioFormatError, a chunk that would
+   * overfill the queue throws QueueFullError; either way nothing changes but the refused count.
+   * Returns the chunk's length in CLOCK_RATE samples.
+   */
+  ingest(chunk: PcmChunkIn, nowMs: number): { accepted: number } {
+    let mono: Float32Array;
+    try {
+      if (typeof chunk !== 'object' || chunk === null) throw new AudioFormatError('audio chunk must be an object { pcm, format }');
+      mono = decodePcmChunk(chunk.pcm, chunk.format);
+    } catch (e) {
+      this.chunksRefused += 1;
+      throw e;
+    }
+    const inRate = chunk.format.sampleRate;
+    const accepted = Math.round((mono.length * CLOCK_RATE) / inRate);
+    this.tick(nowMs);
+    if (this.q48.length + accepted > this.maxQueued) {
+      this.chunksRefused += 1;
+      throw new QueueFullError(
+        `speech queue full: ${ms(this.q48.length)} ms queued, this chunk adds ${ms(accepted)} ms, ` +
+          `the limit is ${ms(this.maxQueued)} ms (maxQueuedSeconds): wait for playout to catch up or interrupt`,
+      );
+    }
+    if (this.toEngine && this.toEngine.inRate !== inRate) this.flushResamplers();
+    if (!this.toEngine || !this.toPlayout) {
+      this.toEngine = new Resampler(inRate, this.analysisRate);
+      this.toPlayout = new Resampler(inRate, CLOCK_RATE);
+    }
+    this.q16.push(this.toEngine.process(mono));
+    this.q48.push(this.toPlayout.process(mono));
+    this.chunksAccepted += 1;
+    this.samplesAccepted += accepted;
+    return { accepted };
+  }
+
+  /** Advances the media position to `nowMs`. A clock that goes back is ignored (pts stay monotonic). */
+  tick(nowMs: number): void {
+    checkTime('LiveTimeline.tick: nowMs', nowMs);
+    const target = Math.floor(((nowMs - this.startMs) * this.analysisRate) / 1000);
+    const n = target - this.pos;
+    if (n <= 0) return;
+    if (this.q16.length < n || this.q48.length < n * this.ratio) this.flushResamplers();
+    const speech = this.q16.take(n);
+    if (speech.length > 0) this.engine.pushAudio(speech);
+    if (speech.length < n) this.engine.pushSilence(n - speech.length);
+    const play = this.q48.take(n * this.ratio);
+    if (play.length > 0) this.playout.write(this.pos * this.ratio, play);
+    this.pos = target;
+    // the two sides may end a sample or two apart after rounding: keep them starting together
+    if (this.q16.length === 0 && this.q48.length < this.ratio) this.q48.clear();
+    if (this.q48.length === 0 && this.q16.length < 2) this.q16.clear();
+  }
+
+  /**
+   * Barge-in at `nowMs`: drops all queued speech, silences what the engine has not shown yet
+   * (engine.interrupt) and the playout audio from `fromPts` on. `fromPts` is the pts of the first
+   * frame not yet rendered; by default, the first frame the engine could not have rendered yet.
+   * Returns the CLOCK_RATE samples of speech dropped.
+   */
+  interrupt(nowMs: number, fromPts?: Pts): { dropped: number } {
+    this.tick(nowMs);
+    const queued = this.q48.clear();
+    this.q16.clear();
+    this.toEngine?.reset();
+    this.toPlayout?.reset();
+    this.engine.interrupt();
+    const from = fromPts ?? this.firstUnrenderablePts();
+    const dropped = queued + this.playout.dropFrom(from);
+    this.samplesInterrupted += dropped;
+    return { dropped };
+  }
+
+  /** The utterance ended: its held-back tail is queued now, to play right after the rest. */
+  segmentEnd(): void {
+    this.flushResamplers();
+  }
+
+  stats(): LiveTimelineStats {
+    return {
+      queuedMs: ms(this.q48.length),
+      mediaPts: this.mediaPts,
+      state: this.q16.length > 0 || this.q48.length > 0 ? 'speaking' : 'idle',
+      chunksAccepted: this.chunksAccepted,
+      chunksRefused: this.chunksRefused,
+      samplesAccepted: this.samplesAccepted,
+      samplesInterrupted: this.samplesInterrupted,
+    };
+  }
+
+  private flushResamplers(): void {
+    if (this.toEngine) this.q16.push(this.toEngine.flush());
+    if (this.toPlayout) this.q48.push(this.toPlayout.flush());
+  }
+
+  /** pts of the first frame not renderable at the current position (frame end + lookahead past it). */
+  private firstUnrenderablePts(): Pts {
+    const { fps, lookaheadMs } = this.engine.info;
+    const rate = this.analysisRate;
+    const la = Math.round((lookaheadMs * rate) / 1000);
+    const start = (k: number): number => Math.round((k * rate) / fps);
+    let k = Math.max(0, Math.floor(((this.pos - la) * fps) / rate) - 1);
+    while (start(k + 1) + la <= this.pos) k += 1;
+    return start(k) * this.ratio;
+  }
+}
+
+function ms(samples48: number): number {
+  return Math.round((samples48 * 1000) / CLOCK_RATE);
+}
+
+function checkTime(what: string, t: number): void {
+  if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`${what} must be a finite number of milliseconds, got ${t}`);
+}

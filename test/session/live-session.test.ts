@@ -1,0 +1,72 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { encodePcmS16 } from '../../pipeline/audio/pcm.js';
+import { TestPatternEngine } from '../../pipeline/engine/test-pattern-engine.js';
+import type { AvatarFrame } from '../../pipeline/records.js';
+import { AUDIO_CHUNK_SAMPLES, LiveSession, type SessionAudio } from '../../pipeline/session/live-session.js';
+import { QueueFullError } from '../../pipeline/session/live-timeline.js';
+
+function rms(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s / Math.max(1, x.length));
+}
+
+describe('LiveSession (real clock)', () => {
+  it('emits ~25 frames and ~100 audio chunks per second in pts order, speech in both at the same pts', async () => {
+    const session = new LiveSession(new TestPatternEngine({ lookaheadMs: 40 }), { maxQueuedSeconds: 5 });
+    const frames: AvatarFrame[] = [];
+    const audio: SessionAudio[] = [];
+    const order: number[] = [];
+    session.on('frame', (f) => {
+      frames.push(f);
+      order.push(f.pts);
+    });
+    session.on('audio', (a) => {
+      audio.push(a);
+      order.push(a.pts);
+    });
+    const errors: Error[] = [];
+    session.on('error', (e) => errors.push(e));
+    await sleep(500);
+    const x = new Float32Array(8000); // 0.5 s at 16 kHz
+    for (let i = 0; i < x.length; i++) x[i] = 0.5 * Math.sin((2 * Math.PI * 300 * i) / 16_000);
+    session.ingest({ pcm: encodePcmS16(x), format: { encoding: 's16le', sampleRate: 16_000, channels: 1 } });
+    expect(() => session.ingest({ pcm: encodePcmS16(new Float32Array(16_000 * 5)), format: { encoding: 's16le', sampleRate: 16_000, channels: 1 } })).toThrow(QueueFullError);
+    await sleep(1500);
+    const nFrames = frames.length;
+    const nAudio = audio.length;
+    await session.close();
+    await session.close();
+    expect(errors).toEqual([]);
+    // 2 s less the 40 ms lookahead and timer jitter
+    expect(nFrames).toBeGreaterThanOrEqual(44);
+    expect(nFrames).toBeLessThanOrEqual(50);
+    expect(nAudio).toBeGreaterThanOrEqual(176);
+    expect(nAudio).toBeLessThanOrEqual(200);
+    frames.forEach((f, k) => expect(f.pts).toBe(k * 1920));
+    audio.forEach((a, k) => {
+      expect(a.pts).toBe(k * AUDIO_CHUNK_SAMPLES);
+      expect(a.samples).toHaveLength(480);
+    });
+    // frames and audio interleaved in pts order
+    for (let i = 1; i < order.length; i++) expect(order[i]).toBeGreaterThanOrEqual(order[i - 1]);
+    // the audio of each frame's interval is speech exactly when the frame shows speech
+    let speaking = 0;
+    for (const f of frames) {
+      const chunks = audio.filter((a) => a.pts >= f.pts && a.pts < f.pts + 1920);
+      if (chunks.length < 4) continue;
+      const level = Math.min(...chunks.map((a) => rms(a.samples)));
+      const quiet = Math.max(...chunks.map((a) => rms(a.samples)));
+      if (f.speaking) {
+        speaking += 1;
+        // a frame at the burst's edge may be partly silent
+        expect(quiet).toBeGreaterThan(0.2);
+      } else expect(quiet).toBeLessThan(0.01);
+      if (level > 0.2) expect(f.speaking).toBe(true);
+    }
+    expect(speaking).toBeGreaterThanOrEqual(12);
+    expect(speaking).toBeLessThanOrEqual(14);
+    expect(() => session.ingest({ pcm: encodePcmS16(x), format: { encoding: 's16le', sampleRate: 16_000, channels: 1 } })).toThrow(/closed/);
+  });
+});

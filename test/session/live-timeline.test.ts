@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { AudioFormatError } from '../../pipeline/audio/errors.js';
+import { encodePcmS16 } from '../../pipeline/audio/pcm.js';
+import { REST_Y, TestPatternEngine, readTestCard } from '../../pipeline/engine/test-pattern-engine.js';
+import type { AvatarFrame } from '../../pipeline/records.js';
+import { LiveTimeline, QueueFullError, type PcmChunkIn } from '../../pipeline/session/live-timeline.js';
+
+const MS = 48; // CLOCK_RATE samples per millisecond
+
+function tone(ms: number, rate = 16_000, amp = 0.5, hz = 440): PcmChunkIn {
+  const n = Math.round((ms * rate) / 1000);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = amp * Math.sin((2 * Math.PI * hz * i) / rate);
+  return { pcm: encodePcmS16(x), format: { encoding: 's16le', sampleRate: rate, channels: 1 } };
+}
+
+function rms(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s / Math.max(1, x.length));
+}
+
+/** A timeline over a TestPatternEngine with a fake clock: run(t) ticks every 10 ms up to t and renders. */
+function harness(opts: { maxQueuedSeconds?: number; lookaheadMs?: number } = {}) {
+  const engine = new TestPatternEngine({ lookaheadMs: opts.lookaheadMs ?? 0 });
+  const tl = new LiveTimeline(engine, { startMs: 0, maxQueuedSeconds: opts.maxQueuedSeconds });
+  const frames: AvatarFrame[] = [];
+  let now = 0;
+  return {
+    engine,
+    tl,
+    frames,
+    now: () => now,
+    async run(toMs: number) {
+      while (now < toMs) {
+        now = Math.min(toMs, now + 10);
+        tl.tick(now);
+        frames.push(...(await engine.renderReady()));
+      }
+    },
+    level: (k: number) => readTestCard(frames[k].i420, 64, 64).level,
+    /** consumes [fromMs, toMs) of playout audio */
+    audio: (fromMs: number, toMs: number) => tl.playout.takeAudio(fromMs * MS, toMs * MS),
+  };
+}
+
+describe('LiveTimeline', () => {
+  it('renders idle frames at exactly 25 fps of media time, at rest', async () => {
+    const h = harness();
+    await h.run(2000);
+    expect(h.frames).toHaveLength(50);
+    h.frames.forEach((f, k) => {
+      expect(f.pts).toBe(k * 1920);
+      const card = readTestCard(f.i420, 64, 64);
+      expect(card.index).toBe(k);
+      expect(card.level).toBe(REST_Y);
+      expect(f.speaking).toBe(false);
+    });
+    expect(h.tl.stats()).toMatchObject({ mediaPts: 2000 * MS, state: 'idle', queuedMs: 0 });
+    expect(rms(h.audio(0, 2000))).toBe(0);
+  });
+
+  it('plays a speech burst ingested at 1000 ms in the frames and the audio at the same pts', async () => {
+    const h = harness();
+    await h.run(995);
+    const { accepted } = h.tl.ingest(tone(500), 1000);
+    expect(accepted).toBe(500 * MS);
+    expect(h.tl.stats().state).toBe('speaking');
+    await h.run(2000);
+    // frames 25..36 ([1000, 1480) ms) are all speech; 24 and from 38 ([1520 ms..) on rest
+    for (let k = 0; k < 50; k++) {
+      if (k >= 25 && k <= 36) {
+        expect(h.frames[k].speaking, `frame ${k}`).toBe(true);
+        expect(h.level(k)).toBeGreaterThan(150);
+      } else if (k !== 37) {
+        expect(h.frames[k].speaking, `frame ${k}`).toBe(false);
+        expect(h.level(k)).toBe(REST_Y);
+      }
+    }
+    expect(rms(h.audio(0, 999))).toBe(0);
+    const speech = h.audio(999, 1501);
+    expect(rms(speech.subarray(2 * MS, 498 * MS))).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    // the audio starts at the very pts the engine saw it (within the resampler's filter)
+    expect(rms(speech.subarray(0, MS))).toBeLessThan(0.02);
+    expect(rms(speech.subarray(2 * MS, 3 * MS))).toBeGreaterThan(0.3);
+    expect(rms(h.audio(1502, 2000))).toBe(0);
+    expect(h.tl.stats().state).toBe('idle');
+  });
+
+  it('appends a chunk that arrives while speech is queued right after it (24 kHz input)', async () => {
+    const h = harness();
+    await h.run(1000);
+    h.tl.ingest(tone(200, 24_000), 1000);
+    await h.run(1100);
+    h.tl.ingest(tone(200, 24_000), 1100);
+    h.tl.segmentEnd();
+    await h.run(1600);
+    for (let k = 25; k < 35; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+    expect(h.level(24)).toBe(REST_Y);
+    expect(h.level(36)).toBe(REST_Y);
+    const a = h.audio(1000, 1400);
+    // contiguous: every millisecond (but the filter's edges) carries the tone
+    for (let m = 1; m < 399; m++) expect(rms(a.subarray(m * MS, (m + 1) * MS)), `ms ${m}`).toBeGreaterThan(0.2);
+    expect(rms(h.audio(1402, 1600))).toBe(0);
+  });
+
+  it('interrupt drops the rest of the speech; later speech plays again', async () => {
+    const h = harness();
+    await h.run(1000);
+    h.tl.ingest(tone(1000), 1000);
+    await h.run(1300);
+    const { dropped } = h.tl.interrupt(1300);
+    // frame 32 ([1280, 1320) ms) is not shown yet: the engine silences it, so the playout drops it too
+    expect(dropped).toBeGreaterThanOrEqual(720 * MS - 100);
+    expect(dropped).toBeLessThanOrEqual(720 * MS);
+    expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+    await h.run(2000);
+    for (let k = 25; k < 32; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+    for (let k = 32; k < 50; k++) expect(h.level(k), `frame ${k}`).toBe(REST_Y);
+    expect(rms(h.audio(1000, 1280).subarray(2 * MS))).toBeGreaterThan(0.3);
+    expect(rms(h.audio(1280, 2000))).toBe(0);
+    h.tl.ingest(tone(200), 2000);
+    await h.run(2400);
+    for (let k = 50; k < 55; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+    expect(h.level(56)).toBe(REST_Y);
+    expect(rms(h.audio(2000, 2200).subarray(2 * MS, 198 * MS))).toBeGreaterThan(0.3);
+  });
+
+  it('interrupt with an engine lookahead silences the playout from the first frame not yet shown', async () => {
+    const h = harness({ lookaheadMs: 80 });
+    await h.run(1000);
+    h.tl.ingest(tone(1000), 1000);
+    await h.run(1300);
+    // frames up to [1160, 1200) are rendered (1200 + 80 <= 1300); 1200.. is not shown yet
+    expect(h.frames.at(-1)!.pts).toBe(1160 * MS);
+    h.tl.interrupt(1300);
+    await h.run(2000);
+    expect(h.level(30)).toBe(REST_Y);
+    expect(rms(h.audio(1000, 1199).subarray(2 * MS))).toBeGreaterThan(0.3);
+    expect(rms(h.audio(1200, 2000))).toBe(0);
+  });
+
+  it('refuses a malformed chunk with AudioFormatError and goes on', async () => {
+    const h = harness();
+    await h.run(500);
+    const odd: PcmChunkIn = { pcm: new Uint8Array(321), format: { encoding: 's16le', sampleRate: 16_000, channels: 1 } };
+    expect(() => h.tl.ingest(odd, 500)).toThrow(AudioFormatError);
+    const fast = { ...tone(100), format: { encoding: 's16le' as const, sampleRate: 96_000, channels: 1 as const } };
+    expect(() => h.tl.ingest(fast, 500)).toThrow(AudioFormatError);
+    expect(h.tl.stats()).toMatchObject({ chunksRefused: 2, chunksAccepted: 0, state: 'idle', queuedMs: 0 });
+    h.tl.ingest(tone(200), 1000);
+    await h.run(1500);
+    expect(h.frames).toHaveLength(37);
+    h.frames.forEach((f, k) => expect(f.pts).toBe(k * 1920));
+    for (let k = 25; k < 30; k++) expect(h.level(k)).toBeGreaterThan(150);
+    expect(h.level(24)).toBe(REST_Y);
+  });
+
+  it('refuses a chunk beyond maxQueuedSeconds whole with QueueFullError', async () => {
+    const h = harness({ maxQueuedSeconds: 1 });
+    h.tl.ingest(tone(600), 0);
+    expect(() => h.tl.ingest(tone(600), 0)).toThrow(QueueFullError);
+    expect(() => h.tl.ingest(tone(600), 0)).toThrow(/queue full: \d+ ms queued, this chunk adds 600 ms, the limit is 1000 ms/);
+    expect(h.tl.stats()).toMatchObject({ chunksAccepted: 1, chunksRefused: 2 });
+    expect(h.tl.stats().queuedMs).toBeGreaterThanOrEqual(598);
+    await h.run(300);
+    h.tl.ingest(tone(600), 300);
+    h.tl.segmentEnd();
+    await h.run(1500);
+    for (let k = 0; k < 30; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+    expect(h.level(31)).toBe(REST_Y);
+  });
+
+  it('rejects a non-numeric clock', () => {
+    const h = harness();
+    expect(() => h.tl.tick(Number.NaN)).toThrow(TypeError);
+  });
+});
