@@ -70,3 +70,35 @@ describe('LiveSession (real clock)', () => {
     expect(() => session.ingest({ pcm: encodePcmS16(x), format: { encoding: 's16le', sampleRate: 16_000, channels: 1 } })).toThrow(/closed/);
   });
 });
+
+describe('LiveSession interrupt (real clock)', () => {
+  it('silences the frames and the audio not yet emitted, and later speech plays again', async () => {
+    const session = new LiveSession(new TestPatternEngine());
+    const frames: AvatarFrame[] = [];
+    const audio: SessionAudio[] = [];
+    session.on('frame', (f) => frames.push(f));
+    session.on('audio', (a) => audio.push(a));
+    const chunk = (ms: number) => {
+      const x = new Float32Array(16 * ms);
+      for (let i = 0; i < x.length; i++) x[i] = 0.5 * Math.sin((2 * Math.PI * 300 * i) / 16_000);
+      return { pcm: encodePcmS16(x), format: { encoding: 's16le' as const, sampleRate: 16_000, channels: 1 as const } };
+    };
+    session.ingest(chunk(2000));
+    await sleep(300);
+    const { dropped } = session.interrupt();
+    const cut = Math.max(frames.length * 1920, audio.length * 480);
+    expect(dropped).toBeGreaterThan(1500 * 48);
+    await sleep(300);
+    session.ingest(chunk(2000));
+    await sleep(200);
+    await session.close();
+    const after = frames.filter((f) => f.pts >= cut + 1920 && f.pts < cut + 8 * 1920);
+    expect(after.length).toBeGreaterThan(3);
+    for (const f of after) expect(f.speaking).toBe(false);
+    const silent = audio.filter((a) => a.pts >= cut && a.pts < cut + 8 * 1920);
+    for (const a of silent) expect(rms(a.samples)).toBe(0);
+    // speech again at the end
+    expect(frames.at(-1)!.speaking).toBe(true);
+    expect(rms(audio.at(-1)!.samples)).toBeGreaterThan(0.2);
+  });
+});
