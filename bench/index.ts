@@ -6,7 +6,7 @@
  *   2. engine fps on one thread, share of the 40 ms budget, TARGET engine <= 8 ms
  *   3. real-time streams this machine holds (render + encode)
  *   4. algorithmic latency (lookahead + window), TARGET lookahead <= 80 ms
- *   5. memory over a 10-minute render (--quick: 1 minute), TARGET stable
+ *   5. memory over 10 minutes of media (--quick: 1 minute), engine alone and engine + MP4 writer, TARGET stable
  *   6. offline render throughput (renderToMp4, ~10 s clip)
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
@@ -94,21 +94,27 @@ async function main(): Promise<void> {
   const offClip = speechClip(9, 10);
   const off = await benchOffline(offClip, config);
 
-  // 5. memory
-  section(`5. memory over a ${minutes}-minute render (engine + Mp4Writer to /tmp)`);
-  console.log(`sampled every ${minutes * 3} s of media${gc ? ' after a full GC' : ' (no GC available)'}; MB`);
-  console.log(`${'media'.padStart(7)}${'wall s'.padStart(8)}${'rss'.padStart(9)}${'heapUsed'.padStart(10)}${'external'.padStart(10)}${'arrayBuf'.padStart(10)}${'load1'.padStart(7)}`);
-  const mem = await benchMemory(portrait, config, clip, minutes, gc, (s) => {
-    const mm = Math.floor(s.mediaSec / 60);
-    const ss = Math.round(s.mediaSec % 60);
-    console.log(`${`${mm}:${String(ss).padStart(2, '0')}`.padStart(7)}${f(s.wallSec, 8, 1)}${f(MB(s.rss), 9, 1)}${f(MB(s.heapUsed), 10, 1)}` +
-      `${f(MB(s.external), 10, 1)}${f(MB(s.arrayBuffers), 10, 1)}${f(s.load1, 7)}`);
-  });
-  console.log(`${mem.frames} frames in ${mem.wallSec.toFixed(1)} s wall (${((mem.frames / st.info.fps) / mem.wallSec).toFixed(2)}x real time), mp4 ${mem.mp4MB.toFixed(1)} MB`);
-  const fmt = (v: typeof mem.rss) => `growth ${v.growthMB.toFixed(1)} MB, trend ${v.trendMB.toFixed(1)} MB${v.monotonic ? ', MONOTONIC CLIMB' : ''}`;
-  console.log(`from ${mem.baselineSec} s to the end: rss ${fmt(mem.rss)}; heapUsed ${fmt(mem.heapUsed)}`);
-  console.log(`criterion: for rss and heapUsed, growth and least-squares trend < ${GROWTH_LIMIT_MB} MB and not every step up (> ${MONOTONIC_MIN_MB} MB)`);
-  console.log(`TARGET memory stable over ${minutes} min: ${passFail(mem.pass)}${quick ? ' (--quick: 1 minute, indicative only)' : ''}`);
+  // 5. memory: the engine alone (a live session), then engine + MP4 writer (a render)
+  const runMemory = async (withWriter: boolean) => {
+    const what = withWriter ? 'render (engine + Mp4Writer to /tmp)' : 'engine alone (as in a live session)';
+    section(`5${withWriter ? 'b' : 'a'}. memory over ${minutes} min of media: ${what}`);
+    console.log(`sampled every ${minutes * 3} s of media${gc ? ' after a full GC' : ' (no GC available)'}; MB`);
+    console.log(`${'media'.padStart(7)}${'wall s'.padStart(8)}${'rss'.padStart(9)}${'heapUsed'.padStart(10)}${'external'.padStart(10)}${'arrayBuf'.padStart(10)}${'load1'.padStart(7)}`);
+    const m = await benchMemory(portrait, config, clip, minutes, gc, (s) => {
+      const mm = Math.floor(s.mediaSec / 60);
+      const ss = Math.round(s.mediaSec % 60);
+      console.log(`${`${mm}:${String(ss).padStart(2, '0')}`.padStart(7)}${f(s.wallSec, 8, 1)}${f(MB(s.rss), 9, 1)}${f(MB(s.heapUsed), 10, 1)}` +
+        `${f(MB(s.external), 10, 1)}${f(MB(s.arrayBuffers), 10, 1)}${f(s.load1, 7)}`);
+    }, withWriter);
+    console.log(`${m.frames} frames in ${m.wallSec.toFixed(1)} s wall (${((m.frames / st.info.fps) / m.wallSec).toFixed(2)}x real time)${withWriter ? `, mp4 ${m.mp4MB.toFixed(1)} MB` : ''}`);
+    const fmt = (v: typeof m.rss) => `growth ${v.growthMB.toFixed(1)} MB, trend ${v.trendMB.toFixed(1)} MB${v.monotonic ? ', MONOTONIC CLIMB' : ''}`;
+    console.log(`from ${m.baselineSec} s to the end: rss ${fmt(m.rss)}; heapUsed ${fmt(m.heapUsed)}`);
+    console.log(`criterion: for rss and heapUsed, growth and least-squares trend < ${GROWTH_LIMIT_MB} MB and not every step up (> ${MONOTONIC_MIN_MB} MB)`);
+    console.log(`TARGET memory stable over ${minutes} min, ${withWriter ? 'render' : 'engine'}: ${passFail(m.pass)}${quick ? ' (--quick: 1 minute, indicative only)' : ''}`);
+    return m;
+  };
+  const memEngine = await runMemory(false);
+  const mem = await runMemory(true);
 
   // 6. offline, printed
   section('6. offline render throughput (renderToMp4)');
@@ -129,12 +135,12 @@ async function main(): Promise<void> {
     targetEngineMs: TARGET_ENGINE_MS, enginePass,
     streams, streamsP95, perStreamCpuMs: r2(perStream),
     lookaheadMs: r2(lookahead), windowMs: r2(windowMs), latencyMs: r2(lookahead + windowMs), targetLookaheadMs: TARGET_LOOKAHEAD_MS, lookaheadPass: lookahead <= TARGET_LOOKAHEAD_MS,
-    memory: {
-      minutes, frames: mem.frames, gc: mem.gc, baselineSec: mem.baselineSec,
-      rssGrowthMB: r2(mem.rss.growthMB), rssTrendMB: r2(mem.rss.trendMB), heapGrowthMB: r2(mem.heapUsed.growthMB), heapTrendMB: r2(mem.heapUsed.trendMB),
-      rssMonotonic: mem.rss.monotonic, heapMonotonic: mem.heapUsed.monotonic, pass: mem.pass,
-      samples: mem.samples.map((s) => [s.mediaSec, r2(MB(s.rss)), r2(MB(s.heapUsed)), r2(MB(s.external)), r2(MB(s.arrayBuffers))]),
-    },
+    memory: Object.fromEntries(([['engine', memEngine], ['render', mem]] as const).map(([k, m]) => [k, {
+      minutes, frames: m.frames, gc: m.gc, baselineSec: m.baselineSec,
+      rssGrowthMB: r2(m.rss.growthMB), rssTrendMB: r2(m.rss.trendMB), heapGrowthMB: r2(m.heapUsed.growthMB), heapTrendMB: r2(m.heapUsed.trendMB),
+      rssMonotonic: m.rss.monotonic, heapMonotonic: m.heapUsed.monotonic, pass: m.pass,
+      samples: m.samples.map((s) => [s.mediaSec, r2(MB(s.rss)), r2(MB(s.heapUsed)), r2(MB(s.external)), r2(MB(s.arrayBuffers))]),
+    }])),
     offline: { clipSec: r2(off.durationSec), wallSec: r2(off.wallSec), speed: r2(off.speed), renderEncodeSpeed: r2(off.renderEncodeSpeed) },
     benchWallSec: r2((performance.now() - t0) / 1000),
   };

@@ -1,5 +1,6 @@
 /**
- * Memory over a long render: the engine + an Mp4Writer (to /tmp, video and audio) for
+ * Memory over a long render: the engine alone (what a live session runs for hours), or the
+ * engine + an Mp4Writer (to /tmp, video and audio; what `npm run render` runs) for
  * `minutes` of media, the speech clip looped. process.memoryUsage() is sampled every
  * `minutes * 3` s of media (30 s for 10 minutes), after a full GC when one can be had.
  *
@@ -58,6 +59,8 @@ export async function benchMemory(
   minutes: number,
   gc: (() => void) | undefined,
   onSample?: (s: MemSample) => void,
+  /** encode and mux to MP4 as well (a render), or run the engine alone (a live session) */
+  withWriter = true,
 ): Promise<MemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'kiosk-bench-memory-'));
   const path = join(dir, 'long.mp4');
@@ -67,10 +70,12 @@ export async function benchMemory(
   const playHop = CLOCK_RATE / fps;
   const totalFrames = Math.round(minutes * 60 * fps);
   const sampleEvery = Math.round((minutes * 3) * fps); // 30 s of media at 10 minutes
-  const writer = await Mp4Writer.open(path, {
-    width: engine.info.width, height: engine.info.height, fps, sampleRate: CLOCK_RATE,
-    x264Preset: config.encoder.x264_preset, crf: config.encoder.crf, audioBitrate: config.encoder.audio_bitrate,
-  });
+  const writer = withWriter
+    ? await Mp4Writer.open(path, {
+      width: engine.info.width, height: engine.info.height, fps, sampleRate: CLOCK_RATE,
+      x264Preset: config.encoder.x264_preset, crf: config.encoder.crf, audioBitrate: config.encoder.audio_bitrate,
+    })
+    : undefined;
   const samples: MemSample[] = [];
   const t0 = performance.now();
   const sample = (frame: number) => {
@@ -92,21 +97,21 @@ export async function benchMemory(
     while (done < totalFrames) {
       const k = pushed % aFrames; // loop the speech
       engine.pushAudio(clip.analysis.subarray(k * hop, (k + 1) * hop));
-      await writer.writeAudio(clip.playout.subarray(k * playHop, (k + 1) * playHop));
+      await writer?.writeAudio(clip.playout.subarray(k * playHop, (k + 1) * playHop));
       pushed++;
       for (const fr of await engine.renderReady()) {
         if (done >= totalFrames) break;
-        await writer.writeVideo(fr.i420);
+        await writer?.writeVideo(fr.i420);
         done++;
         if (done % sampleEvery === 0) sample(done);
       }
     }
   } finally {
-    await writer.close();
+    await writer?.close();
     await engine.close();
   }
   const wallSec = (performance.now() - t0) / 1000;
-  const mp4MB = MB(statSync(path).size);
+  const mp4MB = writer ? MB(statSync(path).size) : 0;
   rmSync(dir, { recursive: true, force: true });
   const from = samples.findIndex((s) => s.mediaSec >= minutes * 60 * 0.2 - 1e-6);
   const rss = verdict(samples, from, 'rss');
