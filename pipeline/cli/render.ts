@@ -57,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`render: ${(e as Error).message}`);
       return 2;
     }
-    console.error('render: failed:', e);
+    // not the input's fault (a disk, a codec, a bug): the message, and the stack when DEBUG is set
+    console.error(`render: failed: ${(e as Error).message ?? e}`);
+    if (process.env.DEBUG) console.error(e);
     return 1;
   }
 }

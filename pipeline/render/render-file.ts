@@ -3,6 +3,7 @@
  * engine the live server streams from. The video has round(duration * fps) frames, so its
  * duration equals the audio's within half a frame.
  */
+import { rm } from 'node:fs/promises';
 import { ANALYSIS_RATE, CLOCK_RATE } from '../records.js';
 import type { Config } from '../../config/schema.js';
 import { decodeAudioFile } from '../audio/decode-file.js';
@@ -22,7 +23,7 @@ export interface RenderRequest {
   config: Config;
   /** called after each frame with (frames done, frames total) */
   onProgress?: (done: number, total: number) => void;
-  /** stop early (the file is closed but incomplete) */
+  /** stop early: the MP4 is closed and holds the frames rendered so far */
   signal?: AbortSignal;
 }
 
@@ -68,22 +69,26 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
 
   const engine = await createEngine(portrait, config);
   const total = Math.round(decoded.durationSec * fps);
-  const writer = await Mp4Writer.open(req.out, {
-    width: engine.info.width,
-    height: engine.info.height,
-    fps,
-    sampleRate: CLOCK_RATE,
-    x264Preset: config.encoder.x264_preset,
-    crf: config.encoder.crf,
-    audioBitrate: config.encoder.audio_bitrate,
-  });
+  let writer: Mp4Writer | undefined;
   let done = 0;
+  let finished = false;
+  let closeError: unknown;
   try {
+    writer = await Mp4Writer.open(req.out, {
+      width: engine.info.width,
+      height: engine.info.height,
+      fps,
+      sampleRate: CLOCK_RATE,
+      x264Preset: config.encoder.x264_preset,
+      crf: config.encoder.crf,
+      audioBitrate: config.encoder.audio_bitrate,
+    });
+    const out = writer;
     const drain = async () => {
       const frames = await engine.renderReady();
       for (const f of frames) {
         if (done >= total) break;
-        await writer.writeVideo(f.i420);
+        await out.writeVideo(f.i420);
         done++;
         req.onProgress?.(done, total);
       }
@@ -100,10 +105,18 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
     }
     await writer.writeAudio(playout);
     t = mark('render+encode', t);
+    finished = true;
   } finally {
-    await writer.close();
+    try {
+      await writer?.close();
+    } catch (e) {
+      closeError = e;
+    }
     await engine.close();
+    // a render that failed leaves no half-written file that could pass for a good one
+    if (!finished || closeError) await rm(req.out, { force: true });
   }
+  if (closeError) throw closeError;
   const st = engine.stats();
   return {
     frames: done,

@@ -90,4 +90,20 @@ describe('npm run render on bad input', () => {
     expect(p.code).toBe(2);
     expect(p.stderr).toMatch(/preset/);
   });
+
+  it('an output folder that does not exist: exit 1, says it cannot write there, leaves nothing', () => {
+    const out = join(dir, 'no-such-folder', 'x.mp4');
+    const r = render(['--audio', goodWav, '--portrait', ASTRONAUT, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(reason(r.stderr)).toMatch(/render: failed: .*cannot open .*for writing/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('good input renders: exit 0 and an MP4 on disk', () => {
+    const out = join(dir, 'ok.mp4');
+    const r = render(['--audio', goodWav, '--portrait', ASTRONAUT, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/render: wrote .* 512x512 @ 25 fps/);
+    expect(existsSync(out)).toBe(true);
+  });
 });
