@@ -1,13 +1,17 @@
 /**
  * Thin real-time adapter around LiveTimeline: owns a TalkingHeadEngine, ticks the timeline on a
- * wall clock (setInterval), renders the frames the engine has ready and emits them with the
- * playout audio of their interval, in pts order:
- *   frame k, then the 10 ms audio chunks that end by frame k + 1's pts.
- * A frame is ready `lookaheadMs` after its audio arrived on the timeline, and its audio is emitted
- * together with it, so audio is delayed by the same lookahead and the browser plays them together.
+ * wall clock (setInterval), renders the frames the engine has ready and emits them, and emits the
+ * playout audio on its own:
+ *   - audio: each 10 ms chunk as soon as the timeline has passed it, in pts order;
+ *   - frames: each as soon as the engine has rendered it, in pts order.
+ * Audio therefore runs ahead of the frame that shows it by the engine's window + lookahead (and
+ * more when a render is late); the consumer aligns them by pts (server/media/media-pacer.ts sends
+ * both at pts + one constant delay). Audio never waits for video: a stalled render delays frames,
+ * not the voice.
  *
  * Late video policy: frames are rendered one batch at a time; a tick that finds a render still
- * running does nothing (the next one renders everything ready). Audio is never dropped.
+ * running does not advance the timeline (the next one does, with everything since). Audio is
+ * never dropped.
  */
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
 import { CLOCK_RATE, framePts, type AvatarFrame, type Pts } from '../records.js';
@@ -44,6 +48,8 @@ type Listener<K extends keyof LiveSessionEvents> = (...args: LiveSessionEvents[K
 export class LiveSession {
   readonly engine: TalkingHeadEngine;
   readonly timeline: LiveTimeline;
+  /** clock time (ms) at which media pts 0 plays */
+  readonly startMs: number;
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
   private readonly listeners: { [K in keyof LiveSessionEvents]: Set<Listener<K>> } = {
@@ -63,7 +69,8 @@ export class LiveSession {
     if (!(tickMs >= 1 && tickMs <= 1000)) throw new TypeError(`LiveSession: tickMs must be milliseconds in [1, 1000], got ${tickMs}`);
     this.engine = engine;
     this.clock = options.clock ?? (() => performance.now());
-    this.timeline = new LiveTimeline(engine, { startMs: this.clock(), maxQueuedSeconds: options.maxQueuedSeconds ?? 30 });
+    this.startMs = this.clock();
+    this.timeline = new LiveTimeline(engine, { startMs: this.startMs, maxQueuedSeconds: options.maxQueuedSeconds ?? 30 });
     this.timer = setInterval(() => this.onTick(), tickMs);
   }
 
@@ -119,7 +126,14 @@ export class LiveSession {
 
   private onTick(): void {
     if (this.closing || this.rendering) return;
-    this.timeline.tick(this.clock());
+    try {
+      this.timeline.tick(this.clock());
+    } catch (e) {
+      // an engine that failed (e.g. its worker thread died) must not take the process down with a timer
+      this.emit('error', e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.emitAudio();
     if (this.engine.framesReady() === 0) return;
     this.rendering = this.renderBatch().finally(() => {
       this.rendering = null;
@@ -134,17 +148,20 @@ export class LiveSession {
       this.emit('error', e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    const fps = this.engine.info.fps;
     for (const frame of frames) {
       this.emit('frame', frame);
       this.nextFrame = frame.index + 1;
-      const end = framePts(this.nextFrame, fps);
-      while (this.nextAudio + AUDIO_CHUNK_SAMPLES <= end) {
-        const pts = this.nextAudio;
-        const samples = this.timeline.playout.takeAudio(pts, pts + AUDIO_CHUNK_SAMPLES);
-        this.nextAudio = pts + AUDIO_CHUNK_SAMPLES;
-        this.emit('audio', { pts, samples });
-      }
+    }
+  }
+
+  /** Emits the 10 ms chunks of playout audio the timeline has passed. */
+  private emitAudio(): void {
+    const until = this.timeline.mediaPts;
+    while (this.nextAudio + AUDIO_CHUNK_SAMPLES <= until) {
+      const pts = this.nextAudio;
+      const samples = this.timeline.playout.takeAudio(pts, pts + AUDIO_CHUNK_SAMPLES);
+      this.nextAudio = pts + AUDIO_CHUNK_SAMPLES;
+      this.emit('audio', { pts, samples });
     }
   }
 
