@@ -3,6 +3,7 @@
  * Parameter names follow the ones users of talking-head tools know (Sonic / ComfyUI):
  * min_resolution, expand_ratio, inference_steps, dynamic_scale, motion_scale, fps, ...
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const smoothingSchema = z.strictObject({
@@ -56,10 +57,75 @@ export const runtimeSchema = z.strictObject({
 });
 
 export const serverSchema = z.strictObject({
-  /** bind address; loopback by default, nothing listens beyond what this says */
+  /** bind address of HTTP + socket.io; loopback by default, nothing listens beyond what this says */
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /** the address kiosks use to reach the server, for the printed kiosk URLs (default http://host:port) */
+  public_url: z.string().url().nullable().default(null),
 });
+
+export const mediaSchema = z.strictObject({
+  /**
+   * How media reaches kiosks. sfu: through a mediasoup router (one encode per session, any number
+   * of kiosks); direct: one wrtc peer connection per kiosk (one encode per kiosk); auto: sfu when a
+   * mediasoup worker binary is present, else direct.
+   */
+  mode: z.enum(['auto', 'sfu', 'direct']).default('auto'),
+  /** IP the WebRTC (ICE) sockets listen on; null = server.host (0.0.0.0 = every interface) */
+  listen_ip: z.string().min(1).nullable().default(null),
+  /** IP put in ICE candidates when listen_ip is 0.0.0.0; null = the first LAN address */
+  announced_ip: z.string().min(1).nullable().default(null),
+  /** UDP/TCP ports of the SFU's WebRTC transports (inclusive) */
+  rtc_min_port: z.number().int().min(1024).max(65535).default(40000),
+  rtc_max_port: z.number().int().min(1024).max(65535).default(40999),
+  /**
+   * ms added to a frame's own readiness (its window + the engine's lookahead) before frame and
+   * audio are sent on a steady clock; covers render and scheduling time. Lower = less latency, more
+   * late (dropped) frames. See server/media/media-pacer.ts.
+   */
+  pacing_margin_ms: z.number().min(0).max(500).default(25),
+  /**
+   * ms frames are sent after the audio they show, on top of half a frame (a frame shows the mouth
+   * of its whole interval, so it belongs at the interval's middle). Positive = video later. A
+   * kiosk's browser and loudspeaker add audio latency the browser's own lip sync does not see;
+   * measure it at the kiosk (npm run bench, streaming section) and set it here. The default is
+   * what headless Chromium 156 needed on the development machine: without it the mouth led the
+   * voice by about 35 ms (sfu) and 8 ms (direct) once the kiosk's jitter buffer had settled.
+   */
+  video_delay_ms: z.number().min(-200).max(500).default(45),
+  /** video bit rate ceiling, kbit/s */
+  video_max_kbps: z.number().int().min(100).max(20_000).default(1500),
+  /** kiosks that may watch one session at once */
+  max_kiosks_per_session: z.number().int().min(1).max(1000).default(50),
+});
+
+export const authSchema = z.strictObject({
+  /** file with the secret that signs kiosk tokens; created (random, mode 0600) when missing */
+  secret_file: z.string().min(1).default('.cache/auth/secret'),
+  /** file with the admin key (management calls); created (random, mode 0600) when missing */
+  admin_key_file: z.string().min(1).default('.cache/auth/admin-key'),
+  /** lifetime of the kiosk tokens the server prints at start, days */
+  kiosk_token_days: z.number().min(0.001).max(3650).default(365),
+});
+
+export const limitsSchema = z.strictObject({
+  /** bytes of one uploaded audio file */
+  audio_upload_bytes: z.number().int().min(1024).max(256 << 20).default(16 << 20),
+  /** seconds of speech that may wait in a session's queue (chunks and files together) */
+  max_queued_seconds: z.number().min(1).max(600).default(60),
+});
+
+/** A session id: lower-case letters, digits and dashes (it appears in URLs and metric labels). */
+export const SESSION_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+export const sessionSchema = z.strictObject({
+  id: z.string().regex(SESSION_ID, 'must be 1-32 of a-z, 0-9 and -, starting with a letter or digit'),
+  /** portrait photo (PNG or JPEG); relative paths are taken from the current directory */
+  portrait: z.string().min(1),
+});
+
+/** The embedded portrait (public domain), by absolute path so the server may start from any directory. */
+export const DEFAULT_PORTRAIT = fileURLToPath(new URL('../models/portraits/default.png', import.meta.url));
 
 export const configSchema = z.strictObject({
   preset: z.enum(['fast', 'quality']).default('fast'),
@@ -67,6 +133,19 @@ export const configSchema = z.strictObject({
   encoder: encoderSchema.default(encoderSchema.parse({})),
   runtime: runtimeSchema.default(runtimeSchema.parse({})),
   server: serverSchema.default(serverSchema.parse({})),
+  media: mediaSchema.default(mediaSchema.parse({})),
+  auth: authSchema.default(authSchema.parse({})),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  /** the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream */
+  sessions: z
+    .array(sessionSchema)
+    .min(1)
+    .max(64)
+    .default([{ id: 'default', portrait: DEFAULT_PORTRAIT }])
+    .refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'session ids must be unique'),
+}).refine((c) => c.media.rtc_min_port <= c.media.rtc_max_port, {
+  message: 'rtc_min_port must not exceed rtc_max_port',
+  path: ['media', 'rtc_min_port'],
 });
 
 export type Config = z.infer<typeof configSchema>;

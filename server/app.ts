@@ -1,0 +1,177 @@
+/**
+ * The kiosk avatar server: HTTP (fastify) + socket.io (/kiosk, /audio) + the avatar sessions +
+ * the media path (mediasoup SFU, or direct wrtc peers when no SFU worker is available).
+ * startServer() is what `npm start` (server/main.ts) and the tests run.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { Server as SocketServer } from 'socket.io';
+import type { Config } from '../config/schema.js';
+import { MAX_CHUNK_BYTES } from '../pipeline/audio/pcm.js';
+import { Authenticator } from './auth/authenticator.js';
+import { loadOrCreateSecret } from './auth/secrets.js';
+import type { Role } from './auth/tokens.js';
+import { registerRoutes } from './http/routes.js';
+import { createLogger, type Logger } from './log.js';
+import { resolveIceAddress, firstLanAddress } from './media/ice-address.js';
+import { createMediasoupWorker, workerBinaryPath, type MediasoupWorker } from './media/mediasoup-worker.js';
+import { createMetrics } from './metrics.js';
+import { KIOSK_PATH, type MediaMode } from './protocol.js';
+import { AvatarSession } from './session/avatar-session.js';
+import { SessionRegistry } from './session/session-registry.js';
+import { attachAudioNamespace } from './signalling/audio-namespace.js';
+import { attachKioskNamespace } from './signalling/kiosk-namespace.js';
+
+/** Where kiosk-client/build.ts writes the page. */
+export const KIOSK_DIST = fileURLToPath(new URL('../dist/kiosk/', import.meta.url));
+
+export interface StartOptions {
+  /** a logger (default: pino at `logLevel`) */
+  log?: Logger;
+  /** default 'info' */
+  logLevel?: string;
+  /** engine module for every session instead of the portrait engine (tests) */
+  engineModule?: string;
+  engineOptions?: unknown;
+}
+
+export interface RunningServer {
+  /** http://host:port the server listens on */
+  url: string;
+  port: number;
+  mode: MediaMode;
+  sessions: SessionRegistry;
+  auth: Authenticator;
+  adminKey: string;
+  log: Logger;
+  /** the socket.io server (namespaces /kiosk and /audio) */
+  io: SocketServer;
+  /** mints a token for a session and role and returns the URL a kiosk opens with it */
+  kioskUrl(sessionId: string, role?: Role, ttlSec?: number): string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(opts.logLevel ?? 'info');
+  if (!existsSync(`${KIOSK_DIST}index.html`)) {
+    throw new Error(`the kiosk page is not built (${KIOSK_DIST}index.html is missing): run npm run build:kiosk`);
+  }
+  const secret = loadOrCreateSecret(config.auth.secret_file, 'token secret');
+  const adminKey = loadOrCreateSecret(config.auth.admin_key_file, 'admin key');
+  if (adminKey.created) log.info({ file: config.auth.admin_key_file }, 'created an admin key');
+
+  const sessions = new SessionRegistry();
+  const auth = new Authenticator({ secret: secret.value, adminKey: adminKey.value, hasSession: (id) => sessions.has(id) });
+  const ice = resolveIceAddress(config.media.listen_ip ?? config.server.host, config.media.announced_ip);
+
+  // --- media mode
+  let mode: MediaMode = config.media.mode === 'direct' ? 'direct' : 'sfu';
+  let worker: MediasoupWorker | undefined;
+  let workerState: 'running' | 'absent' | 'died' = 'absent';
+  if (mode === 'sfu') {
+    try {
+      worker = await createMediasoupWorker({ rtcMinPort: config.media.rtc_min_port, rtcMaxPort: config.media.rtc_max_port });
+      workerState = 'running';
+      worker.on('died', (e) => {
+        workerState = 'died';
+        log.error({ err: e }, 'the mediasoup worker died: kiosks on the sfu path lose their media');
+      });
+    } catch (e) {
+      if (config.media.mode === 'sfu') throw e;
+      log.warn({ reason: (e as Error).message, binary: workerBinaryPath() ?? null }, 'no mediasoup worker: serving kiosks on the direct path');
+      mode = 'direct';
+    }
+  }
+  log.info({ mode, worker: worker?.pid ?? null, listenIp: ice.listenIp, announcedIp: ice.announcedIp ?? null }, `media path: ${mode}`);
+
+  const closeAll = async () => {
+    await sessions.closeAll();
+    worker?.close();
+  };
+
+  try {
+    for (const s of config.sessions) {
+      const t0 = performance.now();
+      const session = await AvatarSession.start({
+        id: s.id,
+        portrait: s.portrait,
+        config,
+        mode,
+        mediasoupWorker: worker,
+        listenIp: ice.listenIp,
+        announcedIp: ice.announcedIp,
+        engineModule: opts.engineModule,
+        engineOptions: opts.engineOptions,
+      });
+      session.on('error', (e) => log.error({ err: e, session: s.id }, 'session error'));
+      session.on('restarted', () => log.warn({ session: s.id }, 'session engine restarted'));
+      sessions.add(session);
+      log.info({ session: s.id, ...session.info, ms: Math.round(performance.now() - t0) }, 'session started');
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  // --- HTTP + socket.io
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const io = new SocketServer(app.server, {
+    serveClient: false,
+    maxHttpBufferSize: MAX_CHUNK_BYTES + 64 * 1024,
+    pingInterval: 5000,
+    pingTimeout: 5000,
+    connectionStateRecovery: undefined,
+  });
+  const metrics = createMetrics(sessions, () => mode);
+  let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
+  const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
+  const startedAt = Date.now();
+  const health = () => {
+    const list = sessions.all().map((s) => {
+      const st = s.stats();
+      return { id: s.id, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
+    });
+    const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0);
+    return { ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000), mediasoupWorker: { state: workerState, pid: worker?.pid ?? null }, sessions: list };
+  };
+  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor });
+  const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics });
+  attachAudioNamespace(io, { auth, sessions, log, metrics });
+  for (const s of sessions.all()) s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
+
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (e) {
+    io.close();
+    await closeAll();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const shownHost = config.server.host === '0.0.0.0' ? (firstLanAddress() ?? '127.0.0.1') : config.server.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  if (!publicBase) publicBase = url;
+  log.info({ url, mode }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    mode,
+    sessions,
+    auth,
+    adminKey: adminKey.value,
+    log,
+    io,
+    kioskUrl: (sessionId, role = 'kiosk', ttlSec = config.auth.kiosk_token_days * 86_400) => kioskUrlFor(auth.mint(sessionId, role, ttlSec)),
+    close() {
+      closing ??= (async () => {
+        io.close();
+        await app.close();
+        await closeAll();
+      })();
+      return closing;
+    },
+  };
+}

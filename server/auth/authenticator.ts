@@ -1,0 +1,64 @@
+/**
+ * Who is calling: a signed token (kiosk, host or source; one session, some scopes) or the admin
+ * key (every scope on any session, plus management calls). Used by HTTP routes and socket.io
+ * handshakes alike.
+ */
+import { AuthError, ROLES, adminKeyMatches, signToken, verifyToken, type Role, type Scope } from './tokens.js';
+
+export { AuthError };
+
+export interface Principal {
+  sessionId: string;
+  scopes: ReadonlySet<Scope>;
+  admin: boolean;
+  /** token id, for logs */
+  tokenId?: string;
+}
+
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
+
+export class Authenticator {
+  private readonly secret: Buffer;
+  private readonly adminKey: string;
+  private readonly hasSession: (id: string) => boolean;
+
+  constructor(opts: { secret: string; adminKey: string; hasSession: (id: string) => boolean }) {
+    this.secret = Buffer.from(opts.secret, 'utf8');
+    this.adminKey = opts.adminKey;
+    this.hasSession = opts.hasSession;
+  }
+
+  /**
+   * A token, or the admin key with the session it acts on. Throws AuthError (401) for a bad or
+   * expired credential, or one naming a session this server does not run.
+   */
+  authenticate(credential: unknown, sessionHint?: unknown): Principal {
+    if (this.isAdmin(credential)) {
+      if (typeof sessionHint !== 'string' || !this.hasSession(sessionHint)) {
+        throw new AuthError(`the admin key needs the session it acts on (unknown session ${JSON.stringify(sessionHint)})`);
+      }
+      return { sessionId: sessionHint, scopes: new Set<Scope>(['view', 'speak', 'interrupt']), admin: true };
+    }
+    const claims = verifyToken(this.secret, credential);
+    if (!this.hasSession(claims.sid)) throw new AuthError(`the token is for session "${claims.sid}", which this server does not run`);
+    if (typeof sessionHint === 'string' && sessionHint !== claims.sid) {
+      throw new AuthError(`the token is for session "${claims.sid}", not "${sessionHint}"`);
+    }
+    return { sessionId: claims.sid, scopes: new Set(claims.scope), admin: false, tokenId: claims.jti };
+  }
+
+  isAdmin(credential: unknown): boolean {
+    return adminKeyMatches(this.adminKey, credential);
+  }
+
+  mint(sessionId: string, role: Role, ttlSec: number): string {
+    if (!this.hasSession(sessionId)) throw new TypeError(`no session "${sessionId}"`);
+    return signToken(this.secret, { sid: sessionId, scope: ROLES[role], ttlSec });
+  }
+}
+
+export function requireScope(p: Principal, scope: Scope): void {
+  if (!p.scopes.has(scope)) throw new ForbiddenError(`this token may not ${scope} (its scopes: ${[...p.scopes].join(', ') || 'none'})`);
+}

@@ -1,0 +1,187 @@
+/**
+ * HTTP routes (fastify):
+ *   GET  /                          -> redirect to the kiosk page
+ *   GET  /kiosk/...                 the kiosk page (static files built by kiosk-client/build.ts)
+ *   GET  /healthz                   mode, sessions, media worker state (200 ok, 503 degraded)
+ *   GET  /metrics                   Prometheus text
+ *   POST /api/sessions/:id/audio    an audio file (WAV, MP3, Opus/OGG, FLAC, M4A) the avatar speaks; token with 'speak'
+ *   POST /api/sessions/:id/interrupt                         token with 'interrupt'
+ *   POST /api/tokens                { session, role, ttl_days? } -> { token, url }   admin key
+ *   GET  /api/sessions              sessions with their stats                          admin key
+ * Credentials: `Authorization: Bearer <token or admin key>`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { z } from 'zod';
+import type { Config } from '../../config/schema.js';
+import { AudioFileError } from '../../pipeline/audio/errors.js';
+import { decodeAudioFileAt } from '../../pipeline/audio/decode-file.js';
+import { CLOCK_RATE } from '../../pipeline/records.js';
+import { AuthError, requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { ROLES } from '../auth/tokens.js';
+import type { ServerMetrics } from '../metrics.js';
+import { KIOSK_PATH } from '../protocol.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import { errorCode, failure, parseRequest } from '../signalling/results.js';
+
+export interface RouteDeps {
+  config: Config;
+  auth: Authenticator;
+  sessions: SessionRegistry;
+  metrics: ServerMetrics;
+  /** folder of the built kiosk page */
+  kioskDir: string;
+  health: () => { ok: boolean } & Record<string, unknown>;
+  /** the URL a kiosk opens for a token */
+  kioskUrl: (token: string) => string;
+}
+
+/** The kiosk page may talk to its own server only: no other origin for anything. */
+export const KIOSK_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const HTTP_STATUS: Record<string, number> = {
+  'bad-request': 400,
+  'audio-format': 400,
+  forbidden: 403,
+  'queue-full': 429,
+  'too-many-kiosks': 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h.trim());
+  return m?.[1];
+}
+
+export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const { config, auth, sessions, metrics } = deps;
+
+  const send = (reply: FastifyReply, e: unknown) => {
+    if (e instanceof AuthError) {
+      metrics.authRefused.inc({ channel: 'http' });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ ok: false, error: e.message, code: 'forbidden' });
+    }
+    const f = e instanceof AudioFileError ? { ok: false, error: e.message, code: 'audio-format' as const } : failure(e);
+    if (f.code === 'internal') app.log.error({ err: e }, 'request failed');
+    return reply.code(HTTP_STATUS[f.code] ?? 500).send(f);
+  };
+
+  const principal = (req: FastifyRequest, sessionId: string): Principal => auth.authenticate(bearer(req), sessionId);
+  const requireAdmin = (req: FastifyRequest): void => {
+    if (!auth.isAdmin(bearer(req))) throw new AuthError('this call needs the admin key (Authorization: Bearer <admin key>)');
+  };
+
+  await app.register(fastifyStatic, {
+    root: deps.kioskDir,
+    prefix: KIOSK_PATH,
+    index: ['index.html'],
+    cacheControl: true,
+    maxAge: 0,
+    setHeaders(reply) {
+      reply.header('content-security-policy', KIOSK_CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+    },
+  });
+  app.get('/', (_req, reply) => reply.redirect(KIOSK_PATH));
+
+  app.get('/healthz', (_req, reply) => {
+    const h = deps.health();
+    return reply.code(h.ok ? 200 : 503).send(h);
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  // audio files arrive as the raw request body, up to limits.audio_upload_bytes
+  app.addContentTypeParser(/^(audio\/[\w.+-]+|application\/octet-stream)$/, { parseAs: 'buffer', bodyLimit: config.limits.audio_upload_bytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const sessionParam = z.object({ id: z.string().max(64) });
+
+  app.post('/api/sessions/:id/audio', { bodyLimit: config.limits.audio_upload_bytes }, async (req, reply) => {
+    try {
+      const { id } = parseRequest(sessionParam, req.params, 'session');
+      requireScope(principal(req, id), 'speak');
+      if (!Buffer.isBuffer(req.body)) {
+        return reply.code(415).send({ ok: false, error: 'send the audio file as the request body with Content-Type audio/* (e.g. audio/wav, audio/mpeg, audio/ogg)', code: 'bad-request' });
+      }
+      const decoded = await decodeAudioFileAt(req.body, CLOCK_RATE, {
+        maxBytes: config.limits.audio_upload_bytes,
+        maxSeconds: config.limits.max_queued_seconds,
+      });
+      const res = sessions.require(id).ingestSamples(decoded.samples, decoded.sampleRate);
+      req.log.info({ session: id, ms: res.acceptedMs, codec: decoded.codec }, 'audio file queued');
+      return { ok: true, ...res, codec: decoded.codec };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  app.post('/api/sessions/:id/interrupt', async (req, reply) => {
+    try {
+      const { id } = parseRequest(sessionParam, req.params, 'session');
+      requireScope(principal(req, id), 'interrupt');
+      return { ok: true, ...sessions.require(id).interrupt() };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  const tokenRequest = z.object({
+    session: z.string().max(64),
+    role: z.enum(Object.keys(ROLES) as [keyof typeof ROLES, ...(keyof typeof ROLES)[]]),
+    ttl_days: z.number().min(0.0001).max(3650).optional(),
+  });
+
+  app.post('/api/tokens', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      const body = parseRequest(tokenRequest, req.body, 'token request');
+      if (!sessions.has(body.session)) throw new TypeError(`no session "${body.session}"`);
+      const ttlSec = (body.ttl_days ?? config.auth.kiosk_token_days) * 86_400;
+      const token = auth.mint(body.session, body.role, ttlSec);
+      req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');
+      return { ok: true, token, url: deps.kioskUrl(token), expiresInSec: Math.round(ttlSec) };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  app.get('/api/sessions', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      return { ok: true, sessions: sessions.all().map((s) => ({ ...s.stats(), info: s.info })) };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  app.setErrorHandler((e, _req, reply) => {
+    const err = e as Error & { statusCode?: number };
+    const status = err.statusCode ?? 500;
+    if (status >= 500) app.log.error({ err }, 'request failed');
+    const code = status === 413 || status === 415 || status === 400 ? 'bad-request' : errorCode(err);
+    return reply.code(status).send({ ok: false, error: err.message, code });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ ok: false, error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'bad-request' }));
+}
+

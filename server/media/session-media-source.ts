@@ -1,0 +1,122 @@
+/**
+ * The outgoing media of one avatar session: wrtc's RTCVideoSource (I420 frames) and RTCAudioSource
+ * (10 ms of 48 kHz s16 mono), fed with the frames a LiveSession emits and the very audio that drove
+ * them, in pts order. Every consumer (the SFU publisher, or each direct peer connection) takes
+ * tracks from here, so there is one source of truth for what the session shows.
+ *
+ * Frames and their audio arrive together (LiveSession emits frame k, then the audio of its
+ * interval), so the capture times libwebrtc stamps on them agree and the browser, which gets
+ * both tracks in one MediaStream, plays them in sync.
+ */
+import type { AvatarFrame } from '../../pipeline/records.js';
+import { CLOCK_RATE } from '../../pipeline/records.js';
+import type { SessionAudio } from '../../pipeline/session/live-session.js';
+import { loadWrtc, type Wrtc } from './wrtc.js';
+
+type VideoSource = InstanceType<Wrtc['nonstandard']['RTCVideoSource']>;
+type AudioSource = InstanceType<Wrtc['nonstandard']['RTCAudioSource']>;
+
+export interface MediaSourceStats {
+  framesSent: number;
+  audioChunksSent: number;
+  /** frames per second sent over the last ~2 s */
+  fps: number;
+  /** ms between a frame's audio end (media time) and sending it: lookahead + render + tick, last frame */
+  frameLatencyMs: number;
+  /** ms spent in RTCVideoSource.onFrame (copy + hand-off to the encoder thread), last frame */
+  sendMsLast: number;
+}
+
+export class SessionMediaSource {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  private readonly video: VideoSource;
+  private readonly audio: AudioSource;
+  private readonly tracks = new Set<MediaStreamTrack>();
+  private readonly pcm = new Int16Array(CLOCK_RATE / 100);
+  private framesSent = 0;
+  private audioChunksSent = 0;
+  private readonly sendTimes: number[] = [];
+  private frameLatencyMs = 0;
+  private sendMsLast = 0;
+  private closed = false;
+  /** wall-clock ms at which media pts 0 plays (the session's start) */
+  private startMs: number;
+  private readonly clock: () => number;
+
+  constructor(opts: { width: number; height: number; fps: number; startMs: number; clock?: () => number }) {
+    const { nonstandard } = loadWrtc();
+    this.width = opts.width;
+    this.height = opts.height;
+    this.fps = opts.fps;
+    this.startMs = opts.startMs;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.video = new nonstandard.RTCVideoSource({ isScreencast: false });
+    this.audio = new nonstandard.RTCAudioSource();
+  }
+
+  /** A new track on the video or audio source; stopped at close(). */
+  createTrack(kind: 'video' | 'audio'): MediaStreamTrack {
+    if (this.closed) throw new Error('SessionMediaSource: closed');
+    const track = (kind === 'video' ? this.video : this.audio).createTrack();
+    this.tracks.add(track);
+    return track;
+  }
+
+  /** Forgets (and stops) a track made by createTrack. */
+  releaseTrack(track: MediaStreamTrack): void {
+    if (this.tracks.delete(track)) track.stop();
+  }
+
+  sendFrame(frame: AvatarFrame): void {
+    if (this.closed) return;
+    const t0 = this.clock();
+    this.video.onFrame({ width: frame.width, height: frame.height, data: frame.i420 });
+    const t1 = this.clock();
+    this.sendMsLast = t1 - t0;
+    const audioEndMs = this.startMs + ((frame.pts + CLOCK_RATE / this.fps) * 1000) / CLOCK_RATE;
+    this.frameLatencyMs = t1 - audioEndMs;
+    this.framesSent += 1;
+    this.sendTimes.push(t1);
+    while (this.sendTimes.length > 0 && this.sendTimes[0]! < t1 - 2000) this.sendTimes.shift();
+  }
+
+  /** 10 ms of 48 kHz mono float audio. */
+  sendAudio(chunk: SessionAudio): void {
+    if (this.closed) return;
+    const s = chunk.samples;
+    if (s.length !== this.pcm.length) throw new TypeError(`SessionMediaSource.sendAudio: expected ${this.pcm.length} samples, got ${s.length}`);
+    for (let i = 0; i < s.length; i++) {
+      const v = s[i]!;
+      this.pcm[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
+    }
+    this.audio.onData({ samples: this.pcm, sampleRate: CLOCK_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: this.pcm.length });
+    this.audioChunksSent += 1;
+  }
+
+  /** A new engine started: its media pts 0 plays at `startMs` (wall clock, ms). */
+  restartClock(startMs: number): void {
+    this.startMs = startMs;
+  }
+
+  stats(): MediaSourceStats {
+    const now = this.clock();
+    const recent = this.sendTimes.filter((t) => t >= now - 2000);
+    const span = recent.length > 1 ? (recent[recent.length - 1]! - recent[0]!) / 1000 : 0;
+    return {
+      framesSent: this.framesSent,
+      audioChunksSent: this.audioChunksSent,
+      fps: span > 0 && now - recent[recent.length - 1]! < 500 ? (recent.length - 1) / span : 0,
+      frameLatencyMs: this.frameLatencyMs,
+      sendMsLast: this.sendMsLast,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.tracks) t.stop();
+    this.tracks.clear();
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The SFU path of one session: a mediasoup router, a publisher inside this process
+ * (mediasoup-client with wrtc as its WebRTC, Chrome74 handler) sending the session's tracks over a
+ * loopback WebRtcTransport, and one receive transport with two consumers (video, audio) per kiosk.
+ * The session is encoded once, whatever the number of kiosks.
+ *
+ * Kiosk flow (see server/protocol.ts): addKiosk -> transport info; connectKiosk(dtls);
+ * consume(rtpCapabilities) -> consumers created paused; resume. closeKiosk releases all of it.
+ */
+import type { types as ms } from 'mediasoup';
+import type { types as msc } from 'mediasoup-client';
+import type { ConsumerInfo, TransportInfo } from '../protocol.js';
+import type { MediasoupWorker } from './mediasoup-worker.js';
+import type { SessionMediaSource } from './session-media-source.js';
+import { installWrtcGlobals } from './wrtc.js';
+
+export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: {} },
+];
+
+export interface SfuRoomOptions {
+  /** IP the kiosks' transports listen on */
+  listenIp: string;
+  /** IP written into the kiosks' ICE candidates (when listenIp is 0.0.0.0) */
+  announcedIp?: string;
+  /** video bit rate ceiling, bit/s */
+  videoMaxBitrate: number;
+  /** groups the two tracks for the browser's lip sync */
+  streamId: string;
+}
+
+interface KioskPeer {
+  transport: ms.WebRtcTransport;
+  consumers: ms.Consumer[];
+}
+
+/** What a signalling channel does: JSON across the wire (mediasoup's and mediasoup-client's types differ in detail). */
+export function wire<T>(value: unknown): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export class SfuRoom {
+  readonly router: ms.Router;
+  private readonly opts: SfuRoomOptions;
+  private readonly kiosks = new Map<string, KioskPeer>();
+  private readonly producers: ms.Producer[];
+  private readonly publisher: { transport: msc.Transport; serverTransport: ms.WebRtcTransport; tracks: MediaStreamTrack[] };
+  private readonly source: SessionMediaSource;
+  private closed = false;
+
+  private constructor(router: ms.Router, source: SessionMediaSource, opts: SfuRoomOptions, publisher: SfuRoom['publisher'], producers: ms.Producer[]) {
+    this.router = router;
+    this.source = source;
+    this.opts = opts;
+    this.publisher = publisher;
+    this.producers = producers;
+  }
+
+  static async create(worker: MediasoupWorker, source: SessionMediaSource, opts: SfuRoomOptions): Promise<SfuRoom> {
+    installWrtcGlobals();
+    const { Device } = await import('mediasoup-client');
+    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const tracks: MediaStreamTrack[] = [];
+    try {
+      const device = new Device({ handlerName: 'Chrome74' });
+      await device.load({ routerRtpCapabilities: wire(router.rtpCapabilities) });
+      const serverTransport = await router.createWebRtcTransport({
+        listenIps: [{ ip: '127.0.0.1' }],
+        enableUdp: true,
+        enableTcp: false,
+        preferUdp: true,
+      });
+      const transport = device.createSendTransport(wire<msc.TransportOptions>(transportInfo(serverTransport)));
+      const producers: ms.Producer[] = [];
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        serverTransport.connect({ dtlsParameters: wire(dtlsParameters) }).then(callback, errback);
+      });
+      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+        serverTransport.produce({ kind, rtpParameters: wire(rtpParameters) }).then((p) => {
+          producers.push(p);
+          callback({ id: p.id });
+        }, errback);
+      });
+      const video = source.createTrack('video');
+      const audio = source.createTrack('audio');
+      tracks.push(video, audio);
+      // On loopback the bandwidth estimate would start at libwebrtc's ~300 kbit/s: the sender's pacer
+      // then queues a 512x512 stream (audio behind it) and flushes it in bursts while the estimate
+      // ramps up, which the kiosks' jitter buffers keep as latency. Start at the ceiling instead.
+      const kbps = Math.round(opts.videoMaxBitrate / 1000);
+      await transport.produce({
+        track: video,
+        streamId: opts.streamId,
+        encodings: [{ maxBitrate: opts.videoMaxBitrate }],
+        codecOptions: { videoGoogleStartBitrate: kbps, videoGoogleMaxBitrate: kbps, videoGoogleMinBitrate: Math.min(300, kbps) },
+        stopTracks: false,
+      });
+      await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false }, stopTracks: false });
+      return new SfuRoom(router, source, opts, { transport, serverTransport, tracks }, producers);
+    } catch (e) {
+      for (const t of tracks) source.releaseTrack(t);
+      router.close();
+      throw e;
+    }
+  }
+
+  get kioskCount(): number {
+    return this.kiosks.size;
+  }
+
+  /** Creates the kiosk's receive transport. */
+  async addKiosk(kioskId: string): Promise<{ routerRtpCapabilities: msc.RtpCapabilities; transport: TransportInfo }> {
+    this.assertOpen();
+    if (this.kiosks.has(kioskId)) throw new Error(`kiosk ${kioskId} has already joined`);
+    const transport = await this.router.createWebRtcTransport({
+      listenIps: [{ ip: this.opts.listenIp, announcedIp: this.opts.announcedIp }],
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: Math.min(this.opts.videoMaxBitrate + 128_000, 2_000_000),
+    });
+    if (this.closed) {
+      transport.close();
+      throw new Error('the session closed');
+    }
+    this.kiosks.set(kioskId, { transport, consumers: [] });
+    return { routerRtpCapabilities: wire(this.router.rtpCapabilities), transport: transportInfo(transport) };
+  }
+
+  async connectKiosk(kioskId: string, dtlsParameters: unknown): Promise<void> {
+    await this.peer(kioskId).transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters });
+  }
+
+  /** Creates the kiosk's consumers, paused; resume() once the kiosk has set them up. */
+  async consume(kioskId: string, rtpCapabilities: unknown): Promise<ConsumerInfo[]> {
+    const peer = this.peer(kioskId);
+    if (peer.consumers.length > 0) throw new Error('already consuming');
+    const caps = rtpCapabilities as ms.RtpCapabilities;
+    const out: ConsumerInfo[] = [];
+    for (const p of this.producers) {
+      if (!this.router.canConsume({ producerId: p.id, rtpCapabilities: caps })) {
+        throw new Error(`the kiosk cannot receive ${p.kind} (${p.rtpParameters.codecs[0]?.mimeType}): its browser lacks the codec`);
+      }
+      const c = await peer.transport.consume({ producerId: p.id, rtpCapabilities: caps, paused: true });
+      peer.consumers.push(c);
+      out.push({ id: c.id, producerId: p.id, kind: c.kind, rtpParameters: wire(c.rtpParameters), streamId: this.opts.streamId });
+    }
+    return out;
+  }
+
+  /** Resumes the kiosk's consumers of `kind` (both when absent). */
+  async resume(kioskId: string, kind?: 'audio' | 'video'): Promise<void> {
+    for (const c of this.peer(kioskId).consumers) if (!kind || c.kind === kind) await c.resume();
+  }
+
+  /** Releases the kiosk's transport and consumers. Safe to call for an unknown or closed kiosk. */
+  closeKiosk(kioskId: string): void {
+    const peer = this.kiosks.get(kioskId);
+    if (!peer) return;
+    this.kiosks.delete(kioskId);
+    peer.transport.close();
+  }
+
+  /** Counts for health checks and leak tests. */
+  counts(): { kiosks: number; transports: number; consumers: number; producers: number } {
+    let consumers = 0;
+    let transports = 0;
+    for (const p of this.kiosks.values()) {
+      if (!p.transport.closed) transports += 1;
+      consumers += p.consumers.filter((c) => !c.closed).length;
+    }
+    return { kiosks: this.kiosks.size, transports, consumers, producers: this.producers.filter((p) => !p.closed).length };
+  }
+
+  async producerScores(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of this.producers) out[p.kind] = p.score[0]?.score ?? 0;
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.kiosks.keys()]) this.closeKiosk(id);
+    try {
+      this.publisher.transport.close();
+    } catch {
+      /* the handler may already be gone */
+    }
+    for (const t of this.publisher.tracks) this.source.releaseTrack(t);
+    this.router.close();
+  }
+
+  private peer(kioskId: string): KioskPeer {
+    this.assertOpen();
+    const p = this.kiosks.get(kioskId);
+    if (!p) throw new Error('join first: this kiosk has no transport');
+    return p;
+  }
+
+  private assertOpen(): void {
+    if (this.closed || this.router.closed) throw new Error('the session\'s media is closed');
+  }
+}
+
+function transportInfo(t: ms.WebRtcTransport): TransportInfo {
+  return wire({ id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
+}

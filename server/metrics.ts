@@ -1,0 +1,111 @@
+/**
+ * /metrics in Prometheus text format. Gauges are filled at scrape time from the sessions' own
+ * stats (collect callbacks), so the media path keeps no metric state of its own. Names carry the
+ * unit; every per-session series has a `session` label.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MediaMode } from './protocol.js';
+import type { SessionRegistry } from './session/session-registry.js';
+
+export interface ServerMetrics {
+  registry: Registry;
+  /** counts refused socket.io / HTTP credentials */
+  authRefused: Counter<'channel'>;
+}
+
+export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'avatar_' });
+
+  type Session = ReturnType<SessionRegistry['all']>[number];
+  type Read<L extends string> = (s: Session, set: (labels: Record<L, string>, v: number) => void) => void;
+  /** A gauge read from the sessions at scrape time. */
+  const perSession = <L extends string>(name: string, help: string, read: Read<L>, labels: L[] = []) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['session', ...labels],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of sessions.all()) read(s, (l, v) => this.set({ session: s.id, ...l }, v));
+      },
+    });
+  /** A counter whose running total the session keeps; copied at scrape time. */
+  const perSessionCount = <L extends string>(name: string, help: string, read: Read<L>, labels: L[] = []) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['session', ...labels],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of sessions.all()) read(s, (l, v) => this.inc({ session: s.id, ...l }, v));
+      },
+    });
+
+  new Gauge({
+    name: 'avatar_sessions',
+    help: 'Avatar sessions running, by media mode',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ mode: mode() }, sessions.all().length);
+    },
+  });
+  perSession('avatar_kiosks', 'Kiosks watching the session', (s, set) => set({}, s.kioskCount));
+  perSession('avatar_fps_sent', 'Frames per second sent to the encoder over the last 2 s', (s, set) => set({}, s.stats().media.fps));
+  perSessionCount('avatar_frames_sent_total', 'Frames sent to the encoder since the session started', (s, set) => set({}, s.stats().media.framesSent));
+  perSessionCount('avatar_frames_dropped_total', 'Rendered frames dropped because the sender fell behind', (s, set) => set({}, s.stats().engineFramesDropped));
+  perSession(
+    'avatar_stage_ms',
+    'Per-stage time, ms: engine (features + motion + render per frame, average), send (hand-off to the encoder, last), frame_latency (a frame\'s audio end to sending it, last)',
+    (s, set) => {
+      const st = s.stats();
+      set({ stage: 'engine' }, st.engineMsAvg);
+      set({ stage: 'send' }, st.media.sendMsLast);
+      set({ stage: 'frame_latency' }, st.media.frameLatencyMs);
+    },
+    ['stage'],
+  );
+  perSession('avatar_speech_queued_ms', 'Speech waiting in the session queue, ms', (s, set) => set({}, s.queuedMs));
+  perSession(
+    'avatar_audio_chunks_total',
+    'Audio chunks taken or refused',
+    (s, set) => {
+      const st = s.stats();
+      set({ result: 'accepted' }, st.chunksAccepted);
+      set({ result: 'refused' }, st.chunksRefused);
+    },
+    ['result'],
+  );
+  perSessionCount('avatar_engine_restarts_total', 'Engine restarts after a failure', (s, set) => set({}, s.stats().engineRestarts));
+  perSession(
+    'avatar_kiosk_fps',
+    'Frames per second decoded, as kiosks report it (min and max over the kiosks)',
+    (s, set) => {
+      const fps = s.stats().kioskReports.map((r) => r.fps);
+      if (fps.length === 0) return;
+      set({ stat: 'min' }, Math.min(...fps));
+      set({ stat: 'max' }, Math.max(...fps));
+    },
+    ['stat'],
+  );
+  perSession(
+    'avatar_kiosk_frames_dropped',
+    'Frames the kiosks\' decoders dropped (sum over kiosks)',
+    (s, set) => set({}, s.stats().kioskReports.reduce((a, r) => a + r.framesDropped, 0)),
+  );
+  perSession(
+    'avatar_av_offset_ms',
+    'Video playout delay minus audio playout delay as kiosks report it, ms (mean over kiosks; positive = video later)',
+    (s, set) => {
+      const xs = s.stats().kioskReports.map((r) => r.avOffsetMs).filter((x): x is number => x !== null);
+      if (xs.length > 0) set({}, xs.reduce((a, b) => a + b, 0) / xs.length);
+    },
+  );
+
+  const authRefused = new Counter({ name: 'avatar_auth_refused_total', help: 'Refused credentials', labelNames: ['channel'], registers: [registry] });
+  return { registry, authRefused };
+}

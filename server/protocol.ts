@@ -1,0 +1,133 @@
+/**
+ * The socket.io protocol between the server and its clients (the kiosk page, TTS sources, tools),
+ * shared by both sides. Two namespaces:
+ *
+ *   /kiosk  watch a session: join, then media set-up for the mode the server runs in
+ *           (sfu: mediasoup transport + consumers; direct: one offer/answer), interrupt, stats.
+ *   /audio  drive a session with speech: PCM chunks with acknowledgements (backpressure),
+ *           segment-end, interrupt.
+ *
+ * Both authenticate in the handshake: `io(url + '/kiosk', { auth: { token } })`. A token names its
+ * session and scopes (server/auth/tokens.ts); the admin key works too, with `auth.session` naming
+ * the session. Every request takes an acknowledgement callback whose answer is a Result.
+ */
+import type { types as msc } from 'mediasoup-client';
+
+export type Result<T> = ({ ok: true } & T) | { ok: false; error: string; code: ErrorCode };
+export type ErrorCode =
+  | 'bad-request' // malformed or out-of-range arguments
+  | 'forbidden' // the token lacks the scope
+  | 'audio-format' // a chunk that is not valid PCM in the format it claims
+  | 'queue-full' // the session's speech queue is full: wait or interrupt
+  | 'too-many-kiosks'
+  | 'unavailable' // the session is (re)starting
+  | 'internal';
+
+export type MediaMode = 'sfu' | 'direct';
+
+export interface SessionInfo {
+  id: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** ms the engine waits for audio past a frame; the audio is delayed by the same */
+  lookaheadMs: number;
+}
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: msc.IceParameters;
+  iceCandidates: msc.IceCandidate[];
+  dtlsParameters: msc.DtlsParameters;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: msc.RtpParameters;
+  /** both consumers share it: the browser lip-syncs tracks of one stream */
+  streamId: string;
+}
+
+export type JoinResult = Result<{
+  mode: MediaMode;
+  session: SessionInfo;
+  /** what this token may do */
+  scopes: string[];
+  /** present in sfu mode */
+  sfu?: { routerRtpCapabilities: msc.RtpCapabilities; transport: TransportInfo };
+}>;
+
+/** What a kiosk reports about what it receives (from RTCPeerConnection.getStats), every few seconds. */
+export interface KioskReport {
+  framesDecoded: number;
+  framesDropped: number;
+  /** frames per second decoded over the last report interval */
+  fps: number;
+  /** audio samples received */
+  audioSamples: number;
+  /** ms, mean video jitter-buffer delay minus mean audio jitter-buffer delay (positive = video later) */
+  avOffsetMs: number | null;
+  width: number;
+  height: number;
+}
+
+type Ack<T> = (res: T) => void;
+
+export interface KioskClientToServer {
+  join: (req: Record<string, never>, ack: Ack<JoinResult>) => void;
+  /** sfu: the kiosk's DTLS parameters for its receive transport */
+  'sfu:connect': (req: { dtlsParameters: msc.DtlsParameters }, ack: Ack<Result<object>>) => void;
+  /** sfu: consumers for the session's video and audio, created paused */
+  'sfu:consume': (req: { rtpCapabilities: msc.RtpCapabilities }, ack: Ack<Result<{ consumers: ConsumerInfo[] }>>) => void;
+  /** resumes the consumers of `kind` (default both); the page starts video first, audio once it plays */
+  'sfu:resume': (req: { kind?: 'audio' | 'video' }, ack: Ack<Result<object>>) => void;
+  /** direct: the server's offer (video + audio in one stream, ICE candidates gathered) */
+  'direct:offer': (req: Record<string, never>, ack: Ack<Result<{ sdp: string }>>) => void;
+  'direct:answer': (req: { sdp: string }, ack: Ack<Result<object>>) => void;
+  /** direct: the audio starts flowing (the page asks once video frames are shown) */
+  'direct:start-audio': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
+  /** barge-in: the avatar stops speaking and returns to rest */
+  interrupt: (req: Record<string, never>, ack: Ack<Result<{ droppedMs: number }>>) => void;
+  report: (report: KioskReport) => void;
+}
+
+export interface KioskServerToClient {
+  /** the session's media was rebuilt (e.g. after a media worker restart): join again */
+  'media-restart': () => void;
+  /** speaking state of the avatar (for the page's indicator) */
+  state: (s: { speaking: boolean; queuedMs: number }) => void;
+}
+
+export type PcmEncoding = 's16le' | 'f32le';
+
+export interface ChunkFormat {
+  encoding: PcmEncoding;
+  /** Hz, 8000..48000 */
+  sampleRate: number;
+  channels: 1 | 2;
+}
+
+export type ChunkResult = Result<{
+  /** ms of this chunk taken */
+  acceptedMs: number;
+  /** ms of speech waiting in the session's queue, this chunk included: senders slow down above ~2 s */
+  queuedMs: number;
+}>;
+
+export interface AudioClientToServer {
+  /** one PCM chunk (bytes: ArrayBuffer / Buffer / Uint8Array) */
+  chunk: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<ChunkResult>) => void;
+  /** the utterance ended: its last samples play now */
+  'segment-end': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
+  interrupt: (req: Record<string, never>, ack: Ack<Result<{ droppedMs: number }>>) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AudioServerToClient {}
+
+/** Where the kiosk page is served and the namespaces' names. */
+export const KIOSK_PATH = '/kiosk/';
+export const KIOSK_NAMESPACE = '/kiosk';
+export const AUDIO_NAMESPACE = '/audio';

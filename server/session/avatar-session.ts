@@ -1,0 +1,392 @@
+/**
+ * One avatar session: one portrait + one engine + one outgoing stream, watched by any number of
+ * kiosks.
+ *
+ *   speech (PCM chunks, files) -> LiveSession (wall clock, speech queue, barge-in)
+ *     -> WorkerEngine (portrait engine in a worker thread) -> frames + the audio that drove them
+ *     -> SessionMediaSource (wrtc sources) -> SfuRoom (mediasoup) or DirectPeer per kiosk
+ *
+ * The media source outlives the engine: if the engine's worker fails, a new engine starts (the
+ * face comes back at rest, queued speech is lost and counted) while kiosks stay connected and
+ * see the last frame until new ones come.
+ */
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/schema.js';
+import { WorkerEngine } from '../../pipeline/engine/worker-engine.js';
+import { CLOCK_RATE, type AvatarFrame } from '../../pipeline/records.js';
+import { LiveSession } from '../../pipeline/session/live-session.js';
+import { QueueFullError, type PcmChunkIn } from '../../pipeline/session/live-timeline.js';
+import { MAX_CHUNK_BYTES } from '../../pipeline/audio/pcm.js';
+import type { ConsumerInfo, KioskReport, MediaMode, SessionInfo, TransportInfo } from '../protocol.js';
+import { DirectPeer } from '../media/direct-peer.js';
+import type { MediasoupWorker } from '../media/mediasoup-worker.js';
+import { MediaPacer } from '../media/media-pacer.js';
+import { SessionMediaSource } from '../media/session-media-source.js';
+import { SfuRoom } from '../media/sfu-room.js';
+
+const ENGINE_MODULE = fileURLToPath(new URL('../../pipeline/engine/portrait-engine-module.ts', import.meta.url));
+
+export interface AvatarSessionOptions {
+  id: string;
+  portrait: string;
+  config: Config;
+  mode: MediaMode;
+  /** required in sfu mode */
+  mediasoupWorker?: MediasoupWorker;
+  /** IP the kiosks' ICE sockets use, and the one announced in candidates */
+  listenIp: string;
+  announcedIp?: string;
+  /** engine module (default: the portrait engine); tests may pass another */
+  engineModule?: string;
+  engineOptions?: unknown;
+}
+
+export interface AvatarSessionEvents {
+  /** speaking state changed */
+  state: [{ speaking: boolean; queuedMs: number }];
+  /** the engine failed and is being restarted */
+  error: [Error];
+  /** a new engine runs after a failure */
+  restarted: [];
+}
+
+interface KioskState {
+  report?: KioskReport;
+  direct?: DirectPeer;
+}
+
+export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
+  readonly id: string;
+  readonly mode: MediaMode;
+  readonly info: SessionInfo;
+  readonly source: SessionMediaSource;
+  private readonly pacer: MediaPacer;
+  private readonly opts: AvatarSessionOptions;
+  private engine: WorkerEngine;
+  private live: LiveSession;
+  private room: SfuRoom | undefined;
+  private readonly kiosks = new Map<string, KioskState>();
+  private speaking = false;
+  /** the latest frame sent with the face at rest (isAtRest): what barge-in shows at once */
+  private restFrame: AvatarFrame | undefined;
+  /**
+   * pts of the media position at the last barge-in: frames before it that arrive later (rendered
+   * in the worker before it saw the interrupt) show speech whose audio is gone, and are dropped
+   */
+  private interruptedBefore = 0;
+  private framesDroppedAtInterrupt = 0;
+  private restarting: Promise<void> | undefined;
+  private restarts = 0;
+  private speechLostMs = 0;
+  private closed = false;
+
+  private constructor(opts: AvatarSessionOptions, engine: WorkerEngine, source: SessionMediaSource, live: LiveSession) {
+    super();
+    this.opts = opts;
+    this.id = opts.id;
+    this.mode = opts.mode;
+    this.engine = engine;
+    this.source = source;
+    this.live = live;
+    const { width, height, fps, lookaheadMs } = engine.info;
+    this.info = { id: opts.id, width, height, fps, lookaheadMs };
+    this.pacer = new MediaPacer({
+      startMs: live.startMs,
+      delayMs: 1000 / fps + lookaheadMs + opts.config.media.pacing_margin_ms,
+      videoOffsetMs: 500 / fps + opts.config.media.video_delay_ms,
+      frame: (f) => {
+        source.sendFrame(f);
+        if (isAtRest(f)) this.restFrame = f;
+        if (f.speaking !== this.speaking) {
+          this.speaking = f.speaking;
+          this.emit('state', { speaking: f.speaking, queuedMs: this.live.stats().queuedMs });
+        }
+      },
+      audio: (a) => source.sendAudio(a),
+    });
+  }
+
+  static async start(opts: AvatarSessionOptions): Promise<AvatarSession> {
+    if (opts.mode === 'sfu' && !opts.mediasoupWorker) throw new TypeError('AvatarSession: sfu mode needs a mediasoup worker');
+    const engine = await startEngine(opts);
+    const live = new LiveSession(engine, { maxQueuedSeconds: opts.config.limits.max_queued_seconds, clock: () => performance.now() });
+    const source = new SessionMediaSource({ width: engine.info.width, height: engine.info.height, fps: engine.info.fps, startMs: live.startMs });
+    const session = new AvatarSession(opts, engine, source, live);
+    session.wire(live);
+    try {
+      if (opts.mode === 'sfu') {
+        session.room = await SfuRoom.create(opts.mediasoupWorker!, source, {
+          listenIp: opts.listenIp,
+          announcedIp: opts.announcedIp,
+          videoMaxBitrate: opts.config.media.video_max_kbps * 1000,
+          streamId: `avatar-${opts.id}`,
+        });
+      }
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return session;
+  }
+
+  // ---------------------------------------------------------------- speech
+
+  /** Queues a PCM chunk (AudioFormatError / QueueFullError on bad input or a full queue). */
+  ingest(chunk: PcmChunkIn): { acceptedMs: number; queuedMs: number } {
+    this.assertRunning();
+    const { accepted } = this.live.ingest(chunk);
+    return { acceptedMs: (accepted * 1000) / CLOCK_RATE, queuedMs: this.live.stats().queuedMs };
+  }
+
+  /**
+   * Queues a whole utterance of mono float samples (a decoded file) and ends the segment. All of
+   * it is queued, or (QueueFullError) none of it.
+   */
+  ingestSamples(samples: Float32Array, sampleRate: number): { acceptedMs: number; queuedMs: number } {
+    this.assertRunning();
+    const durationMs = (samples.length * 1000) / sampleRate;
+    const roomMs = this.opts.config.limits.max_queued_seconds * 1000 - this.live.stats().queuedMs;
+    if (durationMs > roomMs) {
+      throw new QueueFullError(
+        `speech queue full: the audio lasts ${Math.round(durationMs)} ms, the queue has room for ${Math.max(0, Math.round(roomMs))} ms ` +
+          `(limits.max_queued_seconds = ${this.opts.config.limits.max_queued_seconds}): wait or interrupt`,
+      );
+    }
+    const step = Math.floor(MAX_CHUNK_BYTES / 4);
+    for (let i = 0; i < samples.length; i += step) {
+      const part = samples.subarray(i, Math.min(samples.length, i + step));
+      const pcm = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+      this.live.ingest({ pcm, format: { encoding: 'f32le', sampleRate, channels: 1 } });
+    }
+    this.live.segmentEnd();
+    return { acceptedMs: Math.round(durationMs), queuedMs: this.live.stats().queuedMs };
+  }
+
+  segmentEnd(): void {
+    this.assertRunning();
+    this.live.segmentEnd();
+  }
+
+  interrupt(): { droppedMs: number } {
+    this.assertRunning();
+    const { dropped } = this.live.interrupt();
+    this.interruptedBefore = this.live.timeline.mediaPts;
+    this.pacer.interrupt(this.restFrame);
+    return { droppedMs: Math.round((dropped * 1000) / CLOCK_RATE) };
+  }
+
+  get queuedMs(): number {
+    return this.live.stats().queuedMs;
+  }
+
+  // ---------------------------------------------------------------- kiosks
+
+  get kioskCount(): number {
+    return this.kiosks.size;
+  }
+
+  /** Registers a kiosk; in sfu mode creates its receive transport. */
+  async addKiosk(kioskId: string): Promise<{ sfu?: { routerRtpCapabilities: unknown; transport: TransportInfo } }> {
+    if (this.closed) throw new Error('the session is closed');
+    if (this.kiosks.has(kioskId)) throw new Error(`kiosk ${kioskId} has already joined`);
+    if (this.kiosks.size >= this.opts.config.media.max_kiosks_per_session) throw new KioskLimitError(this.opts.config.media.max_kiosks_per_session);
+    this.kiosks.set(kioskId, {});
+    try {
+      if (this.room) return { sfu: await this.room.addKiosk(kioskId) };
+      return {};
+    } catch (e) {
+      this.removeKiosk(kioskId);
+      throw e;
+    }
+  }
+
+  sfuConnect(kioskId: string, dtlsParameters: unknown): Promise<void> {
+    return this.sfu().connectKiosk(kioskId, dtlsParameters);
+  }
+
+  sfuConsume(kioskId: string, rtpCapabilities: unknown): Promise<ConsumerInfo[]> {
+    return this.sfu().consume(kioskId, rtpCapabilities);
+  }
+
+  sfuResume(kioskId: string, kind?: 'audio' | 'video'): Promise<void> {
+    return this.sfu().resume(kioskId, kind);
+  }
+
+  async directOffer(kioskId: string): Promise<string> {
+    if (this.mode !== 'direct') throw new Error('this server runs the sfu path: use sfu:* requests');
+    const k = this.kiosk(kioskId);
+    k.direct?.close();
+    const { media } = this.opts.config;
+    const { peer, sdp } = await DirectPeer.create(this.source, {
+      portRange: { min: media.rtc_min_port, max: media.rtc_max_port },
+      videoMaxBitrate: media.video_max_kbps * 1000,
+    });
+    if (!this.kiosks.has(kioskId)) {
+      peer.close();
+      throw new Error('the kiosk left');
+    }
+    k.direct = peer;
+    return sdp;
+  }
+
+  async directAnswer(kioskId: string, sdp: string): Promise<void> {
+    const peer = this.kiosk(kioskId).direct;
+    if (!peer) throw new Error('ask for an offer first (direct:offer)');
+    await peer.answer(sdp);
+  }
+
+  async directStartAudio(kioskId: string): Promise<void> {
+    const peer = this.kiosk(kioskId).direct;
+    if (!peer) throw new Error('ask for an offer first (direct:offer)');
+    await peer.startAudio();
+  }
+
+  report(kioskId: string, report: KioskReport): void {
+    const k = this.kiosks.get(kioskId);
+    if (k) k.report = report;
+  }
+
+  /** Releases everything the kiosk held. Safe to call twice. */
+  removeKiosk(kioskId: string): void {
+    const k = this.kiosks.get(kioskId);
+    if (!k) return;
+    this.kiosks.delete(kioskId);
+    k.direct?.close();
+    this.room?.closeKiosk(kioskId);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  stats() {
+    const engine = this.engine.stats();
+    const live = this.live.stats();
+    const reports = [...this.kiosks.values()].map((k) => k.report).filter((r): r is KioskReport => r !== undefined);
+    return {
+      id: this.id,
+      mode: this.mode,
+      state: this.restarting ? 'restarting' : live.state,
+      kiosks: this.kiosks.size,
+      queuedMs: live.queuedMs,
+      chunksAccepted: live.chunksAccepted,
+      chunksRefused: live.chunksRefused,
+      speechLostMs: this.speechLostMs,
+      engineRestarts: this.restarts,
+      engineFramesRendered: engine.framesRendered,
+      engineFramesDropped: engine.framesDropped,
+      engineMsAvg: engine.stages.engine!.count > 0 ? engine.stages.engine!.totalMs / engine.stages.engine!.count : 0,
+      engineMsLast: engine.stages.engine!.lastMs,
+      media: this.source.stats(),
+      pacing: { delayMs: this.pacer.core.delayMs, ...this.pacer.core.stats(), droppedAtInterrupt: this.framesDroppedAtInterrupt },
+      sfu: this.room?.counts(),
+      directPeers: [...this.kiosks.values()].filter((k) => k.direct).length,
+      kioskReports: reports,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.kiosks.keys()]) this.removeKiosk(id);
+    this.room?.close();
+    await this.restarting?.catch(() => undefined);
+    await this.live.close().catch(() => undefined);
+    this.pacer.close();
+    this.source.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private wire(live: LiveSession): void {
+    live.on('frame', (f) => {
+      if (f.pts < this.interruptedBefore) this.framesDroppedAtInterrupt += 1;
+      else this.pacer.pushFrame(f);
+    });
+    live.on('audio', (a) => this.pacer.pushAudio(a));
+    live.on('error', (e) => {
+      if (live !== this.live || this.closed) return;
+      if (this.engine.failed) void this.restartEngine(e);
+      else this.emit('error', e);
+    });
+  }
+
+  /** Replaces a failed engine (and its LiveSession), keeping the media source and the kiosks. */
+  private restartEngine(cause: Error): Promise<void> {
+    this.restarting ??= (async () => {
+      this.emit('error', new Error(`session ${this.id}: engine failed, restarting: ${cause.message}`, { cause }));
+      const old = this.live;
+      this.speechLostMs += old.stats().queuedMs;
+      await old.close().catch(() => undefined);
+      let delay = 500;
+      while (!this.closed) {
+        try {
+          const engine = await startEngine(this.opts);
+          if (this.closed) {
+            await engine.close();
+            return;
+          }
+          const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, clock: () => performance.now() });
+          this.engine = engine;
+          this.live = live;
+          this.source.restartClock(live.startMs);
+          this.pacer.restart(live.startMs);
+          this.interruptedBefore = 0;
+          this.wire(live);
+          this.restarts += 1;
+          this.emit('restarted');
+          return;
+        } catch (e) {
+          this.emit('error', new Error(`session ${this.id}: engine restart failed, retrying in ${delay} ms: ${(e as Error).message}`));
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 30_000);
+        }
+      }
+    })().finally(() => {
+      this.restarting = undefined;
+    });
+    return this.restarting;
+  }
+
+  private sfu(): SfuRoom {
+    if (!this.room) throw new Error('this server runs the direct path: use direct:* requests');
+    return this.room;
+  }
+
+  private kiosk(kioskId: string): KioskState {
+    const k = this.kiosks.get(kioskId);
+    if (!k) throw new Error('join first');
+    return k;
+  }
+
+  private assertRunning(): void {
+    if (this.closed) throw new SessionUnavailableError(`session ${this.id} is closed`);
+    if (this.restarting) throw new SessionUnavailableError(`session ${this.id} is restarting its engine: retry in a moment`);
+  }
+}
+
+export class KioskLimitError extends Error {
+  override readonly name = 'KioskLimitError';
+  constructor(limit: number) {
+    super(`this session already has ${limit} kiosks (media.max_kiosks_per_session)`);
+  }
+}
+
+export class SessionUnavailableError extends Error {
+  override readonly name = 'SessionUnavailableError';
+}
+
+function startEngine(opts: AvatarSessionOptions): Promise<WorkerEngine> {
+  return WorkerEngine.start({
+    engineModule: opts.engineModule ?? ENGINE_MODULE,
+    engineOptions: opts.engineOptions ?? { portrait: opts.portrait, config: opts.config },
+  });
+}
+
+/**
+ * A frame barge-in may show at once: no speech, mouth closed, eyes open. (Not just `!speaking`: the
+ * speaking state has hysteresis, so a pause between words can be "not speaking" with the jaw open.)
+ */
+export function isAtRest(f: AvatarFrame): boolean {
+  const p = f.params;
+  return !f.speaking && p.jawOpen <= 0.03 && Math.max(p.blinkLeft, p.blinkRight) <= 0.2;
+}

@@ -1,0 +1,164 @@
+/**
+ * socket.io namespace /kiosk: a kiosk page watches one session (protocol in server/protocol.ts).
+ * The handshake carries the token; a token without the 'view' scope is refused there. The kiosk's
+ * id is its socket id; when the socket goes (closed, network cut, ping timeout), everything the
+ * kiosk held in the session (transport, consumers or peer connection) is released.
+ */
+import type { Namespace, Server } from 'socket.io';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { ServerMetrics } from '../metrics.js';
+import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import { BadRequestError, parseRequest, request } from './results.js';
+
+interface SocketData {
+  principal: Principal;
+  joined: boolean;
+}
+
+const empty = z.object({}).passthrough().optional();
+const resumeRequest = z.object({ kind: z.enum(['audio', 'video']).optional() });
+const sdpRequest = z.object({ sdp: z.string().min(1).max(64 * 1024) });
+const dtlsRequest = z.object({
+  dtlsParameters: z.object({
+    role: z.enum(['auto', 'client', 'server']).optional(),
+    fingerprints: z.array(z.object({ algorithm: z.string().max(16), value: z.string().max(256) })).min(1).max(8),
+  }),
+});
+const capsRequest = z.object({ rtpCapabilities: z.object({ codecs: z.array(z.unknown()).max(256).optional(), headerExtensions: z.array(z.unknown()).max(256).optional() }) });
+const finite = z.number().finite();
+const reportSchema = z.object({
+  framesDecoded: finite.nonnegative(),
+  framesDropped: finite.nonnegative(),
+  fps: finite.nonnegative().max(1000),
+  audioSamples: finite.nonnegative(),
+  avOffsetMs: finite.min(-10_000).max(10_000).nullable(),
+  width: finite.nonnegative().max(16_384),
+  height: finite.nonnegative().max(16_384),
+});
+
+export function attachKioskNamespace(
+  io: Server,
+  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics },
+): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
+  const { auth, sessions, log, metrics } = deps;
+  const nsp = io.of(KIOSK_NAMESPACE) as Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData>;
+
+  nsp.use((socket, next) => {
+    try {
+      const { token, session } = (socket.handshake.auth ?? {}) as { token?: unknown; session?: unknown };
+      const principal = auth.authenticate(token, session);
+      requireScope(principal, 'view');
+      socket.data.principal = principal;
+      socket.data.joined = false;
+      next();
+    } catch (e) {
+      metrics.authRefused.inc({ channel: 'kiosk' });
+      log.info({ ip: socket.handshake.address, reason: (e as Error).message }, 'kiosk refused');
+      next(new Error((e as Error).message));
+    }
+  });
+
+  nsp.on('connection', (socket) => {
+    const { principal } = socket.data;
+    const kioskId = socket.id;
+    const sessionId = principal.sessionId;
+    const session = () => sessions.require(sessionId);
+    const onError = (e: unknown) => log.error({ err: e, kiosk: kioskId, session: sessionId }, 'kiosk request failed');
+    log.info({ kiosk: kioskId, session: sessionId, token: principal.tokenId, ip: socket.handshake.address }, 'kiosk connected');
+    void socket.join(`session:${sessionId}`);
+
+    socket.on(
+      'join',
+      request(async (req: unknown) => {
+        parseRequest(empty, req, 'join');
+        const s = session();
+        s.removeKiosk(kioskId); // a second join (after a media restart) starts afresh
+        const media = await s.addKiosk(kioskId);
+        socket.data.joined = true;
+        log.info({ kiosk: kioskId, session: sessionId, mode: s.mode }, 'kiosk joined');
+        return { mode: s.mode, session: s.info, scopes: [...principal.scopes], ...(media.sfu ? { sfu: media.sfu } : {}) };
+      }, onError),
+    );
+
+    socket.on(
+      'sfu:connect',
+      request(async (req: unknown) => {
+        const { dtlsParameters } = parseRequest(dtlsRequest, req, 'sfu:connect');
+        await session().sfuConnect(kioskId, dtlsParameters);
+        return {};
+      }, onError),
+    );
+
+    socket.on(
+      'sfu:consume',
+      request(async (req: unknown) => {
+        const { rtpCapabilities } = parseRequest(capsRequest, req, 'sfu:consume');
+        return { consumers: await session().sfuConsume(kioskId, rtpCapabilities) };
+      }, onError),
+    );
+
+    socket.on(
+      'sfu:resume',
+      request(async (req: unknown) => {
+        const { kind } = parseRequest(resumeRequest, req ?? {}, 'sfu:resume');
+        await session().sfuResume(kioskId, kind);
+        return {};
+      }, onError),
+    );
+
+    socket.on(
+      'direct:offer',
+      request(async (req: unknown) => {
+        parseRequest(empty, req, 'direct:offer');
+        return { sdp: await session().directOffer(kioskId) };
+      }, onError),
+    );
+
+    socket.on(
+      'direct:answer',
+      request(async (req: unknown) => {
+        const { sdp } = parseRequest(sdpRequest, req, 'direct:answer');
+        await session().directAnswer(kioskId, sdp);
+        return {};
+      }, onError),
+    );
+
+    socket.on(
+      'direct:start-audio',
+      request(async (req: unknown) => {
+        parseRequest(empty, req, 'direct:start-audio');
+        await session().directStartAudio(kioskId);
+        return {};
+      }, onError),
+    );
+
+    socket.on(
+      'interrupt',
+      request((req: unknown) => {
+        parseRequest(empty, req, 'interrupt');
+        requireScope(principal, 'interrupt');
+        const res = session().interrupt();
+        log.info({ kiosk: kioskId, session: sessionId, droppedMs: res.droppedMs }, 'interrupt from kiosk');
+        return res;
+      }, onError),
+    );
+
+    socket.on('report', (report: unknown) => {
+      const parsed = reportSchema.safeParse(report);
+      if (!parsed.success || !socket.data.joined) return;
+      sessions.get(sessionId)?.report(kioskId, parsed.data as KioskReport);
+    });
+
+    socket.on('disconnect', (reason) => {
+      sessions.get(sessionId)?.removeKiosk(kioskId);
+      log.info({ kiosk: kioskId, session: sessionId, reason }, 'kiosk left');
+    });
+  });
+
+  return nsp;
+}
+
+export { BadRequestError };
