@@ -1,0 +1,199 @@
+/**
+ * The kiosk page. Reads its token from the URL (#token=...), joins the session over socket.io,
+ * receives the avatar over WebRTC (SFU or direct, whichever the server runs) and shows it.
+ *
+ * States (body[data-state]): connecting -> live; offline while the server is unreachable (the
+ * socket reconnects by itself, every <= 1 s); error when the token is refused (retried every 5 s,
+ * a server restart with the same secret lets it back). The media is set up afresh on every
+ * (re)connection, after a media failure and when the server says its media restarted.
+ *
+ * window.kiosk exposes the state and stats for diagnostics and the end-to-end tests.
+ */
+import type { JoinResult } from '../../server/protocol.js';
+import { startDirectReceiver } from './direct-receiver.js';
+import { MicSender } from './mic.js';
+import type { Receiver } from './receiver.js';
+import { startSfuReceiver } from './sfu-receiver.js';
+import { ReportBuilder } from './stats.js';
+import { connectKiosk, request } from './signalling.js';
+
+type State = 'connecting' | 'live' | 'offline' | 'error';
+const REPORT_MS = 2000;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const video = $<HTMLVideoElement>('avatar');
+const statusText = $<HTMLParagraphElement>('status-text');
+const stopButton = $<HTMLButtonElement>('stop');
+const micButton = $<HTMLButtonElement>('mic');
+const unmuteButton = $<HTMLButtonElement>('unmute');
+
+function readToken(): string {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  return fromHash ?? new URLSearchParams(location.search).get('token') ?? '';
+}
+
+const token = readToken();
+let state: State = 'connecting';
+let receiver: Receiver | undefined;
+let joined: Extract<JoinResult, { ok: true }> | undefined;
+/** bumps on every (re)join; a set-up that finds it changed stops */
+let generation = 0;
+let mic: MicSender | undefined;
+let joins = 0;
+let lastError = '';
+
+function setState(next: State, text: string): void {
+  state = next;
+  document.body.dataset.state = next;
+  statusText.textContent = text;
+  stopButton.disabled = next !== 'live';
+  if (next === 'error') lastError = text;
+}
+
+const socket = connectKiosk(token);
+
+function teardown(): void {
+  generation += 1;
+  receiver?.close();
+  receiver = undefined;
+  joined = undefined;
+  video.srcObject = null;
+}
+
+async function join(): Promise<void> {
+  teardown();
+  const gen = generation;
+  setState('connecting', 'Connecting…');
+  try {
+    const res = await request(socket, 'join', {});
+    if (gen !== generation) return;
+    joined = res;
+    const r = res.mode === 'sfu' ? await startSfuReceiver(socket, res) : await startDirectReceiver(socket);
+    if (gen !== generation) {
+      r.close();
+      return;
+    }
+    receiver = r;
+    joins += 1;
+    r.onFailed((why) => {
+      if (gen !== generation) return;
+      setState('connecting', `Reconnecting (${why})…`);
+      setTimeout(() => gen === generation && void join(), 300);
+    });
+    stopButton.hidden = !res.scopes.includes('interrupt');
+    micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
+    video.srcObject = r.stream;
+    const playing = play();
+    await r.start(video);
+    await playing;
+    setState('live', '');
+  } catch (e) {
+    if (gen !== generation) return;
+    const msg = (e as Error).message;
+    if (socket.connected) {
+      setState('connecting', `Could not start the video (${msg}); retrying…`);
+      setTimeout(() => gen === generation && socket.connected && void join(), 2000);
+    }
+  }
+}
+
+async function play(): Promise<void> {
+  try {
+    await video.play();
+  } catch (e) {
+    if ((e as DOMException).name !== 'NotAllowedError') throw e;
+    // the browser blocks sound without a touch: play muted, offer a button for the sound
+    video.muted = true;
+    unmuteButton.hidden = false;
+    await video.play();
+  }
+}
+
+socket.on('connect', () => void join());
+socket.on('disconnect', (reason) => {
+  teardown();
+  setState('offline', 'Offline: reconnecting to the server…');
+  if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+});
+socket.on('connect_error', (err) => {
+  if (socket.active) {
+    setState('offline', 'Offline: the server cannot be reached, retrying…');
+  } else {
+    // refused by the server (a bad, expired or revoked token): it will not retry by itself
+    setState('error', `This kiosk was refused: ${err.message}`);
+    setTimeout(() => socket.connect(), 5000);
+  }
+});
+socket.on('media-restart', () => void join());
+socket.on('state', (s) => {
+  document.body.dataset.speaking = String(s.speaking);
+});
+
+stopButton.addEventListener('pointerdown', (e) => {
+  e.preventDefault();
+  if (state !== 'live') return;
+  request(socket, 'interrupt', {}).catch((err: Error) => console.warn('interrupt refused:', err.message));
+});
+
+unmuteButton.addEventListener('click', () => {
+  video.muted = false;
+  unmuteButton.hidden = true;
+});
+
+micButton.addEventListener('click', async () => {
+  if (mic) {
+    mic.stop();
+    mic = undefined;
+    micButton.setAttribute('aria-pressed', 'false');
+    video.muted = false;
+    return;
+  }
+  try {
+    mic = await MicSender.start(token);
+    micButton.setAttribute('aria-pressed', 'true');
+    video.muted = true; // the host hears themself live; the kiosk must not feed the avatar's voice back
+  } catch (e) {
+    console.warn('microphone unavailable:', (e as Error).message);
+  }
+});
+
+const reports = new ReportBuilder();
+setInterval(async () => {
+  if (!receiver || state !== 'live') return;
+  try {
+    socket.emit('report', reports.build(await receiver.getStats()));
+  } catch {
+    /* the receiver closed meanwhile */
+  }
+}, REPORT_MS);
+
+if (!token) setState('error', 'This kiosk has no token: open the URL the server printed (…/kiosk/#token=…)');
+else setState('connecting', 'Connecting…');
+
+Object.assign(window, {
+  kiosk: {
+    get state() {
+      return state;
+    },
+    get mode() {
+      return joined?.mode;
+    },
+    get session() {
+      return joined?.session;
+    },
+    get joins() {
+      return joins;
+    },
+    get lastError() {
+      return lastError;
+    },
+    get mic() {
+      return mic?.stats;
+    },
+    get socketId() {
+      return socket.id;
+    },
+    video,
+    getStats: () => receiver?.getStats(),
+  },
+});

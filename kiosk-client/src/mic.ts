@@ -1,0 +1,73 @@
+/**
+ * Microphone capture for a live host: the page's microphone, 20 ms chunks of s16le mono at the
+ * audio context's rate, sent to the /audio namespace with acknowledgements. A live voice cannot
+ * wait: while more than MAX_IN_FLIGHT chunks are unacknowledged, new chunks are dropped (counted),
+ * so latency stays bounded instead of growing.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { AudioClientToServer, AudioServerToClient, ChunkResult } from '../../server/protocol.js';
+import { RECONNECT } from './signalling.js';
+
+const MAX_IN_FLIGHT = 10;
+
+export interface MicStats {
+  sent: number;
+  dropped: number;
+  refused: number;
+  lastError?: string;
+}
+
+export class MicSender {
+  readonly stats: MicStats = { sent: 0, dropped: 0, refused: 0 };
+  private constructor(
+    private readonly socket: Socket<AudioServerToClient, AudioClientToServer>,
+    private readonly ctx: AudioContext,
+    private readonly media: MediaStream,
+  ) {}
+
+  static async start(token: string): Promise<MicSender> {
+    const media = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 } });
+    const ctx = new AudioContext({ latencyHint: 'interactive' });
+    try {
+      await ctx.audioWorklet.addModule('mic-worklet.js');
+      const socket = io('/audio', { auth: { token }, transports: ['websocket'], ...RECONNECT }) as Socket<AudioServerToClient, AudioClientToServer>;
+      const mic = new MicSender(socket, ctx, media);
+      const node = new AudioWorkletNode(ctx, 'pcm-capture');
+      ctx.createMediaStreamSource(media).connect(node);
+      const chunk = new Int16Array(Math.round(ctx.sampleRate / 50));
+      let fill = 0;
+      let inFlight = 0;
+      node.port.onmessage = (e: MessageEvent<Float32Array>) => {
+        for (const v of e.data) {
+          chunk[fill++] = Math.max(-32768, Math.min(32767, Math.round(v * 32767)));
+          if (fill < chunk.length) continue;
+          fill = 0;
+          if (!socket.connected || inFlight >= MAX_IN_FLIGHT) {
+            mic.stats.dropped += 1;
+            continue;
+          }
+          inFlight += 1;
+          socket.emit('chunk', { encoding: 's16le', sampleRate: ctx.sampleRate, channels: 1 }, chunk.slice().buffer, (res: ChunkResult) => {
+            inFlight -= 1;
+            if (res.ok) mic.stats.sent += 1;
+            else {
+              mic.stats.refused += 1;
+              mic.stats.lastError = res.error;
+            }
+          });
+        }
+      };
+      return mic;
+    } catch (e) {
+      media.getTracks().forEach((t) => t.stop());
+      await ctx.close();
+      throw e;
+    }
+  }
+
+  stop(): void {
+    this.socket.emit('segment-end', {}, () => this.socket.close());
+    this.media.getTracks().forEach((t) => t.stop());
+    void this.ctx.close();
+  }
+}
