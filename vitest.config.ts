@@ -2,11 +2,35 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // builds the kiosk page (dist/kiosk) that server tests serve to Chromium
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Native addons (onnxruntime-node, beamcoder) are not safe to share across worker_threads: use processes.
     pool: 'forks',
-    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/kiosk/**'],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Real kiosks (headless Chromium) against a real server measure frame rates, lip sync and
+        // latency: they run after the rest, one file at a time, so nothing else competes for the CPU.
+        extends: true,
+        test: {
+          name: 'kiosk',
+          include: ['test/kiosk/**/*.test.ts'],
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -12,6 +12,8 @@ APT_PACKAGES=(
   espeak-ng
   # mediasoup 3.12.16's SFU worker, built from these by deploy/build-mediasoup-worker.sh
   meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev catch2
+  # the kiosk in the end-to-end tests (headless, driven by playwright-core) and on kiosk machines
+  chromium
 )
 
 need_node_major=20
@@ -54,4 +56,7 @@ fi
 # mediasoup's install script (a prebuilt-worker download) is denied in allowScripts: build the
 # worker offline into .cache/ (survives npm ci). Does nothing when the cached worker runs.
 bash deploy/build-mediasoup-worker.sh
+
+# The kiosk page: bundled (esbuild) into dist/kiosk/, which the server serves. npm start rebuilds it too.
+npm run --silent build:kiosk
 echo "setup: done"

@@ -1,0 +1,131 @@
+/**
+ * Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, as a kiosk.
+ * Flags from shared/FINDINGS.md: no background networking (the machine has no internet), autoplay
+ * with sound, fake microphone; timers are not throttled so several kiosk pages keep their pace.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Runs CHROMIUM at nice 10: see the script for why. */
+const LAUNCHER = fileURLToPath(new URL('./chromium-low-priority.sh', import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (bash deploy/setup.sh does it)`);
+  }
+  return chromium.launch({ executablePath: LAUNCHER, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, CHROMIUM_PATH: CHROMIUM } });
+}
+
+/** Opens a kiosk URL in a portrait-shaped page and waits until the page says it is live. */
+export async function openKiosk(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 540, height: 960 } });
+  page.on('pageerror', (e) => console.error('[kiosk page error]', e.message));
+  // functions passed to page.evaluate from code compiled by tsx (esbuild keepNames) call __name()
+  await page.addInitScript('globalThis.__name = (f) => f;');
+  await page.goto(url);
+  await waitLive(page, timeoutMs);
+  return page;
+}
+
+export async function waitLive(page: Page, timeoutMs = 20_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const k = (window as unknown as { kiosk?: { state: string; video: HTMLVideoElement } }).kiosk;
+      return k?.state === 'live' && k.video.videoWidth > 0;
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 50 },
+  );
+}
+
+export interface InboundStats {
+  framesDecoded: number;
+  framesDropped: number;
+  frameWidth: number;
+  frameHeight: number;
+  audioSamples: number;
+  audioEnergy: number;
+  /** mean jitter-buffer delay so far, ms (audio includes the lip-sync delay when audio waits for video) */
+  audioJitterMs: number;
+  videoJitterMs: number;
+}
+
+/**
+ * Waits until the kiosk's audio jitter buffer has settled: a kiosk that just joined holds the
+ * audio that reached it while the page was starting, and plays the voice late for some seconds
+ * while the browser drains it (and lip sync converges). Settled = the mean delay over the last
+ * second changed by under 5 ms from the second before. Gives up after `maxMs`; returns how long
+ * it waited and the delays then.
+ */
+export async function waitAudioSettled(page: Page, maxMs = 15_000): Promise<{ waitedMs: number; audioMs: number; videoMs: number }> {
+  const t0 = Date.now();
+  const window = async () => {
+    const a = await jitterCounters(page);
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = await jitterCounters(page);
+    const d = (x: 'audio' | 'video') => (b[x].n > a[x].n ? ((b[x].delay - a[x].delay) / (b[x].n - a[x].n)) * 1000 : NaN);
+    return { audio: d('audio'), video: d('video') };
+  };
+  let prev = await window();
+  for (;;) {
+    const cur = await window();
+    if (Math.abs(cur.audio - prev.audio) < 5 || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, audioMs: cur.audio, videoMs: cur.video };
+    prev = cur;
+  }
+}
+
+async function jitterCounters(page: Page): Promise<Record<'audio' | 'video', { delay: number; n: number }>> {
+  return page.evaluate(async () => {
+    const k = (window as unknown as { kiosk: { getStats(): Promise<RTCStatsReport> | undefined } }).kiosk;
+    const out = { audio: { delay: 0, n: 0 }, video: { delay: 0, n: 0 } };
+    (await k.getStats())?.forEach((s: Record<string, number | string>) => {
+      if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.kind === 'video')) {
+        out[s.kind] = { delay: Number(s.jitterBufferDelay ?? 0), n: Number(s.jitterBufferEmittedCount ?? 0) };
+      }
+    });
+    return out;
+  });
+}
+
+/** The kiosk's inbound video and audio counters (RTCPeerConnection stats). */
+export async function inboundStats(page: Page): Promise<InboundStats> {
+  return page.evaluate(async () => {
+    const k = (window as unknown as { kiosk: { getStats(): Promise<RTCStatsReport> | undefined } }).kiosk;
+    const report = await k.getStats();
+    const out = { framesDecoded: 0, framesDropped: 0, frameWidth: 0, frameHeight: 0, audioSamples: 0, audioEnergy: 0, audioJitterMs: 0, videoJitterMs: 0 };
+    const jb = (s: Record<string, number | string>) => (Number(s.jitterBufferEmittedCount) > 0 ? (Number(s.jitterBufferDelay) / Number(s.jitterBufferEmittedCount)) * 1000 : 0);
+    report?.forEach((s: Record<string, number | string>) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') {
+        out.framesDecoded = Number(s.framesDecoded ?? 0);
+        out.framesDropped = Number(s.framesDropped ?? 0);
+        out.frameWidth = Number(s.frameWidth ?? 0);
+        out.frameHeight = Number(s.frameHeight ?? 0);
+        out.videoJitterMs = jb(s);
+      } else if (s.kind === 'audio') {
+        out.audioSamples = Number(s.totalSamplesReceived ?? 0);
+        out.audioEnergy = Number(s.totalAudioEnergy ?? 0);
+        out.audioJitterMs = jb(s);
+      }
+    });
+    return out;
+  });
+}

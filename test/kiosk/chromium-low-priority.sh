@@ -1,0 +1,2 @@
+#!/bin/sh
+exec "${CHROMIUM_PATH:-/usr/bin/chromium}" "$@"

@@ -1,0 +1,205 @@
+/**
+ * The kiosk page end to end in headless Chromium, shared by the SFU and the direct-path suites:
+ * a real server (portrait engine in its worker thread, wrtc encoder, mediasoup or direct peers),
+ * the built page, real WebRTC. Each check measures in the page what a person at the kiosk sees.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEFAULT_PORTRAIT } from '../../config/schema.js';
+import { enrolPortrait } from '../../models/face/enrol.js';
+import { mouthBox, type Rect } from '../helpers/video-measures.js';
+import { connectAudio, sendSpeech, startTestServer, type AudioSocket, type TestServer } from '../helpers/test-server.js';
+import { inboundStats, launchChromium, openKiosk, waitAudioSettled, waitLive } from './browser.js';
+import { speechBursts } from './bursts.js';
+import { installProbe, median, mouthOpening, onsets, pageNow, pairOnsets, readProbe } from './probe.js';
+import { speakWav, wavSamples } from '../helpers/speech.js';
+
+export interface E2eContext {
+  ts: TestServer;
+  browser: Browser;
+  page: Page;
+  mouth: Rect;
+  audio: AudioSocket;
+  /** mean luma of the mouth box at rest, from the page */
+  restLuma: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () => E2eContext } {
+  let c: E2eContext;
+
+  beforeAll(async () => {
+    const ts = await startTestServer({ mode, rtcBase });
+    expect(ts.server.mode).toBe(mode);
+    const cfg = ts.config;
+    const portrait = await enrolPortrait(DEFAULT_PORTRAIT, {
+      minResolution: cfg.avatar.min_resolution,
+      expandRatio: cfg.avatar.expand_ratio,
+      cacheDir: cfg.runtime.cache_dir,
+    });
+    const browser = await launchChromium();
+    const page = await openKiosk(browser, ts.server.kioskUrl('default'));
+    const mouth = mouthBox(portrait);
+    await installProbe(page, mouth);
+    await sleep(800);
+    const rest = await readProbe(page);
+    const restLuma = median(rest.frames.map((f) => f.luma));
+    const audio = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 3600) });
+    c = { ts, browser, page, mouth, audio, restLuma };
+  }, 90_000);
+
+  afterAll(async () => {
+    c?.audio.close();
+    await c?.browser.close();
+    await c?.ts.server.close();
+  });
+
+  it(`[${mode}] the page decodes at least 24 frames/s of 512x512 video for 5 s and receives audio`, async () => {
+    const { page } = c;
+    const a = await inboundStats(page);
+    const t0 = Date.now();
+    await sleep(5000);
+    const b = await inboundStats(page);
+    const fps = ((b.framesDecoded - a.framesDecoded) * 1000) / (Date.now() - t0);
+    console.log(`[${mode}] decoded ${b.framesDecoded - a.framesDecoded} frames in ${Date.now() - t0} ms = ${fps.toFixed(1)} fps at ${b.frameWidth}x${b.frameHeight}; audio samples +${b.audioSamples - a.audioSamples}`);
+    expect(b.frameWidth).toBe(512);
+    expect(b.frameHeight).toBe(512);
+    expect(fps).toBeGreaterThanOrEqual(24);
+    expect(b.audioSamples - a.audioSamples).toBeGreaterThan(4 * 48000); // ~5 s at 48 kHz, silence included
+    expect(await page.evaluate(() => (window as unknown as { kiosk: { mode: string } }).kiosk.mode)).toBe(mode);
+  });
+
+  it(`[${mode}] the mouth opens while speech is sent and rests in silence; audio/video sync within ±45 ms`, async () => {
+    const { page, audio, restLuma } = c;
+    const settled = await waitAudioSettled(page);
+    console.log(`[${mode}] jitter buffers settled after ${settled.waitedMs} ms more: audio ${settled.audioMs.toFixed(0)} ms, video ${settled.videoMs.toFixed(0)} ms`);
+    const bursts = speechBursts(5);
+    const since = await pageNow(page);
+    const acks = await sendSpeech(audio, bursts.samples, bursts.sampleRate);
+    expect(acks.every((r) => r.ok)).toBe(true);
+    await sleep(bursts.samples.length / bursts.sampleRate * 1000 + 1200);
+    const rec = await readProbe(page, since);
+    const open = mouthOpening(rec.frames, restLuma);
+    const peakOpen = Math.max(...open.map((o) => o.open));
+    const peakRms = Math.max(...rec.audio.map((x) => x.rms));
+    const audioOnsets = onsets(rec.audio.map((x) => ({ t: x.t, v: x.rms })), 0.2 * peakRms, 0.05 * peakRms, 300);
+    const mouthOnsets = onsets(open.map((o) => ({ t: o.t, v: o.open })), 0.3 * peakOpen, 0.12 * peakOpen, 300);
+    const pairs = pairOnsets(audioOnsets, mouthOnsets);
+    const diffs = pairs.map((p) => p.diff);
+    const meanDiff = diffs.reduce((s, d) => s + d, 0) / Math.max(1, diffs.length);
+    // silence: frames at least 300 ms away from any audio above 5 % of the peak
+    const loud = rec.audio.filter((x) => x.rms > 0.05 * peakRms).map((x) => x.t);
+    const quiet = open.filter((o) => loud.every((t) => Math.abs(t - o.t) > 300));
+    const quietMax = Math.max(...quiet.map((o) => Math.abs(o.open)));
+    console.log(
+      `[${mode}] mouth: peak opening ${peakOpen.toFixed(1)} luma levels, largest in silence ${quietMax.toFixed(1)} (${quiet.length} quiet frames); ` +
+        `${audioOnsets.length} audio onsets, ${mouthOnsets.length} mouth onsets; mouth - audio onset (ms): ${diffs.map((d) => d.toFixed(0)).join(', ')}; mean ${meanDiff.toFixed(1)} ms`,
+    );
+    expect(peakOpen).toBeGreaterThan(8);
+    expect(quiet.length).toBeGreaterThan(20);
+    expect(quietMax).toBeLessThan(0.25 * peakOpen);
+    expect(audioOnsets.length).toBe(5);
+    expect(pairs.length).toBe(5);
+    expect(Math.abs(meanDiff)).toBeLessThanOrEqual(45);
+  }, 50_000);
+
+  it(`[${mode}] a touch on stop interrupts: the face is at rest within 120 ms`, async () => {
+    const { page, audio, restLuma } = c;
+    const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten, eleven twelve thirteen fourteen fifteen.'));
+    await sendSpeech(audio, samples, sampleRate);
+    await sleep(1500);
+    const tStop = await page.evaluate(() => {
+      const t = performance.now();
+      document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+      return t;
+    });
+    await sleep(1500);
+    const rec = await readProbe(page, tStop - 1000);
+    const open = mouthOpening(rec.frames, restLuma);
+    const before = open.filter((o) => o.t < tStop);
+    const peak = Math.max(...before.map((o) => o.open));
+    const threshold = 0.25 * peak;
+    const lastOpen = [...open].reverse().find((o) => o.open > threshold)!;
+    const restAt = open.find((o) => o.t > lastOpen.t)!;
+    const restMs = restAt.t - tStop;
+    const after = open.filter((o) => o.t > restAt.t);
+    console.log(`[${mode}] interrupt: speaking peak ${peak.toFixed(1)}, last open frame at ${(lastOpen.t - tStop).toFixed(0)} ms, at rest from ${restMs.toFixed(0)} ms after the touch (${after.length} rest frames follow)`);
+    expect(peak).toBeGreaterThan(8);
+    expect(restMs).toBeLessThanOrEqual(120);
+    expect(after.length).toBeGreaterThan(20); // it stays at rest: the queued speech was dropped
+    const queued = c.ts.server.sessions.require('default').queuedMs;
+    expect(queued).toBe(0);
+  }, 30_000);
+
+  it(`[${mode}] two kiosks on one session both receive the stream`, async () => {
+    const second = await openKiosk(c.browser, c.ts.server.kioskUrl('default'));
+    try {
+      expect(c.ts.server.sessions.require('default').kioskCount).toBe(2);
+      const [a1, b1] = [await inboundStats(c.page), await inboundStats(second)];
+      await sleep(2000);
+      const [a2, b2] = [await inboundStats(c.page), await inboundStats(second)];
+      const fa = (a2.framesDecoded - a1.framesDecoded) / 2;
+      const fb = (b2.framesDecoded - b1.framesDecoded) / 2;
+      console.log(`[${mode}] two kiosks: ${fa.toFixed(1)} and ${fb.toFixed(1)} fps`);
+      expect(fa).toBeGreaterThanOrEqual(20);
+      expect(fb).toBeGreaterThanOrEqual(20);
+    } finally {
+      await second.close();
+    }
+    // the page closing releases its kiosk on the server
+    await expect.poll(() => c.ts.server.sessions.require('default').kioskCount, { timeout: 15_000 }).toBe(1);
+  }, 40_000);
+
+  it(`[${mode}] a kiosk whose connection is cut reconnects by itself, and what it held is released`, async () => {
+    const { page, ts } = c;
+    const session = ts.server.sessions.require('default');
+    const joinsBefore = await page.evaluate(() => (window as unknown as { kiosk: { joins: number } }).kiosk.joins);
+    const id = await page.evaluate(() => (window as unknown as { kiosk: { socketId: string } }).kiosk.socketId);
+    const counts = () => session.stats();
+    // cut the signalling connection under the page (as a network cut does): the server drops the kiosk
+    findKioskSocket(ts, id).conn.close();
+    const t0 = Date.now();
+    await page.waitForFunction((n) => (window as unknown as { kiosk: { joins: number; state: string } }).kiosk.joins > n && (window as unknown as { kiosk: { state: string } }).kiosk.state === 'live', joinsBefore, { timeout: 10_000, polling: 50 });
+    const back = Date.now() - t0;
+    await waitLive(page);
+    const s1 = await inboundStats(page);
+    await sleep(1000);
+    const s2 = await inboundStats(page);
+    const st = counts();
+    console.log(`[${mode}] cut: live again after ${back} ms; frames +${s2.framesDecoded - s1.framesDecoded}/s; kiosks ${st.kiosks}, sfu ${JSON.stringify(st.sfu ?? null)}, direct peers ${st.directPeers}`);
+    expect(s2.framesDecoded - s1.framesDecoded).toBeGreaterThanOrEqual(20);
+    expect(st.kiosks).toBe(1);
+    if (mode === 'sfu') expect(st.sfu).toMatchObject({ kiosks: 1, transports: 1, consumers: 2 });
+    else expect(st.directPeers).toBe(1);
+  }, 30_000);
+
+  it(`[${mode}] after a server restart the kiosk comes back by itself within 3 s of the server`, async () => {
+    const { page, ts } = c;
+    c.audio.close();
+    await ts.server.close();
+    await page.waitForFunction(() => (window as unknown as { kiosk: { state: string } }).kiosk.state === 'offline', undefined, { timeout: 10_000, polling: 50 });
+    await sleep(1500);
+    const t0 = Date.now();
+    await ts.restart();
+    const startedMs = Date.now() - t0;
+    const t1 = Date.now();
+    await waitLive(page, 10_000);
+    const backMs = Date.now() - t1;
+    const s1 = await inboundStats(page);
+    await sleep(1000);
+    const s2 = await inboundStats(page);
+    console.log(`[${mode}] restart: server up in ${startedMs} ms, kiosk live ${backMs} ms after the server was back; ${s2.framesDecoded - s1.framesDecoded} frames/s`);
+    expect(backMs).toBeLessThanOrEqual(3000);
+    expect(s2.framesDecoded - s1.framesDecoded).toBeGreaterThanOrEqual(20);
+    c.audio = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 3600) });
+  }, 60_000);
+
+  return { ctx: () => c };
+}
+
+function findKioskSocket(ts: TestServer, id: string): { conn: { close(): void } } {
+  const s = ts.server.io.of('/kiosk').sockets.get(id);
+  if (!s) throw new Error(`no kiosk socket ${id} on the server`);
+  return s as unknown as { conn: { close(): void } };
+}

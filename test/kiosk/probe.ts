@@ -1,0 +1,149 @@
+/**
+ * A probe installed in the kiosk page (page.evaluate, so the page's CSP does not apply) that
+ * records, in the page's performance.now() time base:
+ * - every video frame the page shows (requestVideoFrameCallback): its expected display time and
+ *   the mean luma of the mouth box, drawn from the very frame on a canvas;
+ * - the received audio as the page plays it (Web Audio tap on the video's stream): RMS per
+ *   256-sample block, timed when the block is heard.
+ * Plus the pure analysis of those records: onsets of speech bursts and of mouth opening.
+ */
+import type { Page } from 'playwright-core';
+import type { Rect } from '../helpers/video-measures.js';
+
+export interface FrameSample {
+  /** ms, page clock: when the frame is expected on screen */
+  t: number;
+  luma: number;
+  /** ms, page clock (WebRTC frames): when the sender captured it, and when its last packet arrived */
+  capture?: number;
+  receive?: number;
+}
+
+export interface AudioSample {
+  /** ms, page clock: when this block is heard */
+  t: number;
+  rms: number;
+}
+
+export interface ProbeRecord {
+  frames: FrameSample[];
+  audio: AudioSample[];
+}
+
+/** Installs the probe; resolves when both recorders run. */
+export async function installProbe(page: Page, mouth: Rect): Promise<void> {
+  await page.evaluate(async (rect) => {
+    type Meta = { expectedDisplayTime: number; captureTime?: number; receiveTime?: number };
+    type V = HTMLVideoElement & { requestVideoFrameCallback(cb: (now: number, meta: Meta) => void): number };
+    const w = window as unknown as { kiosk: { video: V }; probe?: unknown };
+    const v = w.kiosk.video;
+    const canvas = document.createElement('canvas');
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    const frames: { t: number; luma: number; capture?: number; receive?: number }[] = [];
+    const audio: { t: number; rms: number }[] = [];
+    let running = true;
+    const onFrame = (_now: number, meta: Meta) => {
+      if (!running) return;
+      if (canvas.width !== v.videoWidth || canvas.height !== v.videoHeight) {
+        canvas.width = v.videoWidth;
+        canvas.height = v.videoHeight;
+      }
+      g.drawImage(v, 0, 0);
+      const d = g.getImageData(rect.x, rect.y, rect.width, rect.height).data;
+      let s = 0;
+      for (let i = 0; i < d.length; i += 4) s += 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
+      frames.push({ t: meta.expectedDisplayTime, luma: s / (d.length / 4), capture: meta.captureTime, receive: meta.receiveTime });
+      v.requestVideoFrameCallback(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
+
+    const ac = new AudioContext({ latencyHint: 'interactive' });
+    await ac.resume();
+    const src = ac.createMediaStreamSource(v.srcObject as MediaStream);
+    const block = 256;
+    const sp = ac.createScriptProcessor(block, 1, 1);
+    sp.onaudioprocess = (e) => {
+      if (!running) return;
+      const x = e.inputBuffer.getChannelData(0);
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+      const ts = ac.getOutputTimestamp();
+      // the input block of a ScriptProcessor is heard one block before its output block
+      const heardCtx = e.playbackTime - block / ac.sampleRate;
+      audio.push({ t: ts.performanceTime! + (heardCtx - ts.contextTime!) * 1000, rms: Math.sqrt(s / x.length) });
+    };
+    src.connect(sp);
+    sp.connect(ac.destination);
+    w.probe = {
+      frames,
+      audio,
+      stop() {
+        running = false;
+        sp.disconnect();
+        void ac.close();
+      },
+    };
+  }, mouth);
+  await page.waitForFunction(() => {
+    const p = (window as unknown as { probe?: { frames: unknown[]; audio: unknown[] } }).probe;
+    return p !== undefined && p.frames.length > 2 && p.audio.length > 2;
+  });
+}
+
+/** The records since `sinceMs` (page clock); the probe keeps recording. */
+export async function readProbe(page: Page, sinceMs = -Infinity): Promise<ProbeRecord> {
+  return page.evaluate((since) => {
+    const p = (window as unknown as { probe: ProbeRecordLike }).probe;
+    type ProbeRecordLike = { frames: { t: number; luma: number; capture?: number; receive?: number }[]; audio: { t: number; rms: number }[] };
+    return { frames: p.frames.filter((f) => f.t >= since), audio: p.audio.filter((a) => a.t >= since) };
+  }, sinceMs);
+}
+
+export function pageNow(page: Page): Promise<number> {
+  return page.evaluate(() => performance.now());
+}
+
+/** Page clock (ms) to Unix ms: the page's performance.timeOrigin + t. */
+export function pageTimeOrigin(page: Page): Promise<number> {
+  return page.evaluate(() => performance.timeOrigin);
+}
+
+// ---------------------------------------------------------------- analysis (pure)
+
+/** Mouth opening per frame: how much darker the mouth box is than at rest (the open mouth shows a dark cavity). */
+export function mouthOpening(frames: FrameSample[], restLuma: number): { t: number; open: number }[] {
+  return frames.map((f) => ({ t: f.t, open: restLuma - f.luma }));
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Onsets: times where `value` crosses `threshold` upwards after staying below `quiet` for at least
+ * `gapMs`. Used for speech bursts (audio RMS) and mouth opening alike.
+ */
+export function onsets(series: { t: number; v: number }[], threshold: number, quiet: number, gapMs: number): number[] {
+  const out: number[] = [];
+  let quietSince: number | undefined;
+  for (const s of series) {
+    if (s.v < quiet) {
+      quietSince ??= s.t;
+    } else if (s.v >= threshold) {
+      if (quietSince !== undefined && s.t - quietSince >= gapMs) out.push(s.t);
+      quietSince = undefined;
+    }
+  }
+  return out;
+}
+
+/** Pairs each audio onset with the first mouth onset within [-maxLead, +maxLag] ms of it. */
+export function pairOnsets(audio: number[], mouth: number[], maxLead = 200, maxLag = 300): { audio: number; mouth: number; diff: number }[] {
+  const out: { audio: number; mouth: number; diff: number }[] = [];
+  for (const a of audio) {
+    const m = mouth.find((t) => t >= a - maxLead && t <= a + maxLag);
+    if (m !== undefined) out.push({ audio: a, mouth: m, diff: m - a });
+  }
+  return out;
+}
