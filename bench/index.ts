@@ -8,6 +8,8 @@
  *   4. algorithmic latency (lookahead + window), TARGET lookahead <= 80 ms
  *   5. memory over 10 minutes of media (--quick: 1 minute), engine alone and engine + MP4 writer, TARGET stable
  *   6. offline render throughput (renderToMp4, ~10 s clip)
+ *   7. live streaming to headless Chromium kiosks, SFU and direct path: glass-to-glass latency,
+ *      lip sync, barge-in, kiosks per machine with CPU per kiosk (`--only streaming`: this alone)
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -17,6 +19,7 @@ import { benchMemory, GROWTH_LIMIT_MB, MONOTONIC_MIN_MB } from './memory.js';
 import { benchOffline } from './offline.js';
 import { benchStages, STAGES } from './stages.js';
 import { beamcoder } from '../pipeline/media/beamcoder.js';
+import { benchCapacity, benchLatency, printCapacity, printLatency } from './streaming.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -27,8 +30,34 @@ const quick = args.includes('--quick');
 const minutes = Number(opt('--minutes') ?? (quick ? 1 : 10));
 const passes = Number(opt('--passes') ?? 3);
 
+/** 7. live streaming: latency, sync and barge-in on both paths, then kiosks per machine. */
+async function streamingSection(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const mode of ['sfu', 'direct'] as const) {
+    section(`7. live streaming to a headless kiosk (${mode}): latency, lip sync, barge-in`);
+    const r = await benchLatency(mode);
+    printLatency(r);
+    out[mode] = { settleMs: r.settleMs, mouthMs: r.mouth, audioMs: r.audio, syncMs: r.sync, interruptMs: r.interrupt };
+  }
+  for (const [mode, steps] of [['sfu', [1, 2, 4, 6, 8]], ['direct', [1, 2, 4]]] as const) {
+    section(`7. kiosks one session holds at 25 fps (${mode}); the browsers run on this machine too`);
+    const cap = await benchCapacity(mode, [...steps]);
+    const perKiosk = printCapacity(mode, cap);
+    out[`${mode}Capacity`] = { steps: cap.map((c) => ({ ...c, minFps: r2(c.minFps), serverCpu: r2(c.serverCpu), sfuCpu: r2(c.sfuCpu), browserCpu: r2(c.browserCpu) })), cpuPerKioskPct: r2(perKiosk) };
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
+  if (opt('--only') === 'streaming') {
+    console.log(`kiosk-avatar bench (streaming only)  ${new Date().toISOString()}  node ${process.version}`);
+    console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
+    const streaming = await streamingSection();
+    console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), streaming })}`);
+    return;
+  }
   // FFmpeg's per-encoder info lines (x264 settings and stats) would bury the tables
   if (!args.includes('--verbose')) beamcoder().logging('warning');
   const cores = availableParallelism();
@@ -123,6 +152,8 @@ async function main(): Promise<void> {
   console.log(`speed ${f(off.renderEncodeSpeed, 6)} s of video per s of wall (render+encode stage only)`);
   console.log(`stages ms: ${Object.entries(off.stages).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
 
+  const streaming = await streamingSection();
+
   const json = {
     date: new Date().toISOString(), node: process.version, cores, cpu: cpus()[0]?.model, quick,
     loadavgStart: load0.map(r2), loadavgEnd: loadavg().map(r2),
@@ -142,6 +173,7 @@ async function main(): Promise<void> {
       samples: m.samples.map((s) => [s.mediaSec, r2(MB(s.rss)), r2(MB(s.heapUsed)), r2(MB(s.external)), r2(MB(s.arrayBuffers))]),
     }])),
     offline: { clipSec: r2(off.durationSec), wallSec: r2(off.wallSec), speed: r2(off.speed), renderEncodeSpeed: r2(off.renderEncodeSpeed) },
+    streaming,
     benchWallSec: r2((performance.now() - t0) / 1000),
   };
   console.log(`\nbench took ${json.benchWallSec} s; load avg at end: ${load()}`);

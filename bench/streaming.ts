@@ -1,56 +1,79 @@
 /**
- * Live streaming figures, measured in a real kiosk (headless Chromium) against a real server:
+ * Live streaming figures, measured in real kiosks (headless Chromium) against a real server (the
+ * portrait engine, wrtc encoder, mediasoup or direct peers), all on this machine:
  *   - glass-to-glass latency: an audio chunk sent to /audio -> the mouth opening visible in the
  *     page (requestVideoFrameCallback display time), and -> the audio heard in the page;
- *   - audio/video sync at the kiosk: speech-burst onset heard vs mouth opening seen;
- *   - jitter-buffer delays the browser reports.
- * Page and server share one machine clock: page time + performance.timeOrigin = Date.now().
+ *   - lip sync at the kiosk: speech-burst onset heard vs mouth opening seen;
+ *   - barge-in: a touch on stop -> the face at rest on screen;
+ *   - kiosks one session holds at 25 fps, with the CPU each adds (server process, SFU worker, and
+ *     the browsers, which share this machine: on site they are other devices).
+ * Page and server share one clock: page time + performance.timeOrigin = Date.now().
+ * Figures are taken once the kiosk's jitter buffers have settled (see waitAudioSettled).
  */
-import type { Page } from 'playwright-core';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
 import { enrolPortrait } from '../models/face/enrol.js';
 import { connectAudio, sendSpeech, startTestServer, type TestServer } from '../test/helpers/test-server.js';
 import { mouthBox } from '../test/helpers/video-measures.js';
-import { inboundStats, launchChromium, openKiosk } from '../test/kiosk/browser.js';
+import { speakWav, wavSamples } from '../test/helpers/speech.js';
+import { inboundStats, launchChromium, openKiosk, touchStop, waitAudioSettled } from '../test/kiosk/browser.js';
 import { speechBursts } from '../test/kiosk/bursts.js';
-import { installProbe, median, mouthOpening, onsets, pageTimeOrigin, readProbe } from '../test/kiosk/probe.js';
+import { installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe, restAfterTouch } from '../test/kiosk/probe.js';
 import { summarise, type Summary } from './common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export type Mode = 'sfu' | 'direct';
 
 export interface LatencyResult {
-  mode: 'sfu' | 'direct';
+  mode: Mode;
+  /** ms the kiosk's jitter buffers took to settle after it went live */
+  settleMs: number;
+  audioJitterMs: number;
+  videoJitterMs: number;
   /** chunk sent -> mouth visibly opening, ms */
   mouth: Summary;
   /** chunk sent -> audio heard, ms */
   audio: Summary;
   /** mouth onset - audio onset at the kiosk, ms (negative: the mouth leads) */
   sync: Summary;
-  audioJitterMs: number;
-  videoJitterMs: number;
+  /** touch on stop -> face at rest on screen, ms */
+  interrupt: Summary;
 }
 
-export async function benchLatency(mode: 'sfu' | 'direct', bursts = 8): Promise<LatencyResult> {
-  const ts: TestServer = await startTestServer({ mode, rtcBase: 44000 });
+async function withKiosk<T>(mode: Mode, rtcBase: number, fn: (ts: TestServer, browser: Browser, page: Page, restLuma: number) => Promise<T>): Promise<T> {
+  const ts = await startTestServer({ mode, rtcBase });
   const browser = await launchChromium();
   try {
     const cfg = ts.config;
     const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: cfg.avatar.min_resolution, expandRatio: cfg.avatar.expand_ratio, cacheDir: cfg.runtime.cache_dir });
-    const page: Page = await openKiosk(browser, ts.server.kioskUrl('default'));
+    const page = await openKiosk(browser, ts.server.kioskUrl('default'));
     await installProbe(page, mouthBox(portrait));
-    await sleep(1500);
-    const origin = await pageTimeOrigin(page);
+    await sleep(1000);
     const restLuma = median((await readProbe(page)).frames.map((f) => f.luma));
+    return await fn(ts, browser, page, restLuma);
+  } finally {
+    await browser.close();
+    await ts.server.close();
+  }
+}
+
+export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Promise<LatencyResult> {
+  return withKiosk(mode, 44000, async (ts, _browser, page, restLuma) => {
+    const settled = await waitAudioSettled(page);
+    const origin = await pageTimeOrigin(page);
     const audio = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 3600) });
+    // 1. bursts, each sent alone at a random phase against the 40 ms frame grid
     const one = speechBursts(1, 0.5, 0);
     const sent: number[] = [];
+    const since = await pageNow(page);
     for (let i = 0; i < bursts; i++) {
-      await sleep(900 + Math.random() * 400); // random phase against the 40 ms frame grid
+      await sleep(900 + Math.random() * 400);
       sent.push(Date.now() - origin);
       await sendSpeech(audio, one.samples, one.sampleRate, 1000);
     }
     await sleep(1500);
-    const rec = await readProbe(page);
+    const rec = await readProbe(page, since);
     const open = mouthOpening(rec.frames, restLuma);
     const peakOpen = Math.max(...open.map((o) => o.open));
     const peakRms = Math.max(...rec.audio.map((a) => a.rms));
@@ -67,23 +90,143 @@ export async function benchLatency(mode: 'sfu' | 'direct', bursts = 8): Promise<
       if (a !== undefined) audioLat.push(a - t);
       if (m !== undefined && a !== undefined) sync.push(m - a);
     }
+    // 2. barge-in: speech, then a touch on stop mid-sentence
+    const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten.'));
+    const rest: number[] = [];
+    for (let i = 0; i < interrupts; i++) {
+      await sendSpeech(audio, samples, sampleRate);
+      await sleep(1200 + Math.random() * 400);
+      const tStop = await touchStop(page);
+      await sleep(1200);
+      const { restAt } = restAfterTouch(mouthOpening((await readProbe(page, tStop - 1000)).frames, restLuma), tStop);
+      if (restAt) rest.push(restAt.t - tStop);
+    }
     const st = await inboundStats(page);
     audio.close();
-    return { mode, mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), audioJitterMs: st.audioJitterMs, videoJitterMs: st.videoJitterMs };
+    return {
+      mode, settleMs: settled.waitedMs, audioJitterMs: st.audioJitterMs, videoJitterMs: st.videoJitterMs,
+      mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
+    };
+  });
+}
+
+export interface CapacityStep {
+  kiosks: number;
+  /** lowest decoded frame rate over the kiosks, frames/s */
+  minFps: number;
+  /** % of one core: the server process (engine, encoder, signalling), the mediasoup worker, the browsers */
+  serverCpu: number;
+  sfuCpu: number;
+  browserCpu: number;
+}
+
+export async function benchCapacity(mode: Mode, steps = [1, 2, 4, 6, 8]): Promise<CapacityStep[]> {
+  const ts = await startTestServer({ mode, rtcBase: 44400 });
+  const browser = await launchChromium();
+  const out: CapacityStep[] = [];
+  try {
+    const pages: Page[] = [];
+    for (const n of steps) {
+      while (pages.length < n) pages.push(await openKiosk(browser, ts.server.kioskUrl('default')));
+      await sleep(3000);
+      const a = await Promise.all(pages.map(inboundStats));
+      const cpu0 = { server: process.cpuUsage(), sfu: await sfuCpuMs(ts), browser: browserCpuMs(), t: performance.now() };
+      await sleep(8000);
+      const b = await Promise.all(pages.map(inboundStats));
+      const secs = (performance.now() - cpu0.t) / 1000;
+      const fps = b.map((s, i) => (s.framesDecoded - a[i]!.framesDecoded) / secs);
+      const server = process.cpuUsage(cpu0.server);
+      out.push({
+        kiosks: n,
+        minFps: Math.min(...fps),
+        serverCpu: ((server.user + server.system) / 1e3 / secs / 10),
+        sfuCpu: ((await sfuCpuMs(ts)) - cpu0.sfu) / secs / 10,
+        browserCpu: (browserCpuMs() - cpu0.browser) / secs / 10,
+      });
+    }
+    return out;
   } finally {
     await browser.close();
     await ts.server.close();
   }
 }
 
-// npx tsx bench/streaming.ts [sfu|direct]: this section alone
+/** CPU ms of the mediasoup worker process so far (0 on the direct path). */
+async function sfuCpuMs(ts: TestServer): Promise<number> {
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  let ms = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(mediasoup-worke)')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) !== process.pid) continue; // only this server's worker
+      ms += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      /* gone */
+    }
+  }
+  void ts;
+  return ms;
+}
+
+/** CPU ms of the Chromium processes this process started (the browser and its renderers). */
+function browserCpuMs(): number {
+  const parent = new Map<number, number>();
+  const info = new Map<number, { comm: string; ms: number }>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(p), Number(f[1]));
+      info.set(Number(p), { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ((Number(f[11]) + Number(f[12])) * 1000) / 100 });
+    } catch {
+      /* gone */
+    }
+  }
+  let total = 0;
+  for (const [pid, { comm, ms }] of info) {
+    if (!comm.startsWith('chrom')) continue;
+    for (let p: number | undefined = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) {
+        total += ms;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+export function printLatency(r: LatencyResult, log = console.log): void {
+  const s = (x: Summary) => `p50 ${x.p50.toFixed(0)}  p95 ${x.p95.toFixed(0)}  mean ${x.mean.toFixed(0)}  (n ${x.n})`;
+  log(`[${r.mode}] settled ${(r.settleMs / 1000).toFixed(1)} s after joining; jitter buffers: audio ${r.audioJitterMs.toFixed(0)} ms, video ${r.videoJitterMs.toFixed(0)} ms (means since joining)`);
+  log(`[${r.mode}] glass-to-glass, chunk sent -> mouth opening visible   ${s(r.mouth)} ms`);
+  log(`[${r.mode}] glass-to-glass, chunk sent -> audio heard             ${s(r.audio)} ms`);
+  log(`[${r.mode}] lip sync, mouth onset - audio onset (neg: mouth leads) ${s(r.sync)} ms   TARGET within +-45 ms: ${Math.abs(r.sync.mean) <= 45 ? 'PASS' : 'FAIL'}`);
+  log(`[${r.mode}] barge-in, touch on stop -> face at rest on screen      ${s(r.interrupt)} ms   TARGET <= 120 ms: ${r.interrupt.max <= 120 ? 'PASS' : 'FAIL'}`);
+}
+
+export function printCapacity(mode: Mode, steps: CapacityStep[], log = console.log): number {
+  log(`[${mode}] ${'kiosks'.padStart(6)} ${'min fps'.padStart(8)} ${'server %'.padStart(9)} ${'sfu %'.padStart(7)} ${'browsers %'.padStart(11)}   (% of one core)`);
+  for (const s of steps) log(`[${mode}] ${String(s.kiosks).padStart(6)} ${s.minFps.toFixed(1).padStart(8)} ${s.serverCpu.toFixed(1).padStart(9)} ${s.sfuCpu.toFixed(1).padStart(7)} ${s.browserCpu.toFixed(1).padStart(11)}`);
+  const held = steps.filter((s) => s.minFps >= 24).map((s) => s.kiosks);
+  const first = steps[0]!;
+  const last = steps[steps.length - 1]!;
+  const perKiosk = (last.serverCpu + last.sfuCpu - first.serverCpu - first.sfuCpu) / Math.max(1, last.kiosks - first.kiosks);
+  const perBrowser = (last.browserCpu - first.browserCpu) / Math.max(1, last.kiosks - first.kiosks);
+  log(`[${mode}] kiosks held at >= 24 fps here: ${held.length ? Math.max(...held) : 0} (of ${steps.map((s) => s.kiosks).join(', ')} tried; the browsers share these cores)`);
+  log(`[${mode}] CPU per added kiosk: server + SFU ${perKiosk.toFixed(1)} % of a core; each headless browser page ${perBrowser.toFixed(1)} %`);
+  return perKiosk;
+}
+
+// npx tsx bench/streaming.ts [sfu|direct]: one path alone (npm run bench -- --only streaming: both)
 if (process.argv[1]?.endsWith('streaming.ts')) {
-  const mode = (process.argv[2] as 'sfu' | 'direct') ?? 'sfu';
-  benchLatency(mode).then(
-    (r) => {
-      console.log(JSON.stringify(r, null, 1));
-      process.exit(0);
-    },
+  const mode = (process.argv[2] as Mode) ?? 'sfu';
+  (async () => {
+    printLatency(await benchLatency(mode));
+    printCapacity(mode, await benchCapacity(mode));
+  })().then(
+    () => process.exit(0),
     (e) => {
       console.error(e);
       process.exit(1);

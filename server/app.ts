@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { Config } from '../config/schema.js';
 import { MAX_CHUNK_BYTES } from '../pipeline/audio/pcm.js';
@@ -115,7 +115,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 
   // --- HTTP + socket.io
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  // requests are not logged one by one (metrics scrapes, page loads); refusals and failures are
+const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   const io = new SocketServer(app.server, {
     serveClient: false,
     maxHttpBufferSize: MAX_CHUNK_BYTES + 64 * 1024,

@@ -140,13 +140,18 @@ export class MediaPacer {
   readonly core: PacerCore;
   private readonly clock: () => number;
   private readonly sink: { frame(f: AvatarFrame): void; audio(a: SessionAudio): void };
+  private readonly frameMs: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** after a barge-in: the rest frame, repeated each frame interval until scheduled frames flow again */
+  private filler: AvatarFrame | undefined;
+  private lastFrameAt = -Infinity;
 
-  constructor(opts: { startMs: number; delayMs: number; videoOffsetMs?: number; clock?: () => number; frame(f: AvatarFrame): void; audio(a: SessionAudio): void }) {
+  constructor(opts: { startMs: number; delayMs: number; videoOffsetMs?: number; fps: number; clock?: () => number; frame(f: AvatarFrame): void; audio(a: SessionAudio): void }) {
     this.core = new PacerCore(opts.startMs, opts.delayMs, opts.videoOffsetMs);
     this.clock = opts.clock ?? (() => performance.now());
     this.sink = { frame: opts.frame, audio: opts.audio };
+    this.frameMs = 1000 / opts.fps;
   }
 
   pushFrame(f: AvatarFrame): void {
@@ -166,7 +171,12 @@ export class MediaPacer {
    */
   interrupt(rest?: AvatarFrame): void {
     this.core.interrupt();
-    if (rest) this.sink.frame(rest);
+    if (!rest) return;
+    // repeated until scheduled frames resume: an encoder may drop a frame that comes too soon after
+    // the previous one, and without repeats the picture would stand still for one pacing delay
+    this.filler = rest;
+    this.sendFrame(rest);
+    this.schedule();
   }
 
   restart(startMs: number): void {
@@ -181,7 +191,9 @@ export class MediaPacer {
 
   private schedule(): void {
     if (this.closed || this.timer) return;
-    const wait = this.core.nextDueIn(this.clock());
+    const now = this.clock();
+    let wait = this.core.nextDueIn(now);
+    if (this.filler) wait = Math.min(wait, Math.max(0, this.lastFrameAt + this.frameMs - now));
     if (!Number.isFinite(wait)) return;
     this.timer = setTimeout(() => this.fire(), wait);
   }
@@ -189,10 +201,19 @@ export class MediaPacer {
   private fire(): void {
     this.timer = undefined;
     if (this.closed) return;
-    for (const item of this.core.due(this.clock())) {
-      if (item.kind === 'frame') this.sink.frame(item.frame);
-      else this.sink.audio(item.audio);
+    const now = this.clock();
+    for (const item of this.core.due(now)) {
+      if (item.kind === 'frame') {
+        this.filler = undefined;
+        this.sendFrame(item.frame);
+      } else this.sink.audio(item.audio);
     }
+    if (this.filler && now - this.lastFrameAt >= this.frameMs - 1) this.sendFrame(this.filler);
     this.schedule();
+  }
+
+  private sendFrame(f: AvatarFrame): void {
+    this.lastFrameAt = this.clock();
+    this.sink.frame(f);
   }
 }

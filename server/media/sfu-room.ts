@@ -28,6 +28,8 @@ export interface SfuRoomOptions {
   videoMaxBitrate: number;
   /** groups the two tracks for the browser's lip sync */
   streamId: string;
+  /** UDP ports the in-process publisher (wrtc) may bind */
+  portRange: { min: number; max: number };
 }
 
 interface KioskPeer {
@@ -71,7 +73,12 @@ export class SfuRoom {
         enableTcp: false,
         preferUdp: true,
       });
-      const transport = device.createSendTransport(wire<msc.TransportOptions>(transportInfo(serverTransport)));
+      // wrtc binds its ICE sockets on every interface (it cannot be told which): keep at least
+      // their ports inside the configured RTC range
+      const transport = device.createSendTransport({
+        ...wire<msc.TransportOptions>(transportInfo(serverTransport)),
+        additionalSettings: { portRange: opts.portRange } as RTCConfiguration,
+      });
       const producers: ms.Producer[] = [];
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         serverTransport.connect({ dtlsParameters: wire(dtlsParameters) }).then(callback, errback);
@@ -96,7 +103,8 @@ export class SfuRoom {
         codecOptions: { videoGoogleStartBitrate: kbps, videoGoogleMaxBitrate: kbps, videoGoogleMinBitrate: Math.min(300, kbps) },
         stopTracks: false,
       });
-      await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false }, stopTracks: false });
+      // 10 ms Opus packets (not 20): less packetisation delay, and the kiosk's jitter buffer runs finer
+      await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false, opusPtime: 10 }, stopTracks: false });
       return new SfuRoom(router, source, opts, { transport, serverTransport, tracks }, producers);
     } catch (e) {
       for (const t of tracks) source.releaseTrack(t);

@@ -95,6 +95,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       startMs: live.startMs,
       delayMs: 1000 / fps + lookaheadMs + opts.config.media.pacing_margin_ms,
       videoOffsetMs: 500 / fps + opts.config.media.video_delay_ms,
+      fps,
       frame: (f) => {
         source.sendFrame(f);
         if (isAtRest(f)) this.restFrame = f;
@@ -121,6 +122,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
           announcedIp: opts.announcedIp,
           videoMaxBitrate: opts.config.media.video_max_kbps * 1000,
           streamId: `avatar-${opts.id}`,
+          portRange: { min: opts.config.media.rtc_min_port, max: opts.config.media.rtc_max_port },
         });
       }
     } catch (e) {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { handshake } from './handshake.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { BadRequestError, parseRequest, request } from './results.js';
@@ -26,22 +27,10 @@ export function attachAudioNamespace(
   io: Server,
   deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
-  const { auth, sessions, log, metrics } = deps;
+  const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
 
-  nsp.use((socket, next) => {
-    try {
-      const { token, session } = (socket.handshake.auth ?? {}) as { token?: unknown; session?: unknown };
-      const principal = auth.authenticate(token, session);
-      requireScope(principal, 'speak');
-      socket.data.principal = principal;
-      next();
-    } catch (e) {
-      metrics.authRefused.inc({ channel: 'audio' });
-      log.info({ ip: socket.handshake.address, reason: (e as Error).message }, 'audio source refused');
-      next(new Error((e as Error).message));
-    }
-  });
+  nsp.use(handshake(deps, 'speak', 'audio'));
 
   nsp.on('connection', (socket) => {
     const { principal } = socket.data;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { handshake } from './handshake.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { BadRequestError, parseRequest, request } from './results.js';
@@ -43,22 +44,12 @@ export function attachKioskNamespace(
   io: Server,
   deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics },
 ): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
-  const { auth, sessions, log, metrics } = deps;
+  const { sessions, log } = deps;
   const nsp = io.of(KIOSK_NAMESPACE) as Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData>;
 
   nsp.use((socket, next) => {
-    try {
-      const { token, session } = (socket.handshake.auth ?? {}) as { token?: unknown; session?: unknown };
-      const principal = auth.authenticate(token, session);
-      requireScope(principal, 'view');
-      socket.data.principal = principal;
-      socket.data.joined = false;
-      next();
-    } catch (e) {
-      metrics.authRefused.inc({ channel: 'kiosk' });
-      log.info({ ip: socket.handshake.address, reason: (e as Error).message }, 'kiosk refused');
-      next(new Error((e as Error).message));
-    }
+    socket.data.joined = false;
+    handshake(deps, 'view', 'kiosk')(socket, next);
   });
 
   nsp.on('connection', (socket) => {

@@ -27,11 +27,13 @@ export const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/** `fakeMicrophone`: a WAV file the fake capture device plays (looped) instead of its beep. */
+export async function launchChromium(opts: { fakeMicrophone?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (bash deploy/setup.sh does it)`);
   }
-  return chromium.launch({ executablePath: LAUNCHER, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, CHROMIUM_PATH: CHROMIUM } });
+  const args = opts.fakeMicrophone ? [...CHROMIUM_ARGS, `--use-file-for-fake-audio-capture=${opts.fakeMicrophone}`] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: LAUNCHER, headless: true, args, env: { ...process.env, CHROMIUM_PATH: CHROMIUM } });
 }
 
 /** Opens a kiosk URL in a portrait-shaped page and waits until the page says it is live. */
@@ -77,19 +79,21 @@ export interface InboundStats {
  */
 export async function waitAudioSettled(page: Page, maxMs = 15_000): Promise<{ waitedMs: number; audioMs: number; videoMs: number }> {
   const t0 = Date.now();
-  const window = async () => {
-    const a = await jitterCounters(page);
-    await new Promise((r) => setTimeout(r, 1000));
-    const b = await jitterCounters(page);
-    const d = (x: 'audio' | 'video') => (b[x].n > a[x].n ? ((b[x].delay - a[x].delay) / (b[x].n - a[x].n)) * 1000 : NaN);
-    return { audio: d('audio'), video: d('video') };
-  };
-  let prev = await window();
+  let prev = await currentJitter(page);
   for (;;) {
-    const cur = await window();
+    const cur = await currentJitter(page);
     if (Math.abs(cur.audio - prev.audio) < 5 || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, audioMs: cur.audio, videoMs: cur.video };
     prev = cur;
   }
+}
+
+/** Mean jitter-buffer delay of audio and video over the next `ms`, ms. */
+export async function currentJitter(page: Page, ms = 1000): Promise<{ audio: number; video: number }> {
+  const a = await jitterCounters(page);
+  await new Promise((r) => setTimeout(r, ms));
+  const b = await jitterCounters(page);
+  const d = (x: 'audio' | 'video') => (b[x].n > a[x].n ? ((b[x].delay - a[x].delay) / (b[x].n - a[x].n)) * 1000 : NaN);
+  return { audio: d('audio'), video: d('video') };
 }
 
 async function jitterCounters(page: Page): Promise<Record<'audio' | 'video', { delay: number; n: number }>> {
@@ -127,5 +131,14 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
       }
     });
     return out;
+  });
+}
+
+/** Touches the page's stop button (pointerdown, as a finger does); returns the page time of the touch. */
+export function touchStop(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const t = performance.now();
+    document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+    return t;
   });
 }

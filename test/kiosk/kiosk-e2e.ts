@@ -9,10 +9,10 @@ import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { mouthBox, type Rect } from '../helpers/video-measures.js';
 import { connectAudio, sendSpeech, startTestServer, type AudioSocket, type TestServer } from '../helpers/test-server.js';
-import { inboundStats, launchChromium, openKiosk, waitAudioSettled, waitLive } from './browser.js';
+import { currentJitter, inboundStats, launchChromium, openKiosk, touchStop, waitAudioSettled, waitLive } from './browser.js';
 import { speechBursts } from './bursts.js';
-import { installProbe, median, mouthOpening, onsets, pageNow, pairOnsets, readProbe } from './probe.js';
-import { speakWav, wavSamples } from '../helpers/speech.js';
+import { installProbe, median, mouthOpening, onsets, pageNow, pairOnsets, readProbe, restAfterTouch } from './probe.js';
+import { speakToFile, speakWav, wavSamples } from '../helpers/speech.js';
 
 export interface E2eContext {
   ts: TestServer;
@@ -104,33 +104,64 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
     expect(Math.abs(meanDiff)).toBeLessThanOrEqual(45);
   }, 50_000);
 
-  it(`[${mode}] a touch on stop interrupts: the face is at rest within 120 ms`, async () => {
+  it(`[${mode}] a touch on stop interrupts: the face is at rest within 120 ms (median of 3 touches)`, async () => {
     const { page, audio, restLuma } = c;
     const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten, eleven twelve thirteen fourteen fifteen.'));
-    await sendSpeech(audio, samples, sampleRate);
-    await sleep(1500);
-    const tStop = await page.evaluate(() => {
-      const t = performance.now();
-      document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
-      return t;
-    });
-    await sleep(1500);
-    const rec = await readProbe(page, tStop - 1000);
-    const open = mouthOpening(rec.frames, restLuma);
-    const before = open.filter((o) => o.t < tStop);
-    const peak = Math.max(...before.map((o) => o.open));
-    const threshold = 0.25 * peak;
-    const lastOpen = [...open].reverse().find((o) => o.open > threshold)!;
-    const restAt = open.find((o) => o.t > lastOpen.t)!;
-    const restMs = restAt.t - tStop;
-    const after = open.filter((o) => o.t > restAt.t);
-    console.log(`[${mode}] interrupt: speaking peak ${peak.toFixed(1)}, last open frame at ${(lastOpen.t - tStop).toFixed(0)} ms, at rest from ${restMs.toFixed(0)} ms after the touch (${after.length} rest frames follow)`);
-    expect(peak).toBeGreaterThan(8);
-    expect(restMs).toBeLessThanOrEqual(120);
-    expect(after.length).toBeGreaterThan(20); // it stays at rest: the queued speech was dropped
-    const queued = c.ts.server.sessions.require('default').queuedMs;
-    expect(queued).toBe(0);
-  }, 30_000);
+    const restMs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const jb = await currentJitter(page);
+      await sendSpeech(audio, samples, sampleRate);
+      await sleep(1300 + 250 * i); // touches at different points of the sentence and the frame grid
+      const tStop = await touchStop(page);
+      await sleep(1500);
+      const { peak, lastOpen, restAt, after } = restAfterTouch(mouthOpening((await readProbe(page, tStop - 1000)).frames, restLuma), tStop);
+      if (!lastOpen || !restAt) throw new Error(`[${mode}] interrupt ${i + 1}: no open frame before, or no frame after the touch`);
+      console.log(`[${mode}] interrupt ${i + 1} (jitter buffers before: audio ${jb.audio.toFixed(0)}, video ${jb.video.toFixed(0)} ms): speaking peak ${peak.toFixed(1)}, last open frame at ${(lastOpen.t - tStop).toFixed(0)} ms, at rest from ${(restAt.t - tStop).toFixed(0)} ms after the touch (${after.length} rest frames follow)`);
+      expect(peak).toBeGreaterThan(8);
+      expect(after.length).toBeGreaterThan(20); // it stays at rest: the queued speech was dropped
+      expect(c.ts.server.sessions.require('default').queuedMs).toBe(0);
+      restMs.push(restAt.t - tStop);
+    }
+    // the kiosk's audio jitter buffer bounds this: the browser holds video as long as audio (lip sync)
+    expect(median(restMs)).toBeLessThanOrEqual(120);
+    expect(Math.max(...restMs)).toBeLessThanOrEqual(160);
+  }, 40_000);
+
+  it(`[${mode}] a host page's microphone drives the avatar; kiosks' reports reach /metrics`, async () => {
+    const { page, ts, restLuma } = c;
+    const session = ts.server.sessions.require('default');
+    const metrics = await (await fetch(`${ts.server.url}/metrics`)).text();
+    // the kiosk's own reports (RTCPeerConnection stats every 2 s), before a second browser shares the CPU
+    const kioskFps = Number(/^avatar_kiosk_fps\{session="default",stat="max"\} ([\d.]+)$/m.exec(metrics)?.[1]);
+    expect(kioskFps).toBeGreaterThan(20);
+    expect(metrics).toMatch(/^avatar_av_offset_ms\{session="default"\} -?[\d.]+$/m);
+    const wav = speakToFile('Good morning. This is the host, speaking through the microphone of the host page.');
+    const hostBrowser = await launchChromium({ fakeMicrophone: wav });
+    try {
+      const host = await openKiosk(hostBrowser, ts.server.kioskUrl('default', 'host'));
+      expect(await host.isVisible('#mic')).toBe(true);
+      expect(await page.isVisible('#mic')).toBe(false); // a kiosk token may not speak
+      const before = session.stats().chunksAccepted;
+      const since = await pageNow(page);
+      await host.click('#mic');
+      await sleep(3000);
+      const mic = await host.evaluate(() => (window as unknown as { kiosk: { mic?: { sent: number; dropped: number; refused: number } } }).kiosk.mic);
+      const muted = await host.evaluate(() => (window as unknown as { kiosk: { video: HTMLVideoElement } }).kiosk.video.muted);
+      const taken = session.stats().chunksAccepted - before;
+      const open = mouthOpening((await readProbe(page, since)).frames, restLuma);
+      const peak = Math.max(...open.map((o) => o.open));
+      console.log(`[${mode}] microphone: ${taken} chunks taken in 3 s (host page: ${JSON.stringify(mic)}), host playback muted ${muted}; mouth peak opening on the kiosk ${peak.toFixed(1)}`);
+      expect(taken).toBeGreaterThan(100); // 20 ms chunks: ~150 in 3 s
+      expect(mic!.refused).toBe(0);
+      expect(muted).toBe(true); // the host must not hear (and re-capture) the avatar's voice
+      expect(peak).toBeGreaterThan(8);
+      await host.click('#mic');
+      await host.close();
+    } finally {
+      await hostBrowser.close();
+    }
+    c.ts.server.sessions.require('default').interrupt();
+  }, 60_000);
 
   it(`[${mode}] two kiosks on one session both receive the stream`, async () => {
     const second = await openKiosk(c.browser, c.ts.server.kioskUrl('default'));

@@ -147,3 +147,14 @@ export function pairOnsets(audio: number[], mouth: number[], maxLead = 200, maxL
   }
   return out;
 }
+
+/**
+ * After a touch on stop at `tStop`: the speaking peak before it, the last frame still open (above a
+ * quarter of that peak) and the first frame after it (the face at rest), with the frames that follow.
+ */
+export function restAfterTouch(open: { t: number; open: number }[], tStop: number) {
+  const peak = Math.max(...open.filter((o) => o.t < tStop).map((o) => o.open));
+  const lastOpen = [...open].reverse().find((o) => o.open > 0.25 * peak);
+  const restAt = lastOpen && open.find((o) => o.t > lastOpen.t);
+  return { peak, lastOpen, restAt, after: restAt ? open.filter((o) => o.t > restAt.t) : [] };
+}

@@ -52,7 +52,8 @@ function handshake(ns: string, auth: Record<string, unknown>): Promise<string> {
 
 describe('health and metrics', () => {
   it('/healthz says ok, the media mode, the worker and each session with its frame rate', async () => {
-    await new Promise((r) => setTimeout(r, 600));
+    // fps is measured over the last 2 s: right after the start it is still below the target
+    await expect.poll(async () => ((await (await fetch(`${url}/healthz`)).json()) as { sessions: { fps: number }[] }).sessions[0]!.fps, { timeout: 5000, interval: 250 }).toBeGreaterThan(20);
     const res = await fetch(`${url}/healthz`);
     const body = (await res.json()) as { status: string; mode: string; mediasoupWorker: { state: string; pid: number }; sessions: { id: string; fps: number }[] };
     expect(res.status).toBe(200);
