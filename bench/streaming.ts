@@ -1,7 +1,7 @@
 /**
  * Live streaming figures, measured in real kiosks (headless Chromium) against a real server (the
  * portrait engine, wrtc encoder, mediasoup or direct peers), all on this machine:
- *   - glass-to-glass latency: an audio chunk sent to /audio -> the mouth opening visible in the
+ *   - glass-to-glass latency: speech posted to the session (an audio file, as a TTS service does) -> the mouth opening visible in the
  *     page (requestVideoFrameCallback display time), and -> the audio heard in the page;
  *   - lip sync at the kiosk: speech-burst onset heard vs mouth opening seen;
  *   - barge-in: a touch on stop -> the face at rest on screen;
@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
 import { enrolPortrait } from '../models/face/enrol.js';
-import { connectAudio, sendSpeech, startTestServer, type TestServer } from '../test/helpers/test-server.js';
+import { startTestServer, uploadSpeech, type TestServer } from '../test/helpers/test-server.js';
 import { mouthBox } from '../test/helpers/video-measures.js';
 import { speakWav, wavSamples } from '../test/helpers/speech.js';
 import { inboundStats, launchChromium, openKiosk, touchStop, waitAudioSettled } from '../test/kiosk/browser.js';
@@ -31,9 +31,9 @@ export interface LatencyResult {
   settleMs: number;
   audioJitterMs: number;
   videoJitterMs: number;
-  /** chunk sent -> mouth visibly opening, ms */
+  /** speech posted -> mouth visibly opening, ms */
   mouth: Summary;
-  /** chunk sent -> audio heard, ms */
+  /** speech posted -> audio heard, ms */
   audio: Summary;
   /** mouth onset - audio onset at the kiosk, ms (negative: the mouth leads) */
   sync: Summary;
@@ -62,7 +62,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
   return withKiosk(mode, 44000, async (ts, _browser, page, restLuma) => {
     const settled = await waitAudioSettled(page);
     const origin = await pageTimeOrigin(page);
-    const audio = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 3600) });
+    const token = ts.server.auth.mint('default', 'source', 3600);
     // 1. bursts, each sent alone at a random phase against the 40 ms frame grid
     const one = speechBursts(1, 0.5, 0);
     const sent: number[] = [];
@@ -70,7 +70,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     for (let i = 0; i < bursts; i++) {
       await sleep(900 + Math.random() * 400);
       sent.push(Date.now() - origin);
-      await sendSpeech(audio, one.samples, one.sampleRate, 1000);
+      await uploadSpeech(ts.server.url, token, one.samples, one.sampleRate);
     }
     await sleep(1500);
     const rec = await readProbe(page, since);
@@ -94,7 +94,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten.'));
     const rest: number[] = [];
     for (let i = 0; i < interrupts; i++) {
-      await sendSpeech(audio, samples, sampleRate);
+      await uploadSpeech(ts.server.url, token, samples, sampleRate);
       await sleep(1200 + Math.random() * 400);
       const tStop = await touchStop(page);
       await sleep(1200);
@@ -102,7 +102,6 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
       if (restAt) rest.push(restAt.t - tStop);
     }
     const st = await inboundStats(page);
-    audio.close();
     return {
       mode, settleMs: settled.waitedMs, audioJitterMs: st.audioJitterMs, videoJitterMs: st.videoJitterMs,
       mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
@@ -200,8 +199,8 @@ function browserCpuMs(): number {
 export function printLatency(r: LatencyResult, log = console.log): void {
   const s = (x: Summary) => `p50 ${x.p50.toFixed(0)}  p95 ${x.p95.toFixed(0)}  mean ${x.mean.toFixed(0)}  (n ${x.n})`;
   log(`[${r.mode}] settled ${(r.settleMs / 1000).toFixed(1)} s after joining; jitter buffers: audio ${r.audioJitterMs.toFixed(0)} ms, video ${r.videoJitterMs.toFixed(0)} ms (means since joining)`);
-  log(`[${r.mode}] glass-to-glass, chunk sent -> mouth opening visible   ${s(r.mouth)} ms`);
-  log(`[${r.mode}] glass-to-glass, chunk sent -> audio heard             ${s(r.audio)} ms`);
+  log(`[${r.mode}] glass-to-glass, speech posted -> mouth opening visible${s(r.mouth)} ms`);
+  log(`[${r.mode}] glass-to-glass, speech posted -> audio heard          ${s(r.audio)} ms`);
   log(`[${r.mode}] lip sync, mouth onset - audio onset (neg: mouth leads) ${s(r.sync)} ms   TARGET within +-45 ms: ${Math.abs(r.sync.mean) <= 45 ? 'PASS' : 'FAIL'}`);
   log(`[${r.mode}] barge-in, touch on stop -> face at rest on screen      ${s(r.interrupt)} ms   TARGET <= 120 ms: ${r.interrupt.max <= 120 ? 'PASS' : 'FAIL'}`);
 }

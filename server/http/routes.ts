@@ -15,7 +15,8 @@ import fastifyStatic from '@fastify/static';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import { AudioFileError } from '../../pipeline/audio/errors.js';
-import { decodeAudioFileAt } from '../../pipeline/audio/decode-file.js';
+import { decodeAudioFile, decodeAudioFileAt } from '../../pipeline/audio/decode-file.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../pipeline/audio/pcm.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 import { AuthError, requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { ROLES } from '../auth/tokens.js';
@@ -124,10 +125,11 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       if (!Buffer.isBuffer(req.body)) {
         return reply.code(415).send({ ok: false, error: 'send the audio file as the request body with Content-Type audio/* (e.g. audio/wav, audio/mpeg, audio/ogg)', code: 'bad-request' });
       }
-      const decoded = await decodeAudioFileAt(req.body, CLOCK_RATE, {
-        maxBytes: config.limits.audio_upload_bytes,
-        maxSeconds: config.limits.max_queued_seconds,
-      });
+      const limits = { maxBytes: config.limits.audio_upload_bytes, maxSeconds: config.limits.max_queued_seconds };
+      // at the file's own rate when the timeline takes it: the session resamples a little per tick
+      // instead of the whole file here, on the thread that also paces the outgoing media
+      let decoded = await decodeAudioFile(req.body, limits);
+      if (decoded.sampleRate < MIN_SAMPLE_RATE || decoded.sampleRate > MAX_SAMPLE_RATE) decoded = await decodeAudioFileAt(req.body, CLOCK_RATE, limits);
       const res = sessions.require(id).ingestSamples(decoded.samples, decoded.sampleRate);
       req.log.info({ session: id, ms: res.acceptedMs, codec: decoded.codec }, 'audio file queued');
       return { ok: true, ...res, codec: decoded.codec };

@@ -13,6 +13,7 @@ import { deepMerge } from '../../config/load.js';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.js';
 import type { AudioClientToServer, AudioServerToClient, ChunkResult } from '../../server/protocol.js';
 import { createLogger } from '../../server/log.js';
+import { wavBytes } from './speech.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -77,4 +78,19 @@ export async function sendSpeech(s: AudioSocket, samples: Float32Array, sampleRa
   }
   await s.timeout(5000).emitWithAck('segment-end', {});
   return results;
+}
+
+/**
+ * Posts mono float speech as a WAV file to the session (POST /api/sessions/:id/audio), as a TTS
+ * service in another process would; resolves with the server's answer.
+ */
+export async function uploadSpeech(url: string, token: string, samples: Float32Array, sampleRate: number, session = 'default'): Promise<{ ok: boolean; acceptedMs: number }> {
+  const res = await fetch(`${url}/api/sessions/${session}/audio`, {
+    method: 'POST',
+    headers: { 'content-type': 'audio/wav', authorization: `Bearer ${token}` },
+    body: new Uint8Array(wavBytes(samples, sampleRate)),
+  });
+  const body = (await res.json()) as { ok: boolean; acceptedMs: number; error?: string };
+  if (!res.ok) throw new Error(`upload refused (${res.status}): ${body.error}`);
+  return body;
 }
