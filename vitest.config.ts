@@ -22,12 +22,15 @@ export default defineConfig({
       {
         // Real kiosks (headless Chromium) against a real server measure frame rates, lip sync and
         // latency: they run after the rest, one file at a time, so nothing else competes for the CPU.
+        // The browsers share the server's cores here (on site they are other devices), so a timing
+        // check that misses its bound is measured once more before it counts as failed.
         extends: true,
         test: {
           name: 'kiosk',
           include: ['test/kiosk/**/*.test.ts'],
           fileParallelism: false,
           maxWorkers: 1,
+          retry: 1,
           sequence: { groupOrder: 1 },
         },
       },

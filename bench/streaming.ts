@@ -17,9 +17,9 @@ import { enrolPortrait } from '../models/face/enrol.js';
 import { startTestServer, uploadSpeech, type TestServer } from '../test/helpers/test-server.js';
 import { mouthBox } from '../test/helpers/video-measures.js';
 import { speakWav, wavSamples } from '../test/helpers/speech.js';
-import { inboundStats, launchChromium, openKiosk, touchStop, waitAudioSettled } from '../test/kiosk/browser.js';
+import { inboundStats, launchChromium, openKiosk, waitAudioSettled } from '../test/kiosk/browser.js';
 import { speechBursts } from '../test/kiosk/bursts.js';
-import { installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe, restAfterTouch } from '../test/kiosk/probe.js';
+import { installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe, restAfterTouch, touchStopWhileOpen } from '../test/kiosk/probe.js';
 import { summarise, type Summary } from './common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -95,8 +95,8 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     const rest: number[] = [];
     for (let i = 0; i < interrupts; i++) {
       await uploadSpeech(ts.server.url, token, samples, sampleRate);
-      await sleep(1200 + Math.random() * 400);
-      const tStop = await touchStop(page);
+      await sleep(800 + Math.random() * 800);
+      const tStop = await touchStopWhileOpen(page, restLuma, 25);
       await sleep(1200);
       const { restAt } = restAfterTouch(mouthOpening((await readProbe(page, tStop - 1000)).frames, restLuma), tStop);
       if (restAt) rest.push(restAt.t - tStop);

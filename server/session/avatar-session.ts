@@ -76,6 +76,10 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
    */
   private interruptedBefore = 0;
   private framesDroppedAtInterrupt = 0;
+  /** when the last barge-in was asked for (performance.now ms), until a frame at rest is sent */
+  private interruptAt: number | undefined;
+  /** ms from the last barge-in request to the first frame at rest handed to the encoder */
+  private interruptToRestMs = 0;
   private restarting: Promise<void> | undefined;
   private restarts = 0;
   private speechLostMs = 0;
@@ -98,7 +102,13 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       fps,
       frame: (f) => {
         source.sendFrame(f);
-        if (isAtRest(f)) this.restFrame = f;
+        if (isAtRest(f)) {
+          this.restFrame = f;
+          if (this.interruptAt !== undefined) {
+            this.interruptToRestMs = performance.now() - this.interruptAt;
+            this.interruptAt = undefined;
+          }
+        }
         if (f.speaking !== this.speaking) {
           this.speaking = f.speaking;
           this.emit('state', { speaking: f.speaking, queuedMs: this.live.stats().queuedMs });
@@ -172,6 +182,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   interrupt(): { droppedMs: number } {
     this.assertRunning();
+    this.interruptAt = performance.now();
     const { dropped } = this.live.interrupt();
     this.interruptedBefore = this.live.timeline.mediaPts;
     this.pacer.interrupt(this.restFrame);
@@ -278,6 +289,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       engineFramesDropped: engine.framesDropped,
       engineMsAvg: engine.stages.engine!.count > 0 ? engine.stages.engine!.totalMs / engine.stages.engine!.count : 0,
       engineMsLast: engine.stages.engine!.lastMs,
+      interruptToRestMs: this.interruptToRestMs,
       media: this.source.stats(),
       pacing: { delayMs: this.pacer.core.delayMs, ...this.pacer.core.stats(), droppedAtInterrupt: this.framesDroppedAtInterrupt },
       sfu: this.room?.counts(),

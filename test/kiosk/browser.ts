@@ -38,7 +38,8 @@ export async function launchChromium(opts: { fakeMicrophone?: string } = {}): Pr
 
 /** Opens a kiosk URL in a portrait-shaped page and waits until the page says it is live. */
 export async function openKiosk(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 540, height: 960 } });
+  // portrait-shaped; 512 px wide, as wide as the video, so the browser does not rescale every frame
+  const page = await browser.newPage({ viewport: { width: 512, height: 910 } });
   page.on('pageerror', (e) => console.error('[kiosk page error]', e.message));
   // functions passed to page.evaluate from code compiled by tsx (esbuild keepNames) call __name()
   await page.addInitScript('globalThis.__name = (f) => f;');
@@ -71,38 +72,47 @@ export interface InboundStats {
 }
 
 /**
- * Waits until the kiosk's audio jitter buffer has settled: a kiosk that just joined holds the
- * audio that reached it while the page was starting, and plays the voice late for some seconds
- * while the browser drains it (and lip sync converges). Settled = the mean delay over the last
- * second changed by under 5 ms from the second before. Gives up after `maxMs`; returns how long
- * it waited and the delays then.
+ * Waits until the kiosk's playout has settled: a kiosk that just joined holds the audio that
+ * reached it while the page was starting and plays the voice late for some seconds while the
+ * browser drains it, and its lip sync converges in steps. Settled = from one second to the next,
+ * the mean audio jitter-buffer delay changed by under 5 ms and the browser's own estimate of
+ * video minus audio playout position (estimatedPlayoutTimestamp) by under 10 ms. Gives up after
+ * `maxMs`; returns how long it waited and the figures then.
  */
-export async function waitAudioSettled(page: Page, maxMs = 15_000): Promise<{ waitedMs: number; audioMs: number; videoMs: number }> {
+export async function waitAudioSettled(page: Page, maxMs = 15_000): Promise<{ waitedMs: number; audioMs: number; videoMs: number; syncEstimateMs: number }> {
   const t0 = Date.now();
   let prev = await currentJitter(page);
   for (;;) {
     const cur = await currentJitter(page);
-    if (Math.abs(cur.audio - prev.audio) < 5 || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, audioMs: cur.audio, videoMs: cur.video };
+    const steady = Math.abs(cur.audio - prev.audio) < 5 && Math.abs(cur.syncEstimate - prev.syncEstimate) < 10;
+    if (steady || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, audioMs: cur.audio, videoMs: cur.video, syncEstimateMs: cur.syncEstimate };
     prev = cur;
   }
 }
 
-/** Mean jitter-buffer delay of audio and video over the next `ms`, ms. */
-export async function currentJitter(page: Page, ms = 1000): Promise<{ audio: number; video: number }> {
+/**
+ * Mean jitter-buffer delay of audio and video over the next `ms`, and the browser's estimate of
+ * video minus audio playout position at the end (ms of sender time; NaN until both are known).
+ */
+export async function currentJitter(page: Page, ms = 1000): Promise<{ audio: number; video: number; syncEstimate: number }> {
   const a = await jitterCounters(page);
   await new Promise((r) => setTimeout(r, ms));
   const b = await jitterCounters(page);
   const d = (x: 'audio' | 'video') => (b[x].n > a[x].n ? ((b[x].delay - a[x].delay) / (b[x].n - a[x].n)) * 1000 : NaN);
-  return { audio: d('audio'), video: d('video') };
+  return { audio: d('audio'), video: d('video'), syncEstimate: b.video.playout - b.audio.playout };
 }
 
-async function jitterCounters(page: Page): Promise<Record<'audio' | 'video', { delay: number; n: number }>> {
+async function jitterCounters(page: Page): Promise<Record<'audio' | 'video', { delay: number; n: number; playout: number }>> {
   return page.evaluate(async () => {
     const k = (window as unknown as { kiosk: { getStats(): Promise<RTCStatsReport> | undefined } }).kiosk;
-    const out = { audio: { delay: 0, n: 0 }, video: { delay: 0, n: 0 } };
+    const out = { audio: { delay: 0, n: 0, playout: NaN }, video: { delay: 0, n: 0, playout: NaN } };
     (await k.getStats())?.forEach((s: Record<string, number | string>) => {
       if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.kind === 'video')) {
-        out[s.kind] = { delay: Number(s.jitterBufferDelay ?? 0), n: Number(s.jitterBufferEmittedCount ?? 0) };
+        out[s.kind] = {
+          delay: Number(s.jitterBufferDelay ?? 0),
+          n: Number(s.jitterBufferEmittedCount ?? 0),
+          playout: s.estimatedPlayoutTimestamp === undefined ? NaN : Number(s.estimatedPlayoutTimestamp),
+        };
       }
     });
     return out;
@@ -134,11 +144,3 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
   });
 }
 
-/** Touches the page's stop button (pointerdown, as a finger does); returns the page time of the touch. */
-export function touchStop(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const t = performance.now();
-    document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
-    return t;
-  });
-}

@@ -4,7 +4,7 @@
  * - every video frame the page shows (requestVideoFrameCallback): its expected display time and
  *   the mean luma of the mouth box, drawn from the very frame on a canvas;
  * - the received audio as the page plays it (Web Audio tap on the video's stream): RMS per
- *   256-sample block, timed when the block is heard.
+ *   512-sample block, timed when the block is heard.
  * Plus the pure analysis of those records: onsets of speech bursts and of mouth opening.
  */
 import type { Page } from 'playwright-core';
@@ -38,18 +38,17 @@ export async function installProbe(page: Page, mouth: Rect): Promise<void> {
     const w = window as unknown as { kiosk: { video: V }; probe?: unknown };
     const v = w.kiosk.video;
     const canvas = document.createElement('canvas');
+    canvas.width = rect.width;
+    canvas.height = rect.height;
     const g = canvas.getContext('2d', { willReadFrequently: true })!;
     const frames: { t: number; luma: number; capture?: number; receive?: number }[] = [];
     const audio: { t: number; rms: number }[] = [];
     let running = true;
     const onFrame = (_now: number, meta: Meta) => {
       if (!running) return;
-      if (canvas.width !== v.videoWidth || canvas.height !== v.videoHeight) {
-        canvas.width = v.videoWidth;
-        canvas.height = v.videoHeight;
-      }
-      g.drawImage(v, 0, 0);
-      const d = g.getImageData(rect.x, rect.y, rect.width, rect.height).data;
+      // only the mouth box is drawn and read: the probe must not load the kiosk's CPU itself
+      g.drawImage(v, rect.x, rect.y, rect.width, rect.height, 0, 0, rect.width, rect.height);
+      const d = g.getImageData(0, 0, rect.width, rect.height).data;
       let s = 0;
       for (let i = 0; i < d.length; i += 4) s += 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
       frames.push({ t: meta.expectedDisplayTime, luma: s / (d.length / 4), capture: meta.captureTime, receive: meta.receiveTime });
@@ -60,7 +59,7 @@ export async function installProbe(page: Page, mouth: Rect): Promise<void> {
     const ac = new AudioContext({ latencyHint: 'interactive' });
     await ac.resume();
     const src = ac.createMediaStreamSource(v.srcObject as MediaStream);
-    const block = 256;
+    const block = 512; // ~11 ms at 44.1-48 kHz
     const sp = ac.createScriptProcessor(block, 1, 1);
     sp.onaudioprocess = (e) => {
       if (!running) return;
@@ -157,4 +156,29 @@ export function restAfterTouch(open: { t: number; open: number }[], tStop: numbe
   const lastOpen = [...open].reverse().find((o) => o.open > 0.25 * peak);
   const restAt = lastOpen && open.find((o) => o.t > lastOpen.t);
   return { peak, lastOpen, restAt, after: restAt ? open.filter((o) => o.t > restAt.t) : [] };
+}
+
+/**
+ * Touches Stop as soon as the mouth is visibly open (the latest shown frame at least `minOpen`
+ * luma levels darker than at rest), so a barge-in is measured from an open mouth, not from a
+ * pause between words. Returns the page time of the touch (after at most `maxWaitMs`).
+ */
+export function touchStopWhileOpen(page: Page, restLuma: number, minOpen: number, maxWaitMs = 3000): Promise<number> {
+  return page.evaluate(
+    ({ restLuma, minOpen, maxWaitMs }) =>
+      new Promise<number>((resolve) => {
+        const p = (window as unknown as { probe: { frames: { luma: number }[] } }).probe;
+        const t0 = performance.now();
+        const check = () => {
+          const last = p.frames[p.frames.length - 1];
+          if ((last && restLuma - last.luma >= minOpen) || performance.now() - t0 > maxWaitMs) {
+            const t = performance.now();
+            document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+            resolve(t);
+          } else requestAnimationFrame(check);
+        };
+        check();
+      }),
+    { restLuma, minOpen, maxWaitMs },
+  );
 }
