@@ -12,7 +12,7 @@ import { requireScope, type Authenticator, type Principal } from '../auth/authen
 import { handshake } from './handshake.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { BadRequestError, parseRequest, request } from './results.js';
+import { parseRequest, request } from './results.js';
 
 interface SocketData {
   principal: Principal;
@@ -152,4 +152,3 @@ export function attachKioskNamespace(
   return nsp;
 }
 
-export { BadRequestError };
