@@ -117,6 +117,66 @@ export const limitsSchema = z.strictObject({
   max_queued_seconds: z.number().min(1).max(600).default(60),
 });
 
+export const voiceSchema = z.strictObject({
+  /**
+   * An upstream TTS service on the LAN or the WAN. The server POSTs JSON `{ text, voice }` and reads
+   * the answer as it streams: audio/wav, or raw s16le mono as audio/L16 or audio/pcm with a `rate`
+   * parameter. null = local speech only.
+   */
+  upstream: z
+    .strictObject({
+      url: z.string().url().nullable().default(null),
+      /** voice name passed to the service (null = its default) */
+      voice: z.string().min(1).max(100).nullable().default(null),
+      /** Authorization header value sent with each request (null = none) */
+      authorization: z.string().min(1).nullable().default(null),
+      /**
+       * ms the watchdog waits for the first audio byte of a sentence, and between bytes after
+       * that: past it, the sentence (and those after) go to the local engine. Keep it under
+       * ~900 ms so speech switches within 1 s.
+       */
+      timeout_ms: z.number().int().min(50).max(30_000).default(700),
+      /** ms between health probes (a short synthesis) while the upstream is down */
+      probe_interval_ms: z.number().int().min(100).max(600_000).default(2000),
+    })
+    .default({ url: null, voice: null, authorization: null, timeout_ms: 700, probe_interval_ms: 2000 }),
+  /** the local engine that always works offline: espeak-ng (Debian package), one process per sentence */
+  local: z
+    .strictObject({
+      command: z.string().min(1).default('espeak-ng'),
+      /** espeak-ng voice (-v), e.g. en-us, en-gb, de, fr, cmn */
+      voice: z.string().regex(/^[A-Za-z0-9_+-]{1,40}$/, 'an espeak-ng voice name such as en-us').default('en-us'),
+      /** words per minute (-s) */
+      rate_wpm: z.number().int().min(80).max(450).default(165),
+      /** ms one sentence may take before the process is killed */
+      timeout_ms: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .default({ command: 'espeak-ng', voice: 'en-us', rate_wpm: 165, timeout_ms: 5000 }),
+  /** sentences that may wait in a session's say queue */
+  max_sentences: z.number().int().min(1).max(10_000).default(200),
+  /** characters of one say request */
+  max_text_chars: z.number().int().min(1).max(100_000).default(5000),
+  /** a longer sentence is cut at a comma or a space */
+  sentence_max_chars: z.number().int().min(20).max(2000).default(250),
+  /** sentences synthesised ahead of the one being queued for the avatar */
+  prefetch_sentences: z.number().int().min(0).max(8).default(2),
+  /** speech (ms) a session's timeline may hold before the say queue waits to hand over more */
+  ahead_ms: z.number().int().min(500).max(60_000).default(8000),
+  /** microphone input: Silero voice activity decides what reaches the avatar */
+  vad: z
+    .strictObject({
+      /** probability above which a 32 ms frame is speech */
+      threshold: z.number().min(0.05).max(0.99).default(0.5),
+      /** ms of speech before the gate opens (shorter blips are ignored) */
+      min_speech_ms: z.number().int().min(0).max(1000).default(64),
+      /** ms of non-speech after which the gate closes and the utterance ends */
+      hangover_ms: z.number().int().min(0).max(5000).default(400),
+      /** ms of audio before the opening kept and sent with it (the start of the first word) */
+      preroll_ms: z.number().int().min(0).max(1000).default(200),
+    })
+    .default({ threshold: 0.5, min_speech_ms: 64, hangover_ms: 400, preroll_ms: 200 }),
+});
+
 /** A session id: lower-case letters, digits and dashes (it appears in URLs and metric labels). */
 export const SESSION_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -138,6 +198,7 @@ export const configSchema = z.strictObject({
   media: mediaSchema.default(mediaSchema.parse({})),
   auth: authSchema.default(authSchema.parse({})),
   limits: limitsSchema.default(limitsSchema.parse({})),
+  voice: voiceSchema.default(voiceSchema.parse({})),
   /** the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream */
   sessions: z
     .array(sessionSchema)
@@ -154,3 +215,4 @@ export type Config = z.infer<typeof configSchema>;
 export type AvatarConfig = Config['avatar'];
 export type EncoderConfig = Config['encoder'];
 export type PresetName = Config['preset'];
+export type VoiceConfig = Config['voice'];

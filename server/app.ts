@@ -20,7 +20,11 @@ import { createMetrics } from './metrics.js';
 import { KIOSK_PATH, type MediaMode } from './protocol.js';
 import { AvatarSession } from './session/avatar-session.js';
 import { SessionRegistry } from './session/session-registry.js';
-import { attachAudioNamespace } from './signalling/audio-namespace.js';
+import { attachAudioNamespace, audioRoom } from './signalling/audio-namespace.js';
+import { EspeakTts } from './voice/espeak-tts.js';
+import type { TtsError } from './voice/tts-provider.js';
+import { TtsRouter } from './voice/tts-router.js';
+import { UpstreamTts } from './voice/upstream-tts.js';
 import { attachKioskNamespace } from './signalling/kiosk-namespace.js';
 
 /** Where kiosk-client/build.ts writes the page. */
@@ -47,6 +51,8 @@ export interface RunningServer {
   log: Logger;
   /** the socket.io server (namespaces /kiosk and /audio) */
   io: SocketServer;
+  /** text-to-speech (upstream + local fallback) behind every session's say() */
+  tts: TtsRouter;
   /** mints a token for a session and role and returns the URL a kiosk opens with it */
   kioskUrl(sessionId: string, role?: Role, ttlSec?: number): string;
   close(): Promise<void>;
@@ -85,7 +91,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   log.info({ mode, worker: worker?.pid ?? null, listenIp: ice.listenIp, announcedIp: ice.announcedIp ?? null }, `media path: ${mode}`);
 
+  // --- speech for say(): the upstream TTS while it is healthy, espeak-ng otherwise
+  const voice = config.voice;
+  const local = new EspeakTts(voice.local);
+  let localError: string | null = null;
+  try {
+    await local.check();
+  } catch (e) {
+    // a voice espeak-ng does not know is a configuration error; a missing espeak-ng leaves the
+    // rest of the server working (say() then needs the upstream) and shows in /healthz
+    if ((e as TtsError).reason !== 'missing') throw e;
+    localError = (e as Error).message;
+    log.error({ reason: localError }, 'the local TTS engine is missing: say() works only while the upstream TTS does');
+  }
+  const tts = new TtsRouter({
+    upstream: voice.upstream.url ? new UpstreamTts(voice.upstream) : undefined,
+    local,
+    probeIntervalMs: voice.upstream.probe_interval_ms,
+    log,
+  });
+  log.info({ upstream: voice.upstream.url ?? null, local: `${voice.local.command} -v ${voice.local.voice}` }, `tts: ${tts.active}`);
+
   const closeAll = async () => {
+    tts.close();
     await sessions.closeAll();
     worker?.close();
   };
@@ -103,6 +131,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         announcedIp: ice.announcedIp,
         engineModule: opts.engineModule,
         engineOptions: opts.engineOptions,
+        tts,
+        log,
       });
       session.on('error', (e) => log.error({ err: e, session: s.id }, 'session error'));
       session.on('restarted', () => log.warn({ session: s.id }, 'session engine restarted'));
@@ -124,7 +154,7 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     pingTimeout: 5000,
     connectionStateRecovery: undefined,
   });
-  const metrics = createMetrics(sessions, () => mode);
+  const metrics = createMetrics(sessions, () => mode, tts);
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
   const startedAt = Date.now();
@@ -134,12 +164,21 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
       return { id: s.id, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
     });
     const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0);
-    return { ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000), mediasoupWorker: { state: workerState, pid: worker?.pid ?? null }, sessions: list };
+    return {
+      ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+      mediasoupWorker: { state: workerState, pid: worker?.pid ?? null },
+      // the upstream TTS being down is not "degraded": speech goes on with the local engine
+      tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
+      sessions: list,
+    };
   };
   await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor });
   const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics });
-  attachAudioNamespace(io, { auth, sessions, log, metrics });
-  for (const s of sessions.all()) s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
+  const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad });
+  for (const s of sessions.all()) {
+    s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
+    s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));
+  }
 
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -165,6 +204,7 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     adminKey: adminKey.value,
     log,
     io,
+    tts,
     kioskUrl: (sessionId, role = 'kiosk', ttlSec = config.auth.kiosk_token_days * 86_400) => kioskUrlFor(auth.mint(sessionId, role, ttlSec)),
     close() {
       closing ??= (async () => {

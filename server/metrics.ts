@@ -6,6 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MediaMode } from './protocol.js';
 import type { SessionRegistry } from './session/session-registry.js';
+import type { TtsRouter } from './voice/tts-router.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -13,7 +14,7 @@ export interface ServerMetrics {
   authRefused: Counter<'channel'>;
 }
 
-export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode): ServerMetrics {
+export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avatar_' });
 
@@ -106,6 +107,32 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode):
       if (xs.length > 0) set({}, xs.reduce((a, b) => a + b, 0) / xs.length);
     },
   );
+
+  new Gauge({
+    name: 'avatar_tts_active',
+    help: 'The TTS provider new sentences go to (1 = active): upstream, or local (espeak-ng) when the upstream is down or not configured',
+    labelNames: ['provider'],
+    registers: [registry],
+    collect() {
+      this.set({ provider: 'upstream' }, tts.active === 'upstream' ? 1 : 0);
+      this.set({ provider: 'local' }, tts.active === 'local' ? 1 : 0);
+    },
+  });
+  const ttsCount = (name: string, help: string, read: () => Record<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['provider'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [provider, v] of Object.entries(read())) this.inc({ provider }, v);
+      },
+    });
+  ttsCount('avatar_tts_sentences_total', 'Sentences synthesised, by provider', () => tts.counts.sentences);
+  ttsCount('avatar_tts_failures_total', 'Sentences a provider failed to synthesise (upstream failures fall back to local)', () => tts.counts.failures);
+  ttsCount('avatar_tts_switches_total', 'Watchdog switches, by the provider switched to', () => tts.counts.switches);
+  perSession('avatar_say_sentences_waiting', 'Sentences of say requests not yet handed to the avatar', (s, set) => set({}, s.sayQueue.length));
 
   const authRefused = new Counter({ name: 'avatar_auth_refused_total', help: 'Refused credentials', labelNames: ['channel'], registers: [registry] });
   return { registry, authRefused };

@@ -5,7 +5,8 @@
  *   /kiosk  watch a session: join, then media set-up for the mode the server runs in
  *           (sfu: mediasoup transport + consumers; direct: one offer/answer), interrupt, stats.
  *   /audio  drive a session with speech: PCM chunks with acknowledgements (backpressure),
- *           segment-end, interrupt.
+ *           segment-end, interrupt; `say` (text, spoken sentence by sentence by the TTS);
+ *           `mic` (a live microphone, gated by voice activity).
  *
  * Both authenticate in the handshake: `io(url + '/kiosk', { auth: { token } })`. A token names its
  * session and scopes (server/auth/tokens.ts); the admin key works too, with `auth.session` naming
@@ -89,7 +90,7 @@ export interface KioskClientToServer {
   /** direct: the audio starts flowing (the page asks once video frames are shown) */
   'direct:start-audio': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
   /** barge-in: the avatar stops speaking and returns to rest */
-  interrupt: (req: Record<string, never>, ack: Ack<Result<{ droppedMs: number }>>) => void;
+  interrupt: (req: Record<string, never>, ack: Ack<InterruptResult>) => void;
   report: (report: KioskReport) => void;
 }
 
@@ -116,16 +117,61 @@ export type ChunkResult = Result<{
   queuedMs: number;
 }>;
 
-export interface AudioClientToServer {
-  /** one PCM chunk (bytes: ArrayBuffer / Buffer / Uint8Array) */
-  chunk: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<ChunkResult>) => void;
-  /** the utterance ended: its last samples play now */
-  'segment-end': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
-  interrupt: (req: Record<string, never>, ack: Ack<Result<{ droppedMs: number }>>) => void;
+export type InterruptResult = Result<{
+  /** ms of queued speech dropped */
+  droppedMs: number;
+  /** sentences of say requests dropped before they were spoken */
+  droppedSentences: number;
+}>;
+
+export interface SayRequest {
+  /** the text; split into sentences, each synthesised and spoken in order */
+  text: string;
+  /** barge in first (drop what is being said) */
+  interrupt?: boolean;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AudioServerToClient {}
+export type SayResult = Result<{
+  sayId: number;
+  /** sentences this text was split into */
+  sentences: number;
+  /** sentences now waiting in the session's say queue, these included */
+  queuedSentences: number;
+}>;
+
+export type MicResult = Result<{
+  /** the voice-activity gate is open: the host is speaking */
+  speech: boolean;
+  /** ms of audio handed to the avatar by this chunk (pre-roll included when the gate opened) */
+  forwardedMs: number;
+  queuedMs: number;
+}>;
+
+/** A sentence of a say request reached the avatar. */
+export interface SentenceEvent {
+  sayId: number;
+  index: number;
+  count: number;
+  provider: 'upstream' | 'local';
+  audioMs: number;
+}
+
+export interface AudioClientToServer {
+  /** one PCM chunk (bytes: ArrayBuffer / Buffer / Uint8Array), queued as it is */
+  chunk: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<ChunkResult>) => void;
+  /** one chunk of a live microphone: only what the voice-activity gate (Silero VAD) lets through is queued */
+  mic: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<MicResult>) => void;
+  /** the utterance ended: its last samples play now (for `mic`: the gate closes) */
+  'segment-end': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
+  /** text to speak */
+  say: (req: SayRequest, ack: Ack<SayResult>) => void;
+  interrupt: (req: Record<string, never>, ack: Ack<InterruptResult>) => void;
+}
+
+export interface AudioServerToClient {
+  /** sent to the session's /audio clients as each sentence of a say request reaches the avatar */
+  sentence: (e: SentenceEvent) => void;
+}
 
 /** Where the kiosk page is served and the namespaces' names. */
 export const KIOSK_PATH = '/kiosk/';

@@ -5,6 +5,7 @@
  *   GET  /healthz                   mode, sessions, media worker state (200 ok, 503 degraded)
  *   GET  /metrics                   Prometheus text
  *   POST /api/sessions/:id/audio    an audio file (WAV, MP3, Opus/OGG, FLAC, M4A) the avatar speaks; token with 'speak'
+ *   POST /api/sessions/:id/say      { text, interrupt? } (JSON) or the text (text/plain)       token with 'speak'
  *   POST /api/sessions/:id/interrupt                         token with 'interrupt'
  *   POST /api/tokens                { session, role, ttl_days? } -> { token, url }   admin key
  *   GET  /api/sessions              sessions with their stats                          admin key
@@ -133,6 +134,23 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       const res = sessions.require(id).ingestSamples(decoded.samples, decoded.sampleRate);
       req.log.info({ session: id, ms: res.acceptedMs, codec: decoded.codec }, 'audio file queued');
       return { ok: true, ...res, codec: decoded.codec };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  const sayBody = z.union([z.object({ text: z.string(), interrupt: z.boolean().optional() }), z.string().transform((text) => ({ text, interrupt: undefined }))]);
+
+  app.post('/api/sessions/:id/say', async (req, reply) => {
+    try {
+      const { id } = parseRequest(sessionParam, req.params, 'session');
+      const who = principal(req, id);
+      requireScope(who, 'speak');
+      const { text, interrupt } = parseRequest(sayBody, req.body, 'say (JSON { "text": "..." } or a text/plain body)');
+      if (interrupt) requireScope(who, 'interrupt');
+      const res = sessions.require(id).say(text, { interrupt });
+      req.log.info({ session: id, sayId: res.sayId, sentences: res.sentences, chars: text.length }, 'say');
+      return { ok: true, ...res };
     } catch (e) {
       return send(reply, e);
     }

@@ -24,6 +24,9 @@ import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { MediaPacer } from '../media/media-pacer.js';
 import { SessionMediaSource } from '../media/session-media-source.js';
 import { SfuRoom } from '../media/sfu-room.js';
+import type { Logger } from '../log.js';
+import { SayQueue } from '../voice/say-queue.js';
+import type { TtsRouter } from '../voice/tts-router.js';
 
 const ENGINE_MODULE = fileURLToPath(new URL('../../pipeline/engine/portrait-engine-module.ts', import.meta.url));
 
@@ -40,6 +43,9 @@ export interface AvatarSessionOptions {
   /** engine module (default: the portrait engine); tests may pass another */
   engineModule?: string;
   engineOptions?: unknown;
+  /** text-to-speech for say(): the server's one router (upstream with the local fallback) */
+  tts: TtsRouter;
+  log: Logger;
 }
 
 export interface AvatarSessionEvents {
@@ -61,6 +67,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   readonly mode: MediaMode;
   readonly info: SessionInfo;
   readonly source: SessionMediaSource;
+  /** say(): text -> sentences -> TTS -> this session's speech queue */
+  readonly sayQueue: SayQueue;
   private readonly pacer: MediaPacer;
   private readonly opts: AvatarSessionOptions;
   private engine: WorkerEngine;
@@ -95,6 +103,16 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.live = live;
     const { width, height, fps, lookaheadMs } = engine.info;
     this.info = { id: opts.id, width, height, fps, lookaheadMs };
+    const v = opts.config.voice;
+    this.sayQueue = new SayQueue(this, opts.tts, {
+      maxSentences: v.max_sentences,
+      maxTextChars: v.max_text_chars,
+      sentenceMaxChars: v.sentence_max_chars,
+      prefetch: v.prefetch_sentences,
+      aheadMs: v.ahead_ms,
+      log: opts.log,
+      session: opts.id,
+    });
     this.pacer = new MediaPacer({
       startMs: live.startMs,
       delayMs: 1000 / fps + lookaheadMs + opts.config.media.pacing_margin_ms,
@@ -175,18 +193,37 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     return { acceptedMs: Math.round(durationMs), queuedMs: this.live.stats().queuedMs };
   }
 
+  /** Queues mono float samples without ending the segment (a live voice, e.g. the gated microphone). */
+  ingestSamples32(samples: Float32Array, sampleRate: number): void {
+    this.assertRunning();
+    const step = Math.floor(MAX_CHUNK_BYTES / 4);
+    for (let i = 0; i < samples.length; i += step) {
+      const part = samples.subarray(i, Math.min(samples.length, i + step));
+      this.live.ingest({ pcm: new Uint8Array(part.buffer, part.byteOffset, part.byteLength), format: { encoding: 'f32le', sampleRate, channels: 1 } });
+    }
+  }
+
   segmentEnd(): void {
     this.assertRunning();
     this.live.segmentEnd();
   }
 
-  interrupt(): { droppedMs: number } {
+  /** Queues text to speak (sentence by sentence, see server/voice/say-queue.ts); `interrupt` barges in first. */
+  say(text: string, opts: { interrupt?: boolean } = {}): { sayId: number; sentences: number; queuedSentences: number; droppedMs?: number } {
     this.assertRunning();
+    const dropped = opts.interrupt ? this.interrupt() : undefined;
+    return { ...this.sayQueue.say(text), ...dropped };
+  }
+
+  /** Barge-in: queued speech and text waiting to be spoken are dropped; the face returns to rest. */
+  interrupt(): { droppedMs: number; droppedSentences: number } {
+    this.assertRunning();
+    const droppedSentences = this.sayQueue.clear();
     this.interruptAt = performance.now();
     const { dropped } = this.live.interrupt();
     this.interruptedBefore = this.live.timeline.mediaPts;
     this.pacer.interrupt(this.restFrame);
-    return { droppedMs: Math.round((dropped * 1000) / CLOCK_RATE) };
+    return { droppedMs: Math.round((dropped * 1000) / CLOCK_RATE), droppedSentences };
   }
 
   get queuedMs(): number {
@@ -290,6 +327,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       engineMsAvg: engine.stages.engine!.count > 0 ? engine.stages.engine!.totalMs / engine.stages.engine!.count : 0,
       engineMsLast: engine.stages.engine!.lastMs,
       interruptToRestMs: this.interruptToRestMs,
+      say: { waiting: this.sayQueue.length, ...this.sayQueue.counts },
       media: this.source.stats(),
       pacing: { delayMs: this.pacer.core.delayMs, ...this.pacer.core.stats(), droppedAtInterrupt: this.framesDroppedAtInterrupt },
       sfu: this.room?.counts(),
@@ -301,6 +339,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sayQueue.close();
     for (const id of [...this.kiosks.keys()]) this.removeKiosk(id);
     this.room?.close();
     await this.restarting?.catch(() => undefined);

@@ -4,6 +4,10 @@
  * and above ~2 s queued, wait before the next. A malformed chunk is refused with a reason
  * ('audio-format'); a chunk that would overfill the queue is refused whole ('queue-full'); the
  * session and every other client go on. Needs a token with the 'speak' scope.
+ *
+ * `say` queues text (server/voice/say-queue.ts); each sentence that reaches the avatar is announced
+ * to the session's /audio clients ('sentence'). `mic` chunks go through a voice-activity gate of
+ * their own per connection (server/voice/voice-gate.ts), closed when the connection goes.
  */
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
@@ -14,8 +18,14 @@ import { handshake } from './handshake.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { BadRequestError, parseRequest, request } from './results.js';
+import { VoiceGate } from '../voice/voice-gate.js';
+import type { VoiceConfig } from '../../config/schema.js';
 
 const empty = z.object({}).passthrough().optional();
+const sayRequest = z.object({ text: z.string(), interrupt: z.boolean().optional() });
+
+/** The room of a session's /audio clients (for 'sentence' announcements). */
+export const audioRoom = (sessionId: string) => `audio:${sessionId}`;
 
 function chunkBytes(pcm: unknown): Uint8Array {
   if (pcm instanceof Uint8Array) return pcm; // Buffer included
@@ -25,7 +35,7 @@ function chunkBytes(pcm: unknown): Uint8Array {
 
 export function attachAudioNamespace(
   io: Server,
-  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics },
+  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; vad: VoiceConfig['vad'] },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
   const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
@@ -37,28 +47,64 @@ export function attachAudioNamespace(
     const sessionId = principal.sessionId;
     const onError = (e: unknown) => log.error({ err: e, source: socket.id, session: sessionId }, 'audio request failed');
     let refusedLogged = 0;
+    let gate: Promise<VoiceGate> | undefined;
+    void socket.join(audioRoom(sessionId));
     log.info({ source: socket.id, session: sessionId, token: principal.tokenId }, 'audio source connected');
+    const refused = (e: unknown) => {
+      // a refused chunk is the sender's business; log the first few per connection only
+      if (refusedLogged++ < 5) log.info({ source: socket.id, session: sessionId, reason: (e as Error).message }, 'audio chunk refused');
+      return e;
+    };
+    const formatOf = (format: unknown, what: string) => {
+      if (typeof format !== 'object' || format === null) throw new BadRequestError(`${what}: the first argument must be the format { encoding, sampleRate, channels }`);
+      return format as never;
+    };
 
     socket.on(
       'chunk',
       request((format: unknown, pcm: unknown) => {
         try {
-          if (typeof format !== 'object' || format === null) throw new BadRequestError('chunk: the first argument must be the format { encoding, sampleRate, channels }');
-          return sessions.require(sessionId).ingest({ pcm: chunkBytes(pcm), format: format as never });
+          return sessions.require(sessionId).ingest({ pcm: chunkBytes(pcm), format: formatOf(format, 'chunk') });
         } catch (e) {
-          // a refused chunk is the sender's business; log the first few per connection only
-          if (refusedLogged++ < 5) log.info({ source: socket.id, session: sessionId, reason: (e as Error).message }, 'audio chunk refused');
-          throw e;
+          throw refused(e);
+        }
+      }, onError),
+    );
+
+    socket.on(
+      'mic',
+      request(async (format: unknown, pcm: unknown) => {
+        try {
+          const session = sessions.require(sessionId);
+          const bytes = chunkBytes(pcm);
+          const fmt = formatOf(format, 'mic');
+          gate ??= VoiceGate.create(session, deps.vad);
+          const res = await (await gate).push(bytes, fmt);
+          return { ...res, forwardedMs: Math.round(res.forwardedMs), queuedMs: session.queuedMs };
+        } catch (e) {
+          throw refused(e);
         }
       }, onError),
     );
 
     socket.on(
       'segment-end',
-      request((req: unknown) => {
+      request(async (req: unknown) => {
         parseRequest(empty, req, 'segment-end');
-        sessions.require(sessionId).segmentEnd();
+        if (gate) await (await gate).end();
+        else sessions.require(sessionId).segmentEnd();
         return {};
+      }, onError),
+    );
+
+    socket.on(
+      'say',
+      request((req: unknown) => {
+        const { text, interrupt } = parseRequest(sayRequest, req, 'say');
+        if (interrupt) requireScope(principal, 'interrupt');
+        const res = sessions.require(sessionId).say(text, { interrupt });
+        log.info({ source: socket.id, session: sessionId, sayId: res.sayId, sentences: res.sentences, chars: text.length }, 'say');
+        return res;
       }, onError),
     );
 
@@ -71,7 +117,11 @@ export function attachAudioNamespace(
       }, onError),
     );
 
-    socket.on('disconnect', (reason) => log.info({ source: socket.id, session: sessionId, reason }, 'audio source left'));
+    socket.on('disconnect', (reason) => {
+      log.info({ source: socket.id, session: sessionId, reason }, 'audio source left');
+      // a host that vanishes mid-utterance: the utterance ends, the gate's model is released
+      void gate?.then((g) => g.close()).catch(() => undefined);
+    });
   });
 
   return nsp;

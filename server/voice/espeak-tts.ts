@@ -1,0 +1,94 @@
+/**
+ * The local TTS engine that works with no network: espeak-ng (Debian package), one process per
+ * sentence, the text on stdin (never on the command line), WAV on stdout (22050 Hz mono s16,
+ * with a streaming placeholder size that the WAV parser accepts).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
+import type { VoiceConfig } from '../../config/schema.js';
+import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
+
+const MAX_WAV_BYTES = 64 << 20;
+
+export class EspeakTts implements TtsProvider {
+  readonly name = 'local' as const;
+
+  constructor(private readonly opts: VoiceConfig['local']) {}
+
+  /**
+   * Checks the command runs and knows the voice (espeak-ng falls back to its default voice, silently,
+   * for a name it does not know). Rejects with a TtsError saying what to install or change.
+   */
+  check(): Promise<void> {
+    const { command, voice } = this.opts;
+    return new Promise((resolve, reject) => {
+      execFile(command, ['--voices'], { timeout: 5000, maxBuffer: 1 << 20 }, (err, stdout) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          return reject(new TtsError(code === 'ENOENT' ? `${command} is not installed: apt-get install -y espeak-ng` : `${command} --voices failed: ${err.message}`, code === 'ENOENT' ? 'missing' : 'process', { cause: err }));
+        }
+        const base = voice.split('+')[0]!.toLowerCase(); // "en-us+f3": a voice with a variant
+        const known = stdout.split('\n').slice(1).some((line) => {
+          const [, language, , name, file] = line.trim().split(/\s+/);
+          return [language, name, file].some((x) => x?.toLowerCase() === base);
+        });
+        if (!known) return reject(new TtsError(`${command} has no voice "${voice}" (voice.local.voice): list them with ${command} --voices`, 'process'));
+        resolve();
+      });
+    });
+  }
+
+  synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio> {
+    const { command, voice, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
+    return new Promise<SpeechAudio>((resolve, reject) => {
+      if (signal.aborted) return reject(abortError());
+      // -b 1: stdin is UTF-8; --stdin: the text is read from it whole
+      const child = spawn(command, ['-v', voice, '-s', String(rate), '-b', '1', '--stdout', '--stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const parts: Buffer[] = [];
+      let bytes = 0;
+      let stderr = '';
+      let settled = false;
+      const finish = (err: Error | null, audio?: SpeechAudio) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (child.exitCode === null) child.kill('SIGKILL');
+        if (err) reject(err);
+        else resolve(audio!);
+      };
+      const onAbort = () => finish(abortError());
+      signal.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => finish(new TtsError(`${command} took more than ${timeoutMs} ms for one sentence (voice.local.timeout_ms)`, 'timeout')), timeoutMs);
+      child.on('error', (e: NodeJS.ErrnoException) =>
+        finish(new TtsError(e.code === 'ENOENT' ? `${command} is not installed: apt-get install -y espeak-ng` : `${command}: ${e.message}`, e.code === 'ENOENT' ? 'missing' : 'process', { cause: e })),
+      );
+      child.stdout.on('data', (b: Buffer) => {
+        bytes += b.length;
+        if (bytes > MAX_WAV_BYTES) return finish(new TtsError(`${command} wrote more than ${MAX_WAV_BYTES} bytes for one sentence`, 'bad-audio'));
+        parts.push(b);
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        if (stderr.length < 2000) stderr += b.toString();
+      });
+      child.on('close', (code) => {
+        if (settled) return;
+        if (code !== 0) return finish(new TtsError(`${command} exited with ${code}: ${stderr.trim() || 'no message'} (voice ${voice})`, 'process'));
+        try {
+          const wav = Buffer.concat(parts);
+          const info = parseWavHeader(wav);
+          const samples = decodeWavSamples(wav, info);
+          // an unknown voice makes espeak-ng write silence and exit 0
+          if (!samples.some((v) => v !== 0)) {
+            return finish(new TtsError(`${command} wrote only silence: is the voice "${voice}" installed? (list them with: ${command} --voices)`, 'bad-audio'));
+          }
+          finish(null, { samples, sampleRate: info.sampleRate });
+        } catch (e) {
+          finish(new TtsError(`${command} wrote no usable WAV: ${(e as Error).message}`, 'bad-audio', { cause: e }));
+        }
+      });
+      child.stdin.on('error', () => undefined); // the process may exit before reading everything
+      child.stdin.end(text);
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * An upstream TTS service over HTTP. Request: POST `url`, JSON `{ text, voice? }`. Answer, read as
+ * it streams: `audio/wav` (also audio/x-wav, audio/wave), or raw s16le mono as `audio/L16` or
+ * `audio/pcm` with a `rate=` parameter (or an `x-sample-rate` header).
+ *
+ * The watchdog part: the first byte must come within `timeout_ms`, and each later byte within
+ * `timeout_ms` of the one before; otherwise the request is aborted with a TtsError('timeout').
+ * A body cut short (connection lost, chunked encoding not finished) is an error, never a shorter
+ * sentence.
+ */
+import type { VoiceConfig } from '../../config/schema.js';
+import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
+import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
+
+const MAX_BYTES = 64 << 20;
+
+export class UpstreamTts implements TtsProvider {
+  readonly name = 'upstream' as const;
+  readonly url: string;
+
+  constructor(private readonly opts: VoiceConfig['upstream']) {
+    if (!opts.url) throw new TypeError('UpstreamTts: voice.upstream.url is not set');
+    this.url = opts.url;
+  }
+
+  async synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio> {
+    if (signal.aborted) throw abortError();
+    const timeoutMs = this.opts.timeout_ms;
+    const ctl = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort();
+      }, timeoutMs);
+    };
+    const onAbort = () => ctl.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm' };
+      if (this.opts.authorization) headers.authorization = this.opts.authorization;
+      const body = JSON.stringify(this.opts.voice ? { text, voice: this.opts.voice } : { text });
+      const res = await fetch(this.url, { method: 'POST', headers, body, signal: ctl.signal });
+      if (!res.ok || !res.body) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new TtsError(`upstream TTS answered HTTP ${res.status} ${res.statusText}`, 'http-status');
+      }
+      const type = res.headers.get('content-type') ?? '';
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      for await (const part of res.body as AsyncIterable<Uint8Array>) {
+        arm();
+        bytes += part.length;
+        if (bytes > MAX_BYTES) throw new TtsError(`upstream TTS sent more than ${MAX_BYTES} bytes for one sentence`, 'bad-audio');
+        parts.push(part);
+      }
+      return decode(Buffer.concat(parts), type, res.headers.get('x-sample-rate'));
+    } catch (e) {
+      if (signal.aborted) throw abortError();
+      if (timedOut) throw new TtsError(`upstream TTS sent nothing for ${timeoutMs} ms (voice.upstream.timeout_ms)`, 'timeout', { cause: e });
+      if (e instanceof TtsError) throw e;
+      throw new TtsError(`upstream TTS at ${this.url} failed: ${describe(e)}`, 'unreachable', { cause: e });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function describe(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const cause = err.cause?.code ?? err.cause?.message;
+  return cause ? `${err.message} (${cause})` : err.message;
+}
+
+function decode(body: Buffer, contentType: string, rateHeader: string | null): SpeechAudio {
+  const [mime = '', ...params] = contentType.toLowerCase().split(';').map((s) => s.trim());
+  try {
+    if (mime === 'audio/wav' || mime === 'audio/x-wav' || mime === 'audio/wave' || mime === 'audio/vnd.wave') {
+      const info = parseWavHeader(body);
+      const samples = decodeWavSamples(body, info);
+      if (samples.length === 0) throw new Error('the WAV holds no samples');
+      return { samples, sampleRate: info.sampleRate };
+    }
+    if (mime === 'audio/l16' || mime === 'audio/pcm') {
+      const rateParam = params.find((p) => p.startsWith('rate='))?.slice(5);
+      const rate = Number(rateParam ?? rateHeader);
+      if (!Number.isInteger(rate) || rate < 8000 || rate > 48000) throw new Error(`raw PCM needs its rate (8000..48000 Hz) as "rate=" in the content type or an x-sample-rate header, got ${rateParam ?? rateHeader}`);
+      if (body.length < 2 || body.length % 2 !== 0) throw new Error(`raw s16le PCM of ${body.length} bytes (must be a positive even number)`);
+      const n = body.length / 2;
+      const samples = new Float32Array(n);
+      for (let i = 0; i < n; i++) samples[i] = body.readInt16LE(2 * i) / 32768;
+      return { samples, sampleRate: rate };
+    }
+    throw new Error(`content type ${JSON.stringify(contentType)}; expected audio/wav, or audio/L16 / audio/pcm with rate=`);
+  } catch (e) {
+    throw new TtsError(`upstream TTS sent unusable audio: ${(e as Error).message}`, 'bad-audio', { cause: e });
+  }
+}

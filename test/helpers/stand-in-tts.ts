@@ -1,0 +1,133 @@
+/**
+ * A stand-in for an upstream TTS service, on loopback: POST { text } -> the text spoken by
+ * espeak-ng (voice en-gb, so its audio differs from the local engine's en-us), streamed in pieces
+ * with chunked transfer encoding, as audio/wav or as raw audio/L16.
+ *
+ * Failure modes for the watchdog tests:
+ *   stopMidText(n): serves n sentences, then on the next one sends the headers and part of the
+ *                   audio, cuts the connection and stops listening (a service that dies mid-text);
+ *   hang:           accepts requests and never answers;
+ *   status:         answers every request with this HTTP status.
+ * start() listens again on the same port (the service coming back).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { speakWav, wavSamples } from './speech.js';
+
+export interface StandInOptions {
+  format?: 'wav' | 'l16';
+  /** ms before the first byte */
+  firstByteMs?: number;
+  /** pieces the audio is streamed in, and ms between them */
+  pieces?: number;
+  pieceGapMs?: number;
+}
+
+export interface Served {
+  text: string;
+  /** the whole sentence was sent */
+  complete: boolean;
+  at: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class StandInTts {
+  readonly served: Served[] = [];
+  /** Date.now() when the service was cut off mid-text */
+  cutAt: number | undefined;
+  hang = false;
+  status = 200;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private stopAfter: number | undefined;
+  port = 0;
+
+  constructor(private readonly opts: StandInOptions = {}) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/tts`;
+  }
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    const addr = server.address();
+    if (typeof addr === 'object' && addr) this.port = addr.port;
+    this.server = server;
+  }
+
+  /** After `n` more whole sentences, the next one is cut mid-audio and the service stops. */
+  stopMidText(n: number): void {
+    this.stopAfter = this.served.filter((s) => s.complete).length + n;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  completedTexts(): string[] {
+    return this.served.filter((s) => s.complete).map((s) => s.text);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (this.hang) return; // never answers
+    if (this.status !== 200) {
+      res.writeHead(this.status, { 'content-type': 'text/plain' }).end('stand-in failure');
+      return;
+    }
+    let text: string;
+    try {
+      text = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: unknown }).text);
+    } catch {
+      res.writeHead(400).end('bad json');
+      return;
+    }
+    const wav = speakWav(text, 'en-gb');
+    let body: Buffer = wav;
+    let type = 'audio/wav';
+    if (this.opts.format === 'l16') {
+      const { samples, sampleRate } = wavSamples(wav);
+      body = Buffer.alloc(samples.length * 2);
+      for (let i = 0; i < samples.length; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), 2 * i);
+      type = `audio/L16; rate=${sampleRate}; channels=1`;
+    }
+    const record: Served = { text, complete: false, at: Date.now() };
+    this.served.push(record);
+    const cut = this.stopAfter !== undefined && this.served.filter((s) => s.complete).length >= this.stopAfter;
+    await sleep(this.opts.firstByteMs ?? 0);
+    res.writeHead(200, { 'content-type': type }); // no content-length: chunked, as a streaming service sends
+    const pieces = this.opts.pieces ?? 4;
+    const size = Math.ceil(body.length / pieces);
+    for (let i = 0; i < pieces; i++) {
+      if (cut && i === Math.floor(pieces / 2)) {
+        this.cutAt = Date.now();
+        this.stopAfter = undefined;
+        res.socket?.destroy();
+        await this.stop();
+        return;
+      }
+      res.write(body.subarray(i * size, (i + 1) * size));
+      if (i < pieces - 1) await sleep(this.opts.pieceGapMs ?? 10);
+    }
+    res.end();
+    record.complete = true;
+  }
+}

@@ -1,0 +1,105 @@
+/** The two TTS providers, for real: espeak-ng as a process, and HTTP against a loopback stand-in service. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { voiceSchema } from '../../config/schema.js';
+import { EspeakTts } from '../../server/voice/espeak-tts.js';
+import { TtsError } from '../../server/voice/tts-provider.js';
+import { UpstreamTts } from '../../server/voice/upstream-tts.js';
+import { StandInTts } from '../helpers/stand-in-tts.js';
+
+const voice = voiceSchema.parse({});
+const never = new AbortController().signal;
+const rms = (x: Float32Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);
+
+describe('EspeakTts (local engine)', () => {
+  const tts = new EspeakTts(voice.local);
+
+  it('speaks a sentence: 22050 Hz audio, longer for longer text, not silent', async () => {
+    const short = await tts.synthesize('Hello.', never);
+    const long = await tts.synthesize('Hello, please take a number and wait until it is called.', never);
+    expect(short.sampleRate).toBe(22050);
+    expect(long.samples.length).toBeGreaterThan(3 * short.samples.length);
+    expect(rms(long.samples)).toBeGreaterThan(0.02);
+  });
+
+  it('reads the text from stdin: a text that looks like an option is spoken, not obeyed', async () => {
+    const a = await tts.synthesize('--version -h', never);
+    expect(a.samples.length / a.sampleRate).toBeGreaterThan(0.3);
+  });
+
+  it('speaks the rate that is configured', async () => {
+    const text = 'The quick brown fox jumps over the lazy dog near the river bank.';
+    const slow = await new EspeakTts({ ...voice.local, rate_wpm: 100 }).synthesize(text, never);
+    const fast = await new EspeakTts({ ...voice.local, rate_wpm: 300 }).synthesize(text, never);
+    expect(slow.samples.length).toBeGreaterThan(1.8 * fast.samples.length);
+  });
+
+  it('says how to install it when the command is missing, and names a bad voice', async () => {
+    await expect(new EspeakTts({ ...voice.local, command: 'espeak-ng-missing' }).synthesize('Hi.', never)).rejects.toThrow(/apt-get install -y espeak-ng/);
+    await expect(new EspeakTts({ ...voice.local, command: 'espeak-ng-missing' }).check()).rejects.toThrow(/apt-get install -y espeak-ng/);
+    // espeak-ng itself would fall back to its default voice without a word: the check catches it
+    await expect(new EspeakTts({ ...voice.local, voice: 'no-such-voice' }).check()).rejects.toThrow(/no voice "no-such-voice"/);
+    await expect(new EspeakTts({ ...voice.local, voice: 'en-gb' }).check()).resolves.toBeUndefined();
+    await expect(new EspeakTts({ ...voice.local, voice: 'en-us+f3' }).check()).resolves.toBeUndefined();
+  });
+
+  it('stops the process when the sentence is cancelled', async () => {
+    const ctl = new AbortController();
+    const p = tts.synthesize('A long sentence. '.repeat(200), ctl.signal);
+    ctl.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('UpstreamTts (HTTP)', () => {
+  let service: StandInTts | undefined;
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+  });
+
+  const upstream = async (opts: ConstructorParameters<typeof StandInTts>[0] = {}, timeoutMs = 700) => {
+    service = new StandInTts(opts);
+    await service.start();
+    return new UpstreamTts({ ...voice.upstream, url: service.url, timeout_ms: timeoutMs });
+  };
+
+  it('reads a streamed WAV answer', async () => {
+    const tts = await upstream({ format: 'wav', pieces: 5 });
+    const a = await tts.synthesize('Counter three is free.', never);
+    expect(a.sampleRate).toBe(22050);
+    expect(a.samples.length / a.sampleRate).toBeGreaterThan(0.5);
+    expect(service!.completedTexts()).toEqual(['Counter three is free.']);
+  });
+
+  it('reads a raw audio/L16 answer with its rate', async () => {
+    const tts = await upstream({ format: 'l16' });
+    const a = await tts.synthesize('Counter three is free.', never);
+    expect(a.sampleRate).toBe(22050);
+    expect(rms(a.samples)).toBeGreaterThan(0.02);
+  });
+
+  it('fails with a timeout when the first byte does not come in time', async () => {
+    const tts = await upstream({ firstByteMs: 1500 }, 300);
+    const t0 = performance.now();
+    await expect(tts.synthesize('Hello.', never)).rejects.toMatchObject({ name: 'TtsError', reason: 'timeout' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('fails (never a shorter sentence) when the connection is cut mid-audio', async () => {
+    const tts = await upstream({ pieces: 6 });
+    service!.stopMidText(0);
+    const err = await tts.synthesize('This answer is cut off half way.', never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TtsError);
+    expect((err as TtsError).reason).toBe('unreachable');
+  });
+
+  it('fails on an HTTP error status, on a refused connection and on a wrong content type', async () => {
+    const tts = await upstream();
+    service!.status = 503;
+    await expect(tts.synthesize('Hi.', never)).rejects.toMatchObject({ reason: 'http-status', message: /503/ });
+    await service!.stop();
+    await expect(tts.synthesize('Hi.', never)).rejects.toMatchObject({ reason: 'unreachable' });
+    const wrong = new UpstreamTts({ ...voice.upstream, url: 'data:text/plain,hello' });
+    await expect(wrong.synthesize('Hi.', never)).rejects.toBeInstanceOf(TtsError);
+  });
+});
