@@ -12,6 +12,7 @@
 import type { JoinResult } from '../../server/protocol.js';
 import { startDirectReceiver } from './direct-receiver.js';
 import { MicSender } from './mic.js';
+import { SayClient } from './say.js';
 import type { Receiver } from './receiver.js';
 import { startSfuReceiver } from './sfu-receiver.js';
 import { ReportBuilder } from './stats.js';
@@ -26,6 +27,8 @@ const statusText = $<HTMLParagraphElement>('status-text');
 const stopButton = $<HTMLButtonElement>('stop');
 const micButton = $<HTMLButtonElement>('mic');
 const unmuteButton = $<HTMLButtonElement>('unmute');
+const sayForm = $<HTMLFormElement>('say');
+const sayText = $<HTMLInputElement>('say-text');
 
 function readToken(): string {
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -40,6 +43,8 @@ let joined: Extract<JoinResult, { ok: true }> | undefined;
 let generation = 0;
 let mic: MicSender | undefined;
 let joins = 0;
+const sayClient = new SayClient(token);
+let lastSay: unknown;
 let lastError = '';
 
 function setState(next: State, text: string): void {
@@ -82,6 +87,7 @@ async function join(): Promise<void> {
     });
     stopButton.hidden = !res.scopes.includes('interrupt');
     micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
+    sayForm.hidden = !res.scopes.includes('speak');
     video.srcObject = r.stream;
     const playing = play();
     await r.start(video);
@@ -157,6 +163,16 @@ micButton.addEventListener('click', async () => {
   }
 });
 
+sayForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = sayText.value.trim();
+  if (!text) return;
+  const res = await sayClient.say(text);
+  lastSay = res;
+  if (res.ok) sayText.value = '';
+  else console.warn('say refused:', res.error);
+});
+
 const reports = new ReportBuilder();
 setInterval(async () => {
   if (!receiver || state !== 'live') return;
@@ -189,6 +205,9 @@ Object.assign(window, {
     },
     get mic() {
       return mic?.stats;
+    },
+    get say() {
+      return { last: lastSay, spoken: sayClient.spoken };
     },
     get socketId() {
       return socket.id;

@@ -1,11 +1,12 @@
 /**
  * Microphone capture for a live host: the page's microphone, 20 ms chunks of s16le mono at the
- * audio context's rate, sent to the /audio namespace with acknowledgements. A live voice cannot
+ * audio context's rate, sent as `mic` chunks to the /audio namespace with acknowledgements. The
+ * server's voice-activity gate (Silero VAD) decides what reaches the avatar: only speech. A live voice cannot
  * wait: while more than MAX_IN_FLIGHT chunks are unacknowledged, new chunks are dropped (counted),
  * so latency stays bounded instead of growing.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { AudioClientToServer, AudioServerToClient, ChunkResult } from '../../server/protocol.js';
+import type { AudioClientToServer, AudioServerToClient, MicResult } from '../../server/protocol.js';
 import { RECONNECT } from './signalling.js';
 
 const MAX_IN_FLIGHT = 10;
@@ -14,11 +15,15 @@ export interface MicStats {
   sent: number;
   dropped: number;
   refused: number;
+  /** ms of audio the server's gate let through to the avatar */
+  speechMs: number;
+  /** the gate is open: the server hears speech */
+  speaking: boolean;
   lastError?: string;
 }
 
 export class MicSender {
-  readonly stats: MicStats = { sent: 0, dropped: 0, refused: 0 };
+  readonly stats: MicStats = { sent: 0, dropped: 0, refused: 0, speechMs: 0, speaking: false };
   private constructor(
     private readonly socket: Socket<AudioServerToClient, AudioClientToServer>,
     private readonly ctx: AudioContext,
@@ -47,10 +52,13 @@ export class MicSender {
             continue;
           }
           inFlight += 1;
-          socket.emit('chunk', { encoding: 's16le', sampleRate: ctx.sampleRate, channels: 1 }, chunk.slice().buffer, (res: ChunkResult) => {
+          socket.emit('mic', { encoding: 's16le', sampleRate: ctx.sampleRate, channels: 1 }, chunk.slice().buffer, (res: MicResult) => {
             inFlight -= 1;
-            if (res.ok) mic.stats.sent += 1;
-            else {
+            if (res.ok) {
+              mic.stats.sent += 1;
+              mic.stats.speechMs += res.forwardedMs;
+              mic.stats.speaking = res.speech;
+            } else {
               mic.stats.refused += 1;
               mic.stats.lastError = res.error;
             }
