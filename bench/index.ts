@@ -10,6 +10,8 @@
  *   6. offline render throughput (renderToMp4, ~10 s clip)
  *   7. live streaming to headless Chromium kiosks, SFU and direct path: glass-to-glass latency,
  *      lip sync, barge-in, kiosks per machine with CPU per kiosk (`--only streaming`: this alone)
+ *   8. say -> first mouth movement in a kiosk, per TTS provider (upstream stand-in, espeak-ng, and
+ *      failover from a hanging upstream) (`--only voice`: this alone)
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -20,6 +22,7 @@ import { benchOffline } from './offline.js';
 import { benchStages, STAGES } from './stages.js';
 import { beamcoder } from '../pipeline/media/beamcoder.js';
 import { benchCapacity, benchLatency, printCapacity, printLatency } from './streaming.js';
+import { benchSayToMouth, printSayLatency } from './voice.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -48,12 +51,29 @@ async function streamingSection(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** 8. say -> mouth, per TTS provider. */
+async function voiceSection(): Promise<Record<string, unknown>> {
+  section('8. say -> first mouth movement in a kiosk (sfu), per TTS provider');
+  const rows = await benchSayToMouth();
+  printSayLatency(rows);
+  return Object.fromEntries(rows.map((r) => [r.provider, { synthMs: r.synth, mouthMs: r.mouth, spokenBy: r.spokenBy }]));
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
+  if (opt('--only') === 'voice') {
+    console.log(`kiosk-avatar bench (voice only)  ${new Date().toISOString()}  node ${process.version}`);
+    console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
+    const voice = await voiceSection();
+    console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), voice })}`);
+    return;
+  }
   if (opt('--only') === 'streaming') {
     console.log(`kiosk-avatar bench (streaming only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
     const streaming = await streamingSection();
+  const voice = await voiceSection();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), streaming })}`);
     return;
@@ -153,6 +173,7 @@ async function main(): Promise<void> {
   console.log(`stages ms: ${Object.entries(off.stages).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
 
   const streaming = await streamingSection();
+  const voice = await voiceSection();
 
   const json = {
     date: new Date().toISOString(), node: process.version, cores, cpu: cpus()[0]?.model, quick,
@@ -174,6 +195,7 @@ async function main(): Promise<void> {
     }])),
     offline: { clipSec: r2(off.durationSec), wallSec: r2(off.wallSec), speed: r2(off.speed), renderEncodeSpeed: r2(off.renderEncodeSpeed) },
     streaming,
+    voice,
     benchWallSec: r2((performance.now() - t0) / 1000),
   };
   console.log(`\nbench took ${json.benchWallSec} s; load avg at end: ${load()}`);
