@@ -158,7 +158,7 @@ meson setup "$BUILD" "$SRC" --buildtype release -Db_ndebug=true -Db_pie=true -Db
   || { tail -n 30 "$CACHE_DIR/meson-setup.log" >&2; die "meson setup failed (full log: $CACHE_DIR/meson-setup.log)"; }
 log "configured in $(since "$T") s"
 T=$(now)
-log "compiling with ninja ($(nproc) cores; ~2 min on 2 cores)"
+log "compiling with ninja ($(nproc) cores; about 7.5 min on 2 cores, once)"
 ninja -C "$BUILD" mediasoup-worker > "$CACHE_DIR/ninja.log" 2>&1 \
   || { tail -n 40 "$CACHE_DIR/ninja.log" >&2; die "ninja build failed (full log: $CACHE_DIR/ninja.log)"; }
 log "compiled in $(since "$T") s"

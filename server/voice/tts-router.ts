@@ -159,3 +159,4 @@ export class TtsRouter extends EventEmitter<TtsRouterEvents> {
     }
   }
 }
+

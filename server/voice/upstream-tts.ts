@@ -16,11 +16,15 @@ const MAX_BYTES = 64 << 20;
 
 export class UpstreamTts implements TtsProvider {
   readonly name = 'upstream' as const;
+  /** the URL as shown in logs and /healthz: no credentials, no query */
   readonly url: string;
+  private readonly target: string;
 
   constructor(private readonly opts: VoiceConfig['upstream']) {
     if (!opts.url) throw new TypeError('UpstreamTts: voice.upstream.url is not set');
-    this.url = opts.url;
+    this.target = opts.url;
+    const u = new URL(opts.url);
+    this.url = `${u.protocol}//${u.host}${u.pathname}`;
   }
 
   async synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio> {
@@ -43,7 +47,7 @@ export class UpstreamTts implements TtsProvider {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm' };
       if (this.opts.authorization) headers.authorization = this.opts.authorization;
       const body = JSON.stringify(this.opts.voice ? { text, voice: this.opts.voice } : { text });
-      const res = await fetch(this.url, { method: 'POST', headers, body, signal: ctl.signal });
+      const res = await fetch(this.target, { method: 'POST', headers, body, signal: ctl.signal });
       if (!res.ok || !res.body) {
         await res.body?.cancel().catch(() => undefined);
         throw new TtsError(`upstream TTS answered HTTP ${res.status} ${res.statusText}`, 'http-status');
