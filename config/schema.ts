@@ -177,6 +177,26 @@ export const voiceSchema = z.strictObject({
     .default({ threshold: 0.5, min_speech_ms: 64, hangover_ms: 400, preroll_ms: 200 }),
 });
 
+export const jobsSchema = z.strictObject({
+  /**
+   * Folder of the batch jobs: one sub-folder per job with its inputs, its MP4 and its log. With
+   * queue "redis" and workers on several machines it must be storage they all share (NFS, ...).
+   */
+  dir: z.string().min(1).default('.cache/jobs'),
+  /** embedded: jobs kept in `dir`, run by this server, survive restarts; redis: BullMQ, workers anywhere */
+  queue: z.enum(['embedded', 'redis']).default('embedded'),
+  /** with queue "redis" */
+  redis_url: z.string().url().nullable().default(null),
+  /** jobs this process renders at once (0: none; with redis, workers started by npm run jobs:worker render) */
+  concurrency: z.number().int().min(0).max(64).default(1),
+  /** seconds a job may run before its render process is killed and the job fails */
+  timeout_sec: z.number().min(1).max(86_400).default(900),
+  /** jobs waiting at once; more are refused (429) */
+  max_queued: z.number().int().min(1).max(100_000).default(100),
+  /** bytes of an uploaded portrait */
+  portrait_upload_bytes: z.number().int().min(1024).max(64 << 20).default(10 << 20),
+});
+
 /** A session id: lower-case letters, digits and dashes (it appears in URLs and metric labels). */
 export const SESSION_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -199,6 +219,7 @@ export const configSchema = z.strictObject({
   auth: authSchema.default(authSchema.parse({})),
   limits: limitsSchema.default(limitsSchema.parse({})),
   voice: voiceSchema.default(voiceSchema.parse({})),
+  jobs: jobsSchema.default(jobsSchema.parse({})),
   /** the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream */
   sessions: z
     .array(sessionSchema)
@@ -216,3 +237,4 @@ export type AvatarConfig = Config['avatar'];
 export type EncoderConfig = Config['encoder'];
 export type PresetName = Config['preset'];
 export type VoiceConfig = Config['voice'];
+export type JobsConfig = Config['jobs'];

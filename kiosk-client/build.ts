@@ -27,6 +27,7 @@ export async function buildKiosk(out = KIOSK_OUT): Promise<void> {
   };
   await build({ ...common, entryPoints: [here('src/main.ts')], outfile: `${out}kiosk.js` });
   await build({ ...common, entryPoints: [here('src/mic-worklet.ts')], outfile: `${out}mic-worklet.js` });
+  await build({ ...common, entryPoints: [here('src/jobs.ts')], outfile: `${out}jobs.js` });
   cpSync(here('static/'), out, { recursive: true });
 }
 

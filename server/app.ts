@@ -13,6 +13,9 @@ import { Authenticator } from './auth/authenticator.js';
 import { loadOrCreateSecret } from './auth/secrets.js';
 import type { Role } from './auth/tokens.js';
 import { registerRoutes } from './http/routes.js';
+import { registerJobRoutes } from './http/job-routes.js';
+import { createJobQueue, type JobQueue } from './jobs/job-queue.js';
+import { JobStore } from './jobs/job-store.js';
 import { createLogger, type Logger } from './log.js';
 import { resolveIceAddress, firstLanAddress } from './media/ice-address.js';
 import { createMediasoupWorker, workerBinaryPath, type MediasoupWorker } from './media/mediasoup-worker.js';
@@ -53,6 +56,8 @@ export interface RunningServer {
   io: SocketServer;
   /** text-to-speech (upstream + local fallback) behind every session's say() */
   tts: TtsRouter;
+  /** batch video jobs */
+  jobs: { store: JobStore; queue: JobQueue };
   /** mints a token for a session and role and returns the URL a kiosk opens with it */
   kioskUrl(sessionId: string, role?: Role, ttlSec?: number): string;
   close(): Promise<void>;
@@ -112,7 +117,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   log.info({ upstream: voice.upstream.url ?? null, local: `${voice.local.command} -v ${voice.local.voice}` }, `tts: ${tts.active}`);
 
+  // --- batch video jobs: records and files in jobs.dir, run by the embedded queue or BullMQ
+  const jobStore = new JobStore(config.jobs.dir);
+  let jobs: JobQueue | undefined;
+
   const closeAll = async () => {
+    await jobs?.close().catch((e: unknown) => log.error({ err: e }, 'closing the job queue failed'));
     tts.close();
     await sessions.closeAll();
     worker?.close();
@@ -144,6 +154,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     throw e;
   }
 
+  try {
+    jobs = await createJobQueue(jobStore, config, log);
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const jobQueue = jobs;
+  log.info({ queue: jobQueue.kind, dir: config.jobs.dir, concurrency: config.jobs.concurrency }, 'jobs: ' + jobQueue.kind);
+
   // --- HTTP + socket.io
   // requests are not logged one by one (metrics scrapes, page loads); refusals and failures are
 const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
@@ -154,10 +173,17 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     pingTimeout: 5000,
     connectionStateRecovery: undefined,
   });
-  const metrics = createMetrics(sessions, () => mode, tts);
+  const metrics = createMetrics(sessions, () => mode, tts, jobQueue);
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
   const startedAt = Date.now();
+  let jobStates: Awaited<ReturnType<JobQueue['stats']>> | undefined;
+  const refreshJobs = async () => {
+    jobStates = await jobQueue.stats().catch(() => jobStates);
+  };
+  await refreshJobs();
+  const jobTimer = setInterval(() => void refreshJobs(), 2000);
+  jobTimer.unref();
   const health = () => {
     const list = sessions.all().map((s) => {
       const st = s.stats();
@@ -168,11 +194,13 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
       ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       mediasoupWorker: { state: workerState, pid: worker?.pid ?? null },
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
+      jobs: jobStates,
       tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
       sessions: list,
     };
   };
   await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor });
+  await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
   const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics });
   const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad });
   for (const s of sessions.all()) {
@@ -205,9 +233,11 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     log,
     io,
     tts,
+    jobs: { store: jobStore, queue: jobQueue },
     kioskUrl: (sessionId, role = 'kiosk', ttlSec = config.auth.kiosk_token_days * 86_400) => kioskUrlFor(auth.mint(sessionId, role, ttlSec)),
     close() {
       closing ??= (async () => {
+        clearInterval(jobTimer);
         io.close();
         await app.close();
         await closeAll();

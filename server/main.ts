@@ -43,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     for (const s of server.sessions.all()) {
       console.log(`\n  kiosk for session "${s.id}": ${server.kioskUrl(s.id)}`);
     }
+    const first = server.sessions.all()[0]!;
+    console.log(`\n  batch video jobs (page): ${server.kioskUrl(first.id, 'author').replace('/kiosk/#', '/kiosk/jobs.html#')}`);
     console.log(`\n  health: ${server.url}/healthz   metrics: ${server.url}/metrics   admin key: ${config.auth.admin_key_file}\n`);
   } catch (e) {
     if (isInputError(e)) {

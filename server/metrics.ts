@@ -7,6 +7,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MediaMode } from './protocol.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { TtsRouter } from './voice/tts-router.js';
+import type { JobQueue } from './jobs/job-queue.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -14,7 +15,7 @@ export interface ServerMetrics {
   authRefused: Counter<'channel'>;
 }
 
-export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter): ServerMetrics {
+export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avatar_' });
 
@@ -133,6 +134,19 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
   ttsCount('avatar_tts_failures_total', 'Sentences a provider failed to synthesise (upstream failures fall back to local)', () => tts.counts.failures);
   ttsCount('avatar_tts_switches_total', 'Watchdog switches, by the provider switched to', () => tts.counts.switches);
   perSession('avatar_say_sentences_waiting', 'Sentences of say requests not yet handed to the avatar', (s, set) => set({}, s.sayQueue.length));
+
+  new Gauge({
+    name: 'avatar_jobs',
+    help: 'Batch video jobs by state (all workers, from the job store), and running in this process',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const st = await jobs.stats();
+      for (const [state, n] of Object.entries(st.states)) this.set({ state }, n);
+      this.set({ state: 'running_here' }, st.runningHere);
+    },
+  });
 
   const authRefused = new Counter({ name: 'avatar_auth_refused_total', help: 'Refused credentials', labelNames: ['channel'], registers: [registry] });
   return { registry, authRefused };

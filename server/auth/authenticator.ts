@@ -39,7 +39,7 @@ export class Authenticator {
       if (typeof sessionHint !== 'string' || !this.hasSession(sessionHint)) {
         throw new AuthError(`the admin key needs the session it acts on (unknown session ${JSON.stringify(sessionHint)})`);
       }
-      return { sessionId: sessionHint, scopes: new Set<Scope>(['view', 'speak', 'interrupt']), admin: true };
+      return { sessionId: sessionHint, scopes: new Set<Scope>(['view', 'speak', 'interrupt', 'render']), admin: true };
     }
     const claims = verifyToken(this.secret, credential);
     if (!this.hasSession(claims.sid)) throw new AuthError(`the token is for session "${claims.sid}", which this server does not run`);

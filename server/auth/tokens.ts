@@ -8,14 +8,16 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type Scope = 'view' | 'speak' | 'interrupt';
-export const SCOPES: readonly Scope[] = ['view', 'speak', 'interrupt'];
+export type Scope = 'view' | 'speak' | 'interrupt' | 'render';
+export const SCOPES: readonly Scope[] = ['view', 'speak', 'interrupt', 'render'];
 
 /** What each role may do: a kiosk watches and may stop the avatar; a host also speaks (microphone); a source (TTS) speaks. */
 export const ROLES = {
   kiosk: ['view', 'interrupt'],
   host: ['view', 'speak', 'interrupt'],
   source: ['speak', 'interrupt'],
+  /** batch video jobs (POST /api/jobs ...): a teacher or content author */
+  author: ['render'],
 } as const satisfies Record<string, readonly Scope[]>;
 export type Role = keyof typeof ROLES;
 

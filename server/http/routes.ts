@@ -180,7 +180,9 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       const ttlSec = (body.ttl_days ?? config.auth.kiosk_token_days) * 86_400;
       const token = auth.mint(body.session, body.role, ttlSec);
       req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');
-      return { ok: true, token, url: deps.kioskUrl(token), expiresInSec: Math.round(ttlSec) };
+      // an author token opens the batch job page, the others the kiosk page
+      const url = deps.kioskUrl(token);
+      return { ok: true, token, url: body.role === 'author' ? url.replace('/kiosk/#', '/kiosk/jobs.html#') : url, expiresInSec: Math.round(ttlSec) };
     } catch (e) {
       return send(reply, e);
     }

@@ -31,6 +31,7 @@ export async function startTestServer(opts: { mode: 'sfu' | 'direct'; rtcBase: n
       media: { mode: opts.mode, rtc_min_port: opts.rtcBase, rtc_max_port: opts.rtcBase + 199 },
       auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key') },
       runtime: { cache_dir: join(dir, 'portraits') },
+      jobs: { dir: join(dir, 'jobs') },
     },
     opts.config ?? {},
   );

@@ -1,0 +1,101 @@
+/**
+ * Runs one job: forks render-child.ts (through tsx), relays its progress, and kills it on cancel
+ * or when it runs past the timeout, which frees the worker whatever state the render is in.
+ * Every stage and the outcome go to the job's log.
+ */
+import { fork } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { configSchema, type Config } from '../../config/schema.js';
+import { deepMerge } from '../../config/load.js';
+import { PRESETS } from '../../config/presets.js';
+import type { ChildMessage, ChildRequest } from './render-child.js';
+import type { JobRecord, JobStore } from './job-store.js';
+
+const CHILD = fileURLToPath(new URL('./render-child.ts', import.meta.url));
+
+export class JobTimeoutError extends Error {
+  override readonly name = 'JobTimeoutError';
+}
+export class JobCancelledError extends Error {
+  override readonly name = 'JobCancelledError';
+}
+/** The worker is shutting down: the job goes back to the queue and runs again later. */
+export class JobInterruptedError extends Error {
+  override readonly name = 'JobInterruptedError';
+}
+
+/** Abort reasons a runner's signal may carry. */
+export const CANCEL = 'cancel';
+export const SHUTDOWN = 'shutdown';
+
+/** who runs jobs here, as the record and the log show it */
+export const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/** The configuration a job renders with: the server's, with the job's preset over it. */
+export function jobConfig(config: Config, preset: 'fast' | 'quality'): Config {
+  if (preset === config.preset) return config;
+  return configSchema.parse(deepMerge({ ...config, preset } as unknown as Record<string, unknown>, PRESETS[preset] as Record<string, unknown>));
+}
+
+/**
+ * Runs the job to its end and records it: running -> done | failed | cancelled. Resolves with the
+ * final record; never rejects for the job's own failure.
+ */
+export async function runJob(store: JobStore, id: string, config: Config, opts: { timeoutSec: number; signal?: AbortSignal }): Promise<JobRecord> {
+  const started = store.get(id);
+  const attempt = started.attempts + 1;
+  store.update(id, { state: 'running', startedAt: new Date().toISOString(), attempts: attempt, worker: WORKER_ID, progress: 0, error: null });
+  store.log(id, { event: 'started', attempt, worker: WORKER_ID, timeoutSec: opts.timeoutSec });
+  const t0 = performance.now();
+  try {
+    const result = await new Promise<NonNullable<JobRecord['result']>>((resolve, reject) => {
+      const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      let stderr = '';
+      let settled = false;
+      const finish = (err: Error | null, r?: NonNullable<JobRecord['result']>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (err) reject(err);
+        else resolve(r!);
+      };
+      const timer = setTimeout(() => finish(new JobTimeoutError(`the job ran past its timeout of ${opts.timeoutSec} s (jobs.timeout_sec): its render was stopped`)), opts.timeoutSec * 1000);
+      const onAbort = () => finish(opts.signal?.reason === SHUTDOWN ? new JobInterruptedError('the worker shut down') : new JobCancelledError('cancelled'));
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stderr?.on('data', (b: Buffer) => {
+        if (stderr.length < 4000) stderr += b.toString();
+      });
+      child.on('message', (m: ChildMessage) => {
+        if (m.type === 'progress') {
+          try {
+            store.update(id, { progress: m.total > 0 ? m.done / m.total : 0 });
+          } catch {
+            /* the job was removed */
+          }
+        } else if (m.type === 'stage') store.log(id, { event: 'stage', stage: m.name, ms: Math.round(m.ms), ...m.detail });
+        else if (m.type === 'done') finish(null, m.result);
+        else if (m.type === 'error') finish(new Error(m.message));
+      });
+      child.on('error', (e) => finish(e));
+      child.on('exit', (code, signal) => finish(new Error(`the render process ended (${signal ?? `exit code ${code}`}) without a result${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`)));
+      const req: ChildRequest = { jobDir: store.folder(id), input: started.input, config: jobConfig(config, started.input.params.preset) };
+      child.send(req);
+    });
+    store.log(id, { event: 'stage', stage: 'render', ...Object.fromEntries(Object.entries(result.stagesMs).map(([k, v]) => [`${k}Ms`, Math.round(v)])) });
+    store.log(id, { event: 'done', wallSec: Math.round((performance.now() - t0) / 10) / 100, result });
+    return store.update(id, { state: 'done', progress: 1, finishedAt: new Date().toISOString(), result });
+  } catch (e) {
+    if (e instanceof JobInterruptedError) {
+      store.log(id, { event: 'interrupted', reason: 'the worker shut down: the job runs again', wallSec: Math.round((performance.now() - t0) / 10) / 100 });
+      return store.update(id, { state: 'queued', progress: 0, worker: null });
+    }
+    const cancelled = e instanceof JobCancelledError;
+    const message = (e as Error).message;
+    store.log(id, { event: cancelled ? 'cancelled' : 'failed', error: message, wallSec: Math.round((performance.now() - t0) / 10) / 100 });
+    return store.update(id, { state: cancelled ? 'cancelled' : 'failed', finishedAt: new Date().toISOString(), error: cancelled ? null : message });
+  }
+}
