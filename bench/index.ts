@@ -12,6 +12,8 @@
  *      lip sync, barge-in, kiosks per machine with CPU per kiosk (`--only streaming`: this alone)
  *   8. say -> first mouth movement in a kiosk, per TTS provider (upstream stand-in, espeak-ng, and
  *      failover from a hanging upstream) (`--only voice`: this alone)
+ *   9. batch jobs: seconds of video per second of wall time through the job queue, concurrency 1
+ *      and 2 (`--only jobs`: this alone)
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -23,6 +25,7 @@ import { benchStages, STAGES } from './stages.js';
 import { beamcoder } from '../pipeline/media/beamcoder.js';
 import { benchCapacity, benchLatency, printCapacity, printLatency } from './streaming.js';
 import { benchSayToMouth, printSayLatency } from './voice.js';
+import { benchJobs, printJobs } from './jobs.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -59,14 +62,27 @@ async function voiceSection(): Promise<Record<string, unknown>> {
   return Object.fromEntries(rows.map((r) => [r.provider, { synthMs: r.synth, mouthMs: r.mouth, spokenBy: r.spokenBy }]));
 }
 
+/** 9. batch jobs throughput. */
+async function jobsSection(): Promise<Record<string, unknown>> {
+  section('9. batch jobs: seconds of video per second of wall time (embedded queue, portrait engine, 512 px, x264 veryfast)');
+  const out: Record<string, unknown> = {};
+  for (const c of [1, 2]) {
+    const r = await benchJobs(c);
+    printJobs(r);
+    out[`concurrency${c}`] = { speed: r2(r.speed), wallSec: r2(r.wallSec), jobs: r.jobs, clipSec: r2(r.clipSec) };
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
-  if (opt('--only') === 'voice') {
-    console.log(`kiosk-avatar bench (voice only)  ${new Date().toISOString()}  node ${process.version}`);
+  const only = opt('--only');
+  if (only === 'voice' || only === 'jobs') {
+    console.log(`kiosk-avatar bench (${only} only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
-    const voice = await voiceSection();
+    const result = only === 'voice' ? await voiceSection() : await jobsSection();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
-    console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), voice })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), [only]: result })}`);
     return;
   }
   if (opt('--only') === 'streaming') {
@@ -74,6 +90,7 @@ async function main(): Promise<void> {
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
     const streaming = await streamingSection();
   const voice = await voiceSection();
+  const batch = await jobsSection();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), streaming })}`);
     return;
@@ -174,6 +191,7 @@ async function main(): Promise<void> {
 
   const streaming = await streamingSection();
   const voice = await voiceSection();
+  const batch = await jobsSection();
 
   const json = {
     date: new Date().toISOString(), node: process.version, cores, cpu: cpus()[0]?.model, quick,
@@ -196,6 +214,7 @@ async function main(): Promise<void> {
     offline: { clipSec: r2(off.durationSec), wallSec: r2(off.wallSec), speed: r2(off.speed), renderEncodeSpeed: r2(off.renderEncodeSpeed) },
     streaming,
     voice,
+    jobs: batch,
     benchWallSec: r2((performance.now() - t0) / 1000),
   };
   console.log(`\nbench took ${json.benchWallSec} s; load avg at end: ${load()}`);

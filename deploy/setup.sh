@@ -14,6 +14,8 @@ APT_PACKAGES=(
   meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev catch2
   # the kiosk in the end-to-end tests (headless, driven by playwright-core) and on kiosk machines
   chromium
+  # BullMQ's queue for batch jobs on several machines (jobs.queue "redis"); the tests start their own
+  redis-server
 )
 
 need_node_major=20

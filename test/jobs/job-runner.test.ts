@@ -1,0 +1,67 @@
+/** The job runner and the embedded queue without the server: a stuck render is killed at its timeout, and the concurrency limit holds. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import { DEFAULT_PORTRAIT } from '../../config/schema.js';
+import { createLogger } from '../../server/log.js';
+import { EmbeddedQueue } from '../../server/jobs/job-queue.js';
+import { runJob } from '../../server/jobs/job-runner.js';
+import { JobStore, type JobInput } from '../../server/jobs/job-store.js';
+import { speakWav } from '../helpers/speech.js';
+
+const PORTRAIT = readFileSync(DEFAULT_PORTRAIT);
+const SHORT = speakWav('Good morning, class.');
+const LONG = speakWav('Water evaporates from the sea, forms clouds, and falls again as rain. '.repeat(5));
+
+function setup(concurrency = 1) {
+  const dir = mkdtempSync(join(tmpdir(), 'jobs-runner-'));
+  const config = parseConfig({ runtime: { cache_dir: join(dir, 'portraits') }, jobs: { dir: join(dir, 'jobs'), concurrency } });
+  const store = new JobStore(config.jobs.dir);
+  const add = (audio: Uint8Array) => {
+    const input: JobInput = { audio: 'audio.wav', text: null, portrait: 'portrait.png', params: { preset: 'fast' }, uploads: [] };
+    return store.create(store.newId(), 'test', input, { 'audio.wav': audio, 'portrait.png': PORTRAIT }).id;
+  };
+  return { config, store, add };
+}
+
+/** render processes this test process started and that still run */
+const renderChildren = () =>
+  execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('render-child'));
+
+describe('job runner', () => {
+  it('kills a render that runs past the timeout: the job fails with the reason and nothing keeps running', async () => {
+    const { config, store, add } = setup();
+    const id = add(LONG);
+    const t0 = performance.now();
+    const r = await runJob(store, id, config, { timeoutSec: 1.5 });
+    const ms = performance.now() - t0;
+    expect(r.state).toBe('failed');
+    expect(r.error).toMatch(/past its timeout of 1.5 s \(jobs.timeout_sec\)/);
+    expect(ms).toBeGreaterThan(1400);
+    expect(ms).toBeLessThan(3000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(renderChildren()).toEqual([]);
+    expect(store.readLog(id).map((l) => l.event)).toEqual(['submitted', 'started', 'failed']);
+  }, 30_000);
+
+  it('runs at most jobs.concurrency jobs at once, in order, and all of them', async () => {
+    const { config, store, add } = setup(2);
+    const ids = [add(SHORT), add(SHORT), add(SHORT)];
+    const queue = new EmbeddedQueue(store, config, createLogger('silent'));
+    let most = 0;
+    for (;;) {
+      const states = ids.map((id) => store.get(id).state);
+      most = Math.max(most, states.filter((s) => s === 'running').length);
+      if (states.every((s) => s === 'done' || s === 'failed')) break;
+      await new Promise((res) => setTimeout(res, 30));
+    }
+    await queue.close();
+    expect(ids.map((id) => store.get(id).state)).toEqual(['done', 'done', 'done']);
+    expect(most).toBe(2);
+    const started = ids.map((id) => store.get(id).startedAt!);
+    expect([...started].sort()).toEqual(started);
+  }, 90_000);
+});

@@ -1,0 +1,148 @@
+/**
+ * The BullMQ queue with a real Redis server (Debian's redis-server, started here on a free port)
+ * and two worker processes (npm run jobs:worker) sharing it and the job folder with a server that
+ * renders nothing itself: jobs spread over both workers, a cancel reaches the worker that runs the
+ * job, and a worker that stops hands its job to the other.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PORTRAIT } from '../../config/schema.js';
+import { speakWav } from '../helpers/speech.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TEST_CARD = fileURLToPath(new URL('../../pipeline/engine/test-pattern-engine.ts', import.meta.url));
+const PORTRAIT = readFileSync(DEFAULT_PORTRAIT);
+const SHORT = speakWav('Good morning, class.');
+const LONG = speakWav('Water evaporates from the sea, forms clouds, and falls again as rain. '.repeat(5));
+
+const dir = mkdtempSync(join(tmpdir(), 'jobs-redis-'));
+let redis: ChildProcess | undefined;
+let redisUrl: string;
+let ts: TestServer;
+let token: string;
+const workers: { proc: ChildProcess; id: string }[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Starts a process and resolves when a line of its output matches `ready`. */
+function startUntil(cmd: string, args: string[], ready: RegExp, what: string): Promise<{ proc: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 30 s:\n${out.slice(-2000)}`)), 30_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => ready.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ proc, line });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: ${e.message}`));
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${out.slice(-2000)}`));
+    });
+  });
+}
+
+async function startWorker(configFile: string): Promise<{ proc: ChildProcess; id: string }> {
+  const { proc, line } = await startUntil(process.execPath, ['--import', 'tsx', 'server/jobs/worker-main.ts', '--config', configFile, '--concurrency', '1'], /jobs worker ready/, 'a jobs worker');
+  const w = { proc, id: (JSON.parse(line) as { worker: string }).worker };
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  if (!existsSync('/usr/bin/redis-server')) throw new Error('redis-server is not installed: apt-get install -y redis-server (bash deploy/setup.sh does it)');
+  const port = await freePort();
+  redisUrl = `redis://127.0.0.1:${port}`;
+  redis = (await startUntil('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], /Ready to accept connections/, 'redis-server')).proc;
+  const jobs = { queue: 'redis', redis_url: redisUrl, dir: join(dir, 'jobs'), timeout_sec: 120 };
+  const configFile = join(dir, 'worker.json');
+  writeFileSync(configFile, JSON.stringify({ jobs: { ...jobs, concurrency: 1 }, runtime: { cache_dir: join(dir, 'portraits') } }));
+  ts = await startTestServer({ mode: 'direct', rtcBase: 46400, config: { jobs: { ...jobs, concurrency: 0 } }, start: { engineModule: TEST_CARD, engineOptions: { width: 64, height: 64 } } });
+  token = ts.server.auth.mint('default', 'author', 3600);
+  await Promise.all([startWorker(configFile), startWorker(configFile)]);
+}, 90_000);
+
+afterAll(async () => {
+  for (const w of workers) w.proc.kill('SIGKILL');
+  await ts?.server.close();
+  redis?.kill('SIGKILL');
+});
+
+interface JobView { id: string; state: string; worker: string | null; attempts: number; error: string | null }
+
+async function submit(audio: Uint8Array): Promise<string> {
+  const f = new FormData();
+  f.append('portrait', new Blob([new Uint8Array(PORTRAIT)], { type: 'image/png' }), 'p.png');
+  f.append('audio', new Blob([new Uint8Array(audio)], { type: 'audio/wav' }), 'a.wav');
+  const res = await fetch(`${ts.server.url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: f });
+  const body = (await res.json()) as { id: string; error?: string };
+  if (res.status !== 202) throw new Error(`submit refused: ${res.status} ${body.error}`);
+  return body.id;
+}
+const get = async (id: string) => (await (await fetch(`${ts.server.url}/api/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as JobView;
+async function waitState(id: string, states: string[], ms = 90_000): Promise<JobView> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const j = await get(id);
+    if (states.includes(j.state)) return j;
+    if (Date.now() > end) throw new Error(`job ${id} still ${j.state} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('jobs on BullMQ + Redis, two worker processes', () => {
+  it('the server renders nothing itself; the two workers share the jobs', async () => {
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await submit(SHORT));
+    const done = await Promise.all(ids.map((id) => waitState(id, ['done', 'failed'])));
+    expect(done.map((j) => j.state)).toEqual(['done', 'done', 'done', 'done']);
+    const by = new Set(done.map((j) => j.worker));
+    expect(by).toEqual(new Set(workers.map((w) => w.id)));
+    const health = (await (await fetch(`${ts.server.url}/healthz`)).json()) as { jobs: { kind: string; runningHere: number; concurrency: number } };
+    expect(health.jobs).toMatchObject({ kind: 'redis', runningHere: 0, concurrency: 0 });
+  }, 120_000);
+
+  it('a cancel reaches the worker process that runs the job', async () => {
+    const id = await submit(LONG);
+    await waitState(id, ['running']);
+    const t0 = Date.now();
+    const res = await fetch(`${ts.server.url}/api/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(await res.json()).toMatchObject({ ok: true, state: 'cancelled' });
+    expect(Date.now() - t0).toBeLessThan(3000);
+  }, 60_000);
+
+  it('a worker that stops mid-job hands it to the other, which completes it', async () => {
+    const id = await submit(LONG);
+    const running = await waitState(id, ['running']);
+    const first = workers.find((w) => w.id === running.worker)!;
+    first.proc.kill('SIGTERM');
+    const j = await waitState(id, ['done', 'failed'], 120_000);
+    expect(j.state).toBe('done');
+    expect(j.attempts).toBe(2);
+    expect(j.worker).not.toBe(first.id);
+  }, 150_000);
+});
