@@ -49,7 +49,7 @@ function bearer(req: FastifyRequest): string | undefined {
 
 /** Public view of a record: no owner, plus links. */
 function view(r: JobRecord) {
-  const { owner: _owner, cancelRequested: _c, ...rest } = r;
+  const { owner: _owner, ...rest } = r;
   return { ...rest, links: { self: `/api/jobs/${r.id}`, video: r.state === 'done' ? `/api/jobs/${r.id}/video` : null, log: `/api/jobs/${r.id}/log` } };
 }
 

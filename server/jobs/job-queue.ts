@@ -131,7 +131,7 @@ const QUEUE_NAME = 'avatar-render';
 
 /**
  * BullMQ on Redis. The job's id is the BullMQ job id; its record and files stay in the shared
- * JobStore. A cancel of a running job sets `cancelRequested` in its record: the worker running it
+ * JobStore. A cancel of a running job leaves a `cancel` file in its folder: the worker running it
  * (any process) polls its records every 500 ms and stops the render.
  */
 export class RedisQueue implements JobQueue {
@@ -150,7 +150,7 @@ export class RedisQueue implements JobQueue {
       this.poll = setInterval(() => {
         for (const [id, ctl] of this.running) {
           try {
-            if (store.get(id).cancelRequested) ctl.abort(CANCEL);
+            if (store.cancelRequested(id)) ctl.abort(CANCEL);
           } catch {
             /* removed */
           }
@@ -200,7 +200,7 @@ export class RedisQueue implements JobQueue {
       if (removed) return markCancelled(this.store, id);
     }
     // running (here or in another worker): ask its worker to stop it
-    this.store.update(id, { cancelRequested: true });
+    this.store.requestCancel(id);
     const end = Date.now() + 10_000;
     for (;;) {
       const r = this.store.get(id);
@@ -228,7 +228,7 @@ export class RedisQueue implements JobQueue {
       return; // removed
     }
     if (rec.state !== 'queued' && rec.state !== 'running') return; // cancelled meanwhile
-    if (rec.cancelRequested) {
+    if (this.store.cancelRequested(id)) {
       markCancelled(this.store, id);
       return;
     }

@@ -7,6 +7,9 @@
  *   <dir>/<id>/portrait.<ext>
  *   <dir>/<id>/video.mp4    the result
  *   <dir>/<id>/log.jsonl    the job's log: one JSON record per line (inputs, stages, result)
+ *   <dir>/<id>/cancel       present once a cancel was asked for while another process runs the
+ *                           job (a file of its own: the runner rewrites job.json with its progress,
+ *                           and a flag in it could be lost between two processes' writes)
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,8 +44,6 @@ export interface JobRecord {
   attempts: number;
   /** who runs or ran it: host and pid */
   worker: string | null;
-  /** a cancel was asked for while it ran (the worker polls it) */
-  cancelRequested: boolean;
   error: string | null;
   result: { durationSec: number; frames: number; width: number; height: number; fps: number; bytes: number; wallSec: number; stagesMs: Record<string, number> } | null;
 }
@@ -75,7 +76,7 @@ export class JobStore {
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(folder, name), bytes);
     const rec: JobRecord = {
       id, state: 'queued', owner, input, createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
-      progress: 0, attempts: 0, worker: null, cancelRequested: false, error: null, result: null,
+      progress: 0, attempts: 0, worker: null, error: null, result: null,
     };
     this.write(rec);
     this.log(id, { event: 'submitted', input: { kind: input.audio ? 'audio' : 'text', text: input.text, uploads: input.uploads, params: input.params } });
@@ -116,6 +117,14 @@ export class JobStore {
     const path = join(this.folder(id), 'log.jsonl');
     if (!existsSync(path)) return [];
     return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  requestCancel(id: string): void {
+    writeFileSync(join(this.folder(id), 'cancel'), new Date().toISOString());
+  }
+
+  cancelRequested(id: string): boolean {
+    return existsSync(join(this.folder(id), 'cancel'));
   }
 
   videoPath(id: string): string {
