@@ -1,0 +1,99 @@
+/**
+ * The ONNX contract of Sonic's sub-models, as our export (models/sonic/export/, to come) writes
+ * them and the runner reads them. There is no official ONNX export of Sonic: these names and
+ * shapes are ours, chosen after the reference PyTorch code (whisper-tiny encoder hidden states,
+ * audio2token, audio2bucket, CLIP ViT-H/14 image encoder, SVD-xt UNet with audio attention, SVD
+ * temporal VAE). Dims: B batch (3 for the guidance branches in one run), F frames in a window,
+ * h = H/8, w = W/8 latent size, numbers where fixed. FP16 files take and give float16.
+ */
+
+export type Dim = number | string;
+
+export interface TensorSpec {
+  name: string;
+  dims: Dim[];
+  /** float32 in FP32 exports; every float32 here is float16 in FP16 exports */
+  dtype: 'float32' | 'int64';
+  meaning: string;
+}
+
+export interface SubModelSpec {
+  /** key in the runner */
+  id: 'audio_encoder' | 'audio2token' | 'audio2bucket' | 'image_encoder' | 'vae_encoder' | 'unet' | 'vae_decoder';
+  /** file name in the weights folder */
+  file: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/** whisper-tiny: 5 hidden states (embedding + 4 layers) of 384, 50 per second of audio */
+export const WHISPER = { layers: 5, width: 384, framesPerSecond: 50, melBins: 80, melFrames: 3000 } as const;
+/** the UNet's cross-attention width and the audio tokens per frame */
+export const TOKENS = { perFrame: 32, width: 1024 } as const;
+
+export const SONIC_CONTRACT: readonly SubModelSpec[] = [
+  {
+    id: 'audio_encoder',
+    file: 'audio_encoder.onnx',
+    inputs: [{ name: 'input_features', dims: ['B', WHISPER.melBins, WHISPER.melFrames], dtype: 'float32', meaning: 'log-mel spectrogram of 30 s of 16 kHz audio (whisper feature extractor)' }],
+    outputs: [{ name: 'hidden_states', dims: ['B', 1500, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: 'every encoder hidden state, 50 per second' }],
+  },
+  {
+    id: 'audio2token',
+    file: 'audio2token.onnx',
+    inputs: [{ name: 'audio_window', dims: ['B', 10, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: '10 whisper frames (0.2 s) centred on a video frame' }],
+    outputs: [{ name: 'tokens', dims: ['B', TOKENS.perFrame, TOKENS.width], dtype: 'float32', meaning: 'audio tokens for the UNet audio attention' }],
+  },
+  {
+    id: 'audio2bucket',
+    file: 'audio2bucket.onnx',
+    inputs: [
+      { name: 'audio_window', dims: ['B', 50, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: '50 whisper frames (1 s) of a window' },
+      { name: 'image_embeds', dims: ['B', TOKENS.width], dtype: 'float32', meaning: 'CLIP embedding of the portrait' },
+    ],
+    outputs: [{ name: 'motion_bucket', dims: ['B', 1], dtype: 'float32', meaning: 'motion intensity of the window (scaled by dynamic_scale, then SVD added_time_ids)' }],
+  },
+  {
+    id: 'image_encoder',
+    file: 'image_encoder.onnx',
+    inputs: [{ name: 'pixel_values', dims: ['B', 3, 224, 224], dtype: 'float32', meaning: 'the portrait, CLIP-normalised' }],
+    outputs: [{ name: 'image_embeds', dims: ['B', TOKENS.width], dtype: 'float32', meaning: 'CLIP ViT-H/14 image embedding' }],
+  },
+  {
+    id: 'vae_encoder',
+    file: 'vae_encoder.onnx',
+    inputs: [{ name: 'image', dims: ['B', 3, 'H', 'W'], dtype: 'float32', meaning: 'the portrait crop in [-1, 1]' }],
+    outputs: [{ name: 'latent', dims: ['B', 4, 'h', 'w'], dtype: 'float32', meaning: 'its latent (mean), the image condition' }],
+  },
+  {
+    id: 'unet',
+    file: 'unet.onnx',
+    inputs: [
+      { name: 'sample', dims: ['B', 'F', 8, 'h', 'w'], dtype: 'float32', meaning: 'noisy latents (4) scaled by c_in, with the image latent (4) concatenated' },
+      { name: 'timestep', dims: ['B'], dtype: 'float32', meaning: 'c_noise = ln(sigma) / 4' },
+      { name: 'encoder_hidden_states', dims: ['B', 1, TOKENS.width], dtype: 'float32', meaning: 'CLIP image embedding (zeros in the unconditioned branch)' },
+      { name: 'audio_tokens', dims: ['B', 'F', TOKENS.perFrame, TOKENS.width], dtype: 'float32', meaning: 'per-frame audio tokens (zeros in the uncond and image branches)' },
+      { name: 'added_time_ids', dims: ['B', 3], dtype: 'float32', meaning: 'fps - 1, motion bucket, noise augmentation strength' },
+    ],
+    outputs: [{ name: 'noise_pred', dims: ['B', 'F', 4, 'h', 'w'], dtype: 'float32', meaning: 'v-prediction' }],
+  },
+  {
+    id: 'vae_decoder',
+    file: 'vae_decoder.onnx',
+    inputs: [{ name: 'latents', dims: ['F', 4, 'h', 'w'], dtype: 'float32', meaning: 'denoised latents of a chunk of frames, divided by the VAE scaling factor 0.18215' }],
+    outputs: [{ name: 'frames', dims: ['F', 3, 'H', 'W'], dtype: 'float32', meaning: 'RGB in [-1, 1]' }],
+  },
+];
+
+/** What a session opened on a file must expose: the contract's input and output names. */
+export function checkSessionNames(spec: SubModelSpec, inputNames: readonly string[], outputNames: readonly string[]): void {
+  const missingIn = spec.inputs.map((t) => t.name).filter((n) => !inputNames.includes(n));
+  const missingOut = spec.outputs.map((t) => t.name).filter((n) => !outputNames.includes(n));
+  if (missingIn.length || missingOut.length) {
+    throw new Error(
+      `${spec.file} does not follow the Sonic ONNX contract (models/sonic/contract.ts): ` +
+        `${missingIn.length ? `missing inputs ${missingIn.join(', ')} (it has ${inputNames.join(', ')}); ` : ''}` +
+        `${missingOut.length ? `missing outputs ${missingOut.join(', ')} (it has ${outputNames.join(', ')})` : ''}`.replace(/; $/, ''),
+    );
+  }
+}

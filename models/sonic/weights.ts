@@ -1,0 +1,62 @@
+/**
+ * Sonic's weights folder: the ONNX files of the contract plus `manifest.json`, which the export
+ * writes: { "format": "sonic-onnx/1", "precision": "fp16" | "fp32", "files": { name: sha256 } }.
+ * The weights (CC BY-NC-SA 4.0) are the customer's: they never enter this repository.
+ *
+ * checkWeights() says, when something is wrong, which files are missing and where they go, or
+ * which file's checksum does not match its manifest (a partial copy, a file from another export).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SONIC_CONTRACT } from './contract.js';
+
+export interface SonicManifest {
+  format: 'sonic-onnx/1';
+  precision: 'fp16' | 'fp32';
+  files: Record<string, string>;
+}
+
+export class SonicWeightsError extends Error {
+  override readonly name = 'SonicWeightsError';
+}
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (b) => h.update(b))
+      .on('end', () => res(h.digest('hex')))
+      .on('error', rej);
+  });
+}
+
+/** Checks the folder; resolves with its manifest. `verify`: compare every file's SHA-256 (slow for GB files). */
+export async function checkWeights(dir: string, opts: { verify?: boolean } = {}): Promise<SonicManifest> {
+  const where = resolve(dir);
+  const howTo = `export them on a GPU host with models/sonic/export/ and copy the folder to ${where}`;
+  const missing = SONIC_CONTRACT.map((s) => s.file).filter((f) => !existsSync(join(dir, f)));
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) missing.push('manifest.json');
+  if (missing.length > 0) {
+    throw new SonicWeightsError(`the Sonic weights are not complete in ${where}: missing ${missing.join(', ')}. The Sonic engine needs its ONNX export (not shipped: CC BY-NC-SA weights): ${howTo}`);
+  }
+  let manifest: SonicManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as SonicManifest;
+  } catch (e) {
+    throw new SonicWeightsError(`${manifestPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (manifest.format !== 'sonic-onnx/1' || (manifest.precision !== 'fp16' && manifest.precision !== 'fp32') || typeof manifest.files !== 'object') {
+    throw new SonicWeightsError(`${manifestPath} is not a Sonic export manifest (format "sonic-onnx/1", precision fp16|fp32, files {name: sha256})`);
+  }
+  const unlisted = SONIC_CONTRACT.map((s) => s.file).filter((f) => !/^[0-9a-f]{64}$/.test(manifest.files[f] ?? ''));
+  if (unlisted.length > 0) throw new SonicWeightsError(`${manifestPath} has no SHA-256 for ${unlisted.join(', ')}: re-run the export`);
+  if (opts.verify) {
+    for (const s of SONIC_CONTRACT) {
+      const got = await sha256File(join(dir, s.file));
+      if (got !== manifest.files[s.file]) throw new SonicWeightsError(`${join(where, s.file)} does not match its manifest (sha256 ${got.slice(0, 12)}…, expected ${manifest.files[s.file]!.slice(0, 12)}…): a partial copy or a file from another export`);
+    }
+  }
+  return manifest;
+}
