@@ -142,7 +142,7 @@ export type SayResult = Result<{
 export type MicResult = Result<{
   /** the voice-activity gate is open: the host is speaking */
   speech: boolean;
-  /** ms of audio handed to the avatar by this chunk (pre-roll included when the gate opened) */
+  /** ms of audio handed to the avatar since the previous answer (pre-roll included when the gate opened); the gate analyses behind the answer */
   forwardedMs: number;
   queuedMs: number;
 }>;

@@ -79,7 +79,8 @@ export function attachAudioNamespace(
           const bytes = chunkBytes(pcm);
           const fmt = formatOf(format, 'mic');
           gate ??= VoiceGate.create(session, deps.vad);
-          const res = await (await gate).push(bytes, fmt);
+          // answered at once: the gate analyses behind the ack, so a live voice never waits on the model
+          const res = (await gate).accept(bytes, fmt);
           return { ...res, forwardedMs: Math.round(res.forwardedMs), queuedMs: session.queuedMs };
         } catch (e) {
           throw refused(e);

@@ -16,8 +16,11 @@ import { Resampler } from '../../pipeline/audio/resampler.js';
 import { SileroVad, VAD_FRAME } from '../../pipeline/motion/vad.js';
 import { ANALYSIS_RATE } from '../../pipeline/records.js';
 import type { VoiceConfig } from '../../config/schema.js';
+import { QueueFullError } from '../../pipeline/session/live-timeline.js';
 
 const FRAME_MS = (VAD_FRAME * 1000) / ANALYSIS_RATE;
+/** chunks (~20 ms each) the analysis may fall behind a live source before chunks are refused */
+const MAX_BACKLOG = 25;
 /** below threshold - this, an open gate counts a frame as silence (hysteresis) */
 const RELEASE_MARGIN = 0.15;
 
@@ -46,6 +49,9 @@ export class VoiceGate {
   private speechRunMs = 0;
   private silenceRunMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** chunks taken and not yet analysed */
+  private backlog = 0;
+  private unreportedMs = 0;
   lastError: string | undefined;
   readonly counts = { frames: 0, speechFrames: 0, utterances: 0, forwardedMs: 0, gatedMs: 0, lostMs: 0 };
 
@@ -66,9 +72,33 @@ export class VoiceGate {
   /** Takes one PCM chunk (AudioFormatError on a bad one: nothing of it is used). In order, one at a time. */
   push(pcm: Uint8Array, format: PcmFormat): Promise<GateResult> {
     const mono = decodePcmChunk(pcm, format); // validates before queueing
-    const run = this.chain.then(() => this.process(mono, format.sampleRate));
+    this.backlog += 1;
+    const run = this.chain.then(() => this.process(mono, format.sampleRate)).finally(() => {
+      this.backlog -= 1;
+    });
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * For a live source: takes the chunk (validated now, analysed in order behind the others) and
+   * answers at once, so the sender never waits for the model. The answer is the gate's state and
+   * what was forwarded since the last answer. When the analysis is more than MAX_BACKLOG chunks
+   * behind (a machine too busy), the chunk is refused (QueueFullError): latency stays bounded.
+   */
+  accept(pcm: Uint8Array, format: PcmFormat): GateResult {
+    if (this.backlog >= MAX_BACKLOG) throw new QueueFullError(`the voice-activity gate is ${this.backlog} chunks behind: chunk dropped (the server is too busy)`);
+    this.push(pcm, format).then(
+      (r) => {
+        this.unreportedMs += r.forwardedMs;
+      },
+      (e: Error) => {
+        this.lastError = e.message;
+      },
+    );
+    const out = { speech: this.open, forwardedMs: this.unreportedMs };
+    this.unreportedMs = 0;
+    return out;
   }
 
   /** The source stopped: an open utterance ends now. */

@@ -155,8 +155,13 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
       const mic = await host.evaluate(() => (window as unknown as { kiosk: { mic?: { sent: number; dropped: number; refused: number; speechMs: number } } }).kiosk.mic);
       const muted = await host.evaluate(() => (window as unknown as { kiosk: { video: HTMLVideoElement } }).kiosk.video.muted);
       const taken = session.stats().chunksAccepted - before;
-      const open = mouthOpening((await readProbe(page, since)).frames, restLuma);
-      const peak = Math.max(...open.map((o) => o.open));
+      // the mouth on the kiosk: within the 3 s, or (two browsers and two encodes on 2 cores) a little after
+      const peakSince = async () => Math.max(0, ...mouthOpening((await readProbe(page, since)).frames, restLuma).map((o) => o.open));
+      let peak = await peakSince();
+      for (let i = 0; i < 6 && peak <= 8; i++) {
+        await sleep(500);
+        peak = await peakSince();
+      }
       console.log(`[${mode}] microphone: ${taken} chunks taken in 3 s (host page: ${JSON.stringify(mic)}), host playback muted ${muted}; mouth peak opening on the kiosk ${peak.toFixed(1)}`);
       expect(mic!.sent).toBeGreaterThan(100); // 20 ms chunks: ~150 in 3 s
       expect(mic!.refused).toBe(0);

@@ -104,6 +104,19 @@ describe('VoiceGate (Silero VAD)', () => {
     expect(ok.speech).toBe(false);
   });
 
+  it('answers a live source at once and refuses chunks once the analysis is 25 chunks behind', async () => {
+    const sink = new Sink();
+    gate = await VoiceGate.create(sink, vadConfig);
+    const chunk = encodePcmS16(new Float32Array(320));
+    const fmt = { encoding: 's16le' as const, sampleRate: 16_000, channels: 1 as const };
+    const answers = [];
+    for (let i = 0; i < 25; i++) answers.push(gate.accept(chunk, fmt));
+    expect(answers.every((a) => a.speech === false && a.forwardedMs === 0)).toBe(true);
+    expect(() => gate!.accept(chunk, fmt)).toThrow(/25 chunks behind/);
+    await gate.end(); // the backlog drains
+    expect(() => gate!.accept(chunk, fmt)).not.toThrow();
+  });
+
   it('ends an open utterance when the source stops', async () => {
     const speech = wavSamples(speakWav('Good morning, how can I help you today?'));
     const sink = new Sink();
