@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { readMp4 } from '../../pipeline/encode/mp4-reader.js';
 import { speakWav, wavSamples } from '../helpers/speech.js';
+import { getJob, waitJobState } from '../helpers/jobs.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const TEST_CARD = new URL('../../pipeline/engine/test-pattern-engine.ts', import.meta.url).pathname;
@@ -60,16 +61,8 @@ async function submit(fields: Parameters<typeof form>[0], auth = token): Promise
   const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${auth}` }, body: form(fields) });
   return { status: res.status, body: (await res.json()) as JobView & { error: string; code: string } };
 }
-const get = async (id: string, auth = token) => (await (await fetch(`${url}/api/jobs/${id}`, { headers: { authorization: `Bearer ${auth}` } })).json()) as JobView;
-async function waitState(id: string, states: string[], ms = 90_000): Promise<JobView> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const j = await get(id);
-    if (states.includes(j.state)) return j;
-    if (Date.now() > end) throw new Error(`job ${id} still ${j.state} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const get = (id: string, auth = token) => getJob<JobView>(url, auth, id);
+const waitState = (id: string, states: string[], ms?: number) => waitJobState(get, id, states, ms);
 const logOf = async (id: string) => ((await (await fetch(`${url}/api/jobs/${id}/log`, { headers: { authorization: `Bearer ${token}` } })).json()) as { log: { event: string; [k: string]: unknown }[] }).log;
 
 describe('batch jobs (embedded queue)', () => {

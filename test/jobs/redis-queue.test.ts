@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { speakWav } from '../helpers/speech.js';
+import { getJob, waitJobState } from '../helpers/jobs.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,16 +104,8 @@ async function submit(audio: Uint8Array): Promise<string> {
   if (res.status !== 202) throw new Error(`submit refused: ${res.status} ${body.error}`);
   return body.id;
 }
-const get = async (id: string) => (await (await fetch(`${ts.server.url}/api/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as JobView;
-async function waitState(id: string, states: string[], ms = 90_000): Promise<JobView> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const j = await get(id);
-    if (states.includes(j.state)) return j;
-    if (Date.now() > end) throw new Error(`job ${id} still ${j.state} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const get = (id: string) => getJob<JobView>(ts.server.url, token, id);
+const waitState = (id: string, states: string[], ms?: number) => waitJobState(get, id, states, ms);
 
 describe('jobs on BullMQ + Redis, two worker processes', () => {
   it('the server renders nothing itself; the two workers share the jobs', async () => {

@@ -1,0 +1,68 @@
+/**
+ * Execution providers for Sonic's sessions: TensorRT, then CUDA, then CPU (the order is
+ * configurable), with FP16 and a TensorRT engine cache. onnxruntime-node does not fall back by
+ * itself: a session asked for a provider whose libraries are absent fails to create. So each
+ * provider is tried in turn, and the ones skipped are reported with the reason (shown in the
+ * engine's stats and logs), never silently.
+ */
+import * as ort from 'onnxruntime-node';
+
+export type ProviderName = 'tensorrt' | 'cuda' | 'cpu';
+
+export interface ProviderSettings {
+  order: ProviderName[];
+  /** FP16 kernels on TensorRT (the FP16 export runs in FP16 on CUDA anyway) */
+  fp16: boolean;
+  /** folder of TensorRT's built engines: the first start builds them (minutes), later starts load them */
+  trtCacheDir: string;
+  deviceId: number;
+  intraOpThreads: number;
+}
+
+export const DEFAULT_PROVIDERS: ProviderSettings = { order: ['tensorrt', 'cuda', 'cpu'], fp16: true, trtCacheDir: '.cache/sonic-trt', deviceId: 0, intraOpThreads: 1 };
+
+/** onnxruntime-node's options for one provider. */
+export function providerConfig(name: ProviderName, s: ProviderSettings): ort.InferenceSession.ExecutionProviderConfig {
+  switch (name) {
+    case 'tensorrt':
+      return { name: 'tensorrt', deviceId: s.deviceId, trtFp16Enable: s.fp16, trtEngineCacheEnable: true, trtEngineCachePath: s.trtCacheDir } as ort.InferenceSession.ExecutionProviderConfig;
+    case 'cuda':
+      return { name: 'cuda', deviceId: s.deviceId } as ort.InferenceSession.ExecutionProviderConfig;
+    default:
+      return 'cpu';
+  }
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: ProviderName;
+  /** providers tried before, and why each could not be used */
+  skipped: { provider: ProviderName; reason: string }[];
+}
+
+type Create = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+
+/**
+ * Opens `model` on the first provider of `s.order` that works. `create` is ONNX Runtime's (tests
+ * may pass a stand-in for GPU providers that cannot run on a CPU-only machine).
+ */
+export async function openWithFallback(model: string | Uint8Array, s: ProviderSettings, create: Create = (m, o) => (typeof m === 'string' ? ort.InferenceSession.create(m, o) : ort.InferenceSession.create(m, o))): Promise<OpenedSession> {
+  if (s.order.length === 0) throw new RangeError('openWithFallback: no execution provider in the order');
+  const skipped: OpenedSession['skipped'] = [];
+  for (const provider of s.order) {
+    try {
+      const session = await create(model, {
+        executionProviders: [providerConfig(provider, s)],
+        intraOpNumThreads: s.intraOpThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        // the shared-library loader logs its own failure at error level; the reason is reported here
+        logSeverityLevel: 4,
+      });
+      return { session, provider, skipped };
+    } catch (e) {
+      skipped.push({ provider, reason: (e as Error).message.split('\n')[0]!.slice(0, 300) });
+    }
+  }
+  throw new Error(`no execution provider could open the model: ${skipped.map((k) => `${k.provider}: ${k.reason}`).join('; ')}`);
+}
