@@ -177,14 +177,7 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
   const startedAt = Date.now();
-  let jobStates: Awaited<ReturnType<JobQueue['stats']>> | undefined;
-  const refreshJobs = async () => {
-    jobStates = await jobQueue.stats().catch(() => jobStates);
-  };
-  await refreshJobs();
-  const jobTimer = setInterval(() => void refreshJobs(), 2000);
-  jobTimer.unref();
-  const health = () => {
+  const health = async () => {
     const list = sessions.all().map((s) => {
       const st = s.stats();
       return { id: s.id, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
@@ -193,8 +186,8 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     return {
       ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       mediasoupWorker: { state: workerState, pid: worker?.pid ?? null },
+      jobs: await jobQueue.stats().catch((e: Error) => ({ error: e.message })),
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
-      jobs: jobStates,
       tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
       sessions: list,
     };
@@ -237,7 +230,6 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     kioskUrl: (sessionId, role = 'kiosk', ttlSec = config.auth.kiosk_token_days * 86_400) => kioskUrlFor(auth.mint(sessionId, role, ttlSec)),
     close() {
       closing ??= (async () => {
-        clearInterval(jobTimer);
         io.close();
         await app.close();
         await closeAll();

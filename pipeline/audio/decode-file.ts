@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beamcoder, type Beamcoder } from '../media/beamcoder.js';
 import { AudioFileError, AudioFormatError } from './errors.js';
+import { concatSamples } from './pcm.js';
 import { frameToMono } from './frame-mono.js';
 import { RESAMPLER_MAX_RATE, RESAMPLER_MIN_RATE, resample } from './resampler.js';
 import { describeNonAudio, sniffAudioContainer } from './sniff.js';
@@ -190,7 +191,7 @@ async function decodeWithFfmpeg(path: string, label: string, maxSeconds: number)
     }
     const kept = container.includes('mp4') ? trimToStream(total, rate, stream) : total;
     return {
-      samples: concat(chunks, kept),
+      samples: concatSamples(chunks, kept),
       sampleRate: rate,
       durationSec: kept / rate,
       codec,
@@ -248,18 +249,6 @@ async function withTempFile<T>(bytes: Uint8Array, use: (path: string) => Promise
   }
 }
 
-/** Joins `chunks`, keeping the first `total` samples. */
-function concat(chunks: Float32Array[], total: number): Float32Array {
-  const out = new Float32Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    if (at >= total) break;
-    const n = Math.min(c.length, total - at);
-    out.set(n === c.length ? c : c.subarray(0, n), at);
-    at += n;
-  }
-  return out;
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

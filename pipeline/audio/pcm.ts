@@ -137,3 +137,17 @@ export function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as Uint8Array).length})`;
   return v === null ? 'null' : typeof v;
 }
+
+/** The chunks one after the other, in a new array; with `total`, only the first `total` samples. */
+export function concatSamples(chunks: readonly Float32Array[], total?: number): Float32Array {
+  const length = total ?? chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Float32Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    if (at >= length) break;
+    const n = Math.min(c.length, length - at);
+    out.set(n === c.length ? c : c.subarray(0, n), at);
+    at += n;
+  }
+  return out;
+}

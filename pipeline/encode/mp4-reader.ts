@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { beamcoder, type Beamcoder } from '../media/beamcoder.js';
+import { concatSamples } from '../audio/pcm.js';
 import { audioFrameToMono } from './audio-planes.js';
 import { videoFrameToI420 } from './video-planes.js';
 
@@ -93,7 +94,7 @@ export async function readMp4(path: string, opts: ReadMp4Options = {}): Promise<
       audio: {
         sampleRate: aStream.codecpar.sample_rate,
         channels: aStream.codecpar.channels,
-        samples: trimToStream(concat(chunks), aStream),
+        samples: trimToStream(concatSamples(chunks), aStream),
         codec: aStream.codecpar.name,
       },
       // AVFormatContext.duration is in AV_TIME_BASE (microseconds)
@@ -116,12 +117,3 @@ function trimToStream(samples: Float32Array, stream: Beamcoder): Float32Array {
   return n < samples.length ? samples.subarray(0, n) : samples;
 }
 
-function concat(chunks: Float32Array[]): Float32Array {
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

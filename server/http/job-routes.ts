@@ -22,6 +22,7 @@ import { JobConflictError, type JobQueue } from '../jobs/job-queue.js';
 import { JobNotFoundError, type JobInput, type JobRecord, type JobStore } from '../jobs/job-store.js';
 import type { ServerMetrics } from '../metrics.js';
 import { splitSentences } from '../voice/sentences.js';
+import { bearer, refuseCredential } from './routes.js';
 
 export interface JobRouteDeps {
   config: Config;
@@ -41,11 +42,6 @@ const IMAGE_TYPES: { ext: string; test: (b: Uint8Array) => boolean }[] = [
   { ext: 'png', test: (b) => b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
   { ext: 'jpg', test: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
 ];
-
-function bearer(req: FastifyRequest): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? '').trim());
-  return m?.[1];
-}
 
 /** Public view of a record: no owner, plus links. */
 function view(r: JobRecord) {
@@ -74,10 +70,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
   };
   const send = (reply: FastifyReply, e: unknown) => {
     const err = e as Error & { statusCode?: number; code?: string };
-    if (e instanceof AuthError) {
-      metrics.authRefused.inc({ channel: 'http' });
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ ok: false, error: err.message, code: 'forbidden' });
-    }
+    if (e instanceof AuthError) return refuseCredential(reply, e, metrics);
     const status =
       e instanceof UploadError ? e.status
       : e instanceof JobNotFoundError ? 404

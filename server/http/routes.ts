@@ -33,7 +33,7 @@ export interface RouteDeps {
   metrics: ServerMetrics;
   /** folder of the built kiosk page */
   kioskDir: string;
-  health: () => { ok: boolean } & Record<string, unknown>;
+  health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   /** the URL a kiosk opens for a token */
   kioskUrl: (token: string) => string;
 }
@@ -63,21 +63,25 @@ const HTTP_STATUS: Record<string, number> = {
   internal: 500,
 };
 
-function bearer(req: FastifyRequest): string | undefined {
+/** The credential of `Authorization: Bearer <token or admin key>`. */
+export function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(h.trim());
   return m?.[1];
 }
 
+/** 401 for a refused credential, counted in avatar_auth_refused_total. */
+export function refuseCredential(reply: FastifyReply, e: AuthError, metrics: ServerMetrics): FastifyReply {
+  metrics.authRefused.inc({ channel: 'http' });
+  return reply.code(401).header('www-authenticate', 'Bearer').send({ ok: false, error: e.message, code: 'forbidden' });
+}
+
 export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { config, auth, sessions, metrics } = deps;
 
   const send = (reply: FastifyReply, e: unknown) => {
-    if (e instanceof AuthError) {
-      metrics.authRefused.inc({ channel: 'http' });
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ ok: false, error: e.message, code: 'forbidden' });
-    }
+    if (e instanceof AuthError) return refuseCredential(reply, e, metrics);
     const f = e instanceof AudioFileError ? { ok: false, error: e.message, code: 'audio-format' as const } : failure(e);
     if (f.code === 'internal') app.log.error({ err: e }, 'request failed');
     return reply.code(HTTP_STATUS[f.code] ?? 500).send(f);
@@ -102,8 +106,8 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
   });
   app.get('/', (_req, reply) => reply.redirect(KIOSK_PATH));
 
-  app.get('/healthz', (_req, reply) => {
-    const h = deps.health();
+  app.get('/healthz', async (_req, reply) => {
+    const h = await deps.health();
     return reply.code(h.ok ? 200 : 503).send(h);
   });
 

@@ -41,9 +41,9 @@ function markCancelled(store: JobStore, id: string): JobRecord {
 export class EmbeddedQueue implements JobQueue {
   readonly kind = 'embedded' as const;
   private pending: string[] = [];
-  private readonly running = new Map<string, AbortController>();
+  /** jobs running here: how to stop each, and when it has settled (recorded and released) */
+  private readonly running = new Map<string, { ctl: AbortController; done: Promise<void> }>();
   private closed = false;
-  private readonly idle: (() => void)[] = [];
 
   constructor(
     private readonly store: JobStore,
@@ -74,10 +74,11 @@ export class EmbeddedQueue implements JobQueue {
   async cancel(id: string): Promise<JobRecord> {
     const rec = this.store.get(id);
     if (TERMINAL.has(rec.state)) throw new JobConflictError(`job ${id} is already ${rec.state}`);
-    const ctl = this.running.get(id);
-    if (ctl) {
-      ctl.abort(CANCEL);
-      return new Promise((resolve) => this.whenSettled(id, resolve));
+    const job = this.running.get(id);
+    if (job) {
+      job.ctl.abort(CANCEL);
+      await job.done;
+      return this.store.get(id);
     }
     this.pending = this.pending.filter((p) => p !== id);
     return markCancelled(this.store, id);
@@ -89,17 +90,9 @@ export class EmbeddedQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const ctl of this.running.values()) ctl.abort(SHUTDOWN);
-    while (this.running.size > 0) await new Promise<void>((r) => this.idle.push(r));
-  }
-
-  private whenSettled(id: string, resolve: (r: JobRecord) => void): void {
-    const check = () => {
-      const r = this.store.get(id);
-      if (!this.running.has(id)) resolve(r);
-      else setTimeout(check, 20);
-    };
-    check();
+    const jobs = [...this.running.values()];
+    for (const j of jobs) j.ctl.abort(SHUTDOWN);
+    await Promise.all(jobs.map((j) => j.done));
   }
 
   private pump(): void {
@@ -113,16 +106,15 @@ export class EmbeddedQueue implements JobQueue {
       }
       if (rec.state !== 'queued') continue;
       const ctl = new AbortController();
-      this.running.set(id, ctl);
       this.log.info({ job: id }, 'job started');
-      void runJob(this.store, id, this.config, { timeoutSec: this.jobs.timeout_sec, signal: ctl.signal })
+      const done = runJob(this.store, id, this.config, { timeoutSec: this.jobs.timeout_sec, signal: ctl.signal })
         .then((r) => this.log.info({ job: id, state: r.state, error: r.error ?? undefined, wallSec: r.result?.wallSec }, `job ${r.state}`))
         .catch((e: unknown) => this.log.error({ job: id, err: e }, 'job runner failed'))
         .finally(() => {
           this.running.delete(id);
-          if (this.running.size === 0) this.idle.splice(0).forEach((r) => r());
           this.pump();
         });
+      this.running.set(id, { ctl, done });
     }
   }
 }

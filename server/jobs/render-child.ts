@@ -10,6 +10,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
+import { concatSamples } from '../../pipeline/audio/pcm.js';
 import { resample } from '../../pipeline/audio/resampler.js';
 import { encodeWavS16 } from '../../pipeline/audio/wav.js';
 import { renderToMp4 } from '../../pipeline/render/render-file.js';
@@ -55,13 +56,7 @@ async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; p
       parts.push(a.sampleRate === rate ? a.samples : resample(a.samples, a.sampleRate, rate));
       parts.push(new Float32Array(Math.round(PAUSE_SEC * rate)));
     }
-    const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return { wav: encodeWavS16(all, rate), providers };
+    return { wav: encodeWavS16(concatSamples(parts), rate), providers };
   } finally {
     tts.close();
   }

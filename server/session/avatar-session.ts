@@ -183,12 +183,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
           `(limits.max_queued_seconds = ${this.opts.config.limits.max_queued_seconds}): wait or interrupt`,
       );
     }
-    const step = Math.floor(MAX_CHUNK_BYTES / 4);
-    for (let i = 0; i < samples.length; i += step) {
-      const part = samples.subarray(i, Math.min(samples.length, i + step));
-      const pcm = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-      this.live.ingest({ pcm, format: { encoding: 'f32le', sampleRate, channels: 1 } });
-    }
+    this.ingestSamples32(samples, sampleRate);
     this.live.segmentEnd();
     return { acceptedMs: Math.round(durationMs), queuedMs: this.live.stats().queuedMs };
   }

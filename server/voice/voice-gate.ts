@@ -11,7 +11,7 @@
  *
  * Audio waits here at most one VAD frame plus the resampler's look-ahead (~35 ms) while open.
  */
-import { decodePcmChunk, type PcmFormat } from '../../pipeline/audio/pcm.js';
+import { concatSamples, decodePcmChunk, type PcmFormat } from '../../pipeline/audio/pcm.js';
 import { Resampler } from '../../pipeline/audio/resampler.js';
 import { SileroVad, VAD_FRAME } from '../../pipeline/motion/vad.js';
 import { ANALYSIS_RATE } from '../../pipeline/records.js';
@@ -134,8 +134,8 @@ export class VoiceGate {
       this.resampler = rate === ANALYSIS_RATE ? undefined : new Resampler(rate, ANALYSIS_RATE);
       this.reset();
     }
-    this.held = concat(this.held, mono);
-    this.vadIn = concat(this.vadIn, this.resampler ? this.resampler.process(mono) : mono);
+    this.held = concatSamples([this.held, mono]);
+    this.vadIn = concatSamples([this.vadIn, this.resampler ? this.resampler.process(mono) : mono]);
     let forwarded = 0;
     let off = 0;
     while (this.vadIn.length - off >= VAD_FRAME) {
@@ -159,7 +159,7 @@ export class VoiceGate {
     let forwarded = 0;
     if (p >= this.opts.threshold) this.counts.speechFrames += 1;
     if (!this.open) {
-      this.preroll = keepLast(concat(this.preroll, part), Math.round((this.rate * (this.opts.preroll_ms + this.opts.min_speech_ms + FRAME_MS)) / 1000));
+      this.preroll = keepLast(concatSamples([this.preroll, part]), Math.round((this.rate * (this.opts.preroll_ms + this.opts.min_speech_ms + FRAME_MS)) / 1000));
       this.speechRunMs = p >= this.opts.threshold ? this.speechRunMs + FRAME_MS : 0;
       if (this.speechRunMs >= Math.max(this.opts.min_speech_ms, FRAME_MS)) {
         this.open = true;
@@ -200,14 +200,6 @@ export class VoiceGate {
   }
 }
 
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 function keepLast(a: Float32Array, n: number): Float32Array {
   return a.length <= n ? a : a.slice(a.length - n);
