@@ -36,6 +36,11 @@ export async function launchChromium(opts: { fakeMicrophone?: string } = {}): Pr
   return chromium.launch({ executablePath: LAUNCHER, headless: true, args, env: { ...process.env, CHROMIUM_PATH: CHROMIUM } });
 }
 
+/** A request the page may make: to the server it came from, or in-page data (data:, blob:). */
+export function fromServer(url: string, origin: string): boolean {
+  return url.startsWith(`${origin}/`) || url.startsWith('data:') || url.startsWith('blob:');
+}
+
 /** Opens a kiosk URL in a portrait-shaped page and waits until the page says it is live. */
 export async function openKiosk(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
   // portrait-shaped; 512 px wide, as wide as the video, so the browser does not rescale every frame

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { speakWav } from '../helpers/speech.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { launchChromium } from './browser.js';
+import { fromServer, launchChromium } from './browser.js';
 import type { Browser } from 'playwright-core';
 
 const TEST_CARD = new URL('../../pipeline/engine/test-pattern-engine.ts', import.meta.url).pathname;
@@ -28,7 +28,7 @@ describe('the jobs page', () => {
     const page = await browser.newPage({ acceptDownloads: true });
     const foreign: string[] = [];
     page.on('request', (r) => {
-      if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreign.push(r.url());
+      if (!fromServer(r.url(), origin)) foreign.push(r.url());
     });
     const token = ts.server.auth.mint('default', 'author', 600);
     await page.goto(`${ts.server.url}/kiosk/jobs.html#token=${token}`);

@@ -12,7 +12,7 @@ import { enrolPortrait } from '../../models/face/enrol.js';
 import { KIOSK_CSP } from '../../server/http/routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { mouthBox } from '../helpers/video-measures.js';
-import { launchChromium, waitLive } from './browser.js';
+import { fromServer, launchChromium, waitLive } from './browser.js';
 import { installProbe, median, mouthOpening, pageNow, readProbe } from './probe.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +35,7 @@ beforeAll(async () => {
   // anything not from the server is refused here (as a kiosk with the WAN down would see it) and counted
   await context.route('**/*', (route) => {
     const u = route.request().url();
-    if (u.startsWith(`${origin}/`) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
+    if (fromServer(u, origin)) return route.continue();
     blocked.push(u);
     return route.abort('internetdisconnected');
   });
@@ -99,7 +99,7 @@ describe('the kiosk page with nothing but its server', () => {
     expect(peak).toBeGreaterThan(8);
 
     // everything came from the server
-    const foreign = requests.filter((u) => !(u.startsWith(`${origin}/`) || u.startsWith('data:') || u.startsWith('blob:')));
+    const foreign = requests.filter((u) => !fromServer(u, origin));
     console.log(`kiosk page: ${requests.length} requests, all to ${origin}; websockets ${JSON.stringify([...new Set(sockets)])}; blocked ${blocked.length}`);
     expect(requests.length).toBeGreaterThanOrEqual(3); // page, script, style (+ socket.io)
     expect(requests.some((u) => u.includes('/kiosk/kiosk.js'))).toBe(true);

@@ -58,13 +58,6 @@ const metric = async (line: RegExp) => {
   const m = line.exec(await (await fetch(`${url}/metrics`)).text());
   return m ? Number(m[1]) : NaN;
 };
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const session = () => ts.server.sessions.require('default');
 
 describe('say', () => {
@@ -75,7 +68,7 @@ describe('say', () => {
     const body = (await res.json()) as { ok: boolean; sayId: number; sentences: number };
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ ok: true, sentences: 2 });
-    await until(() => events.filter((e) => e.sayId === body.sayId).length === 2, 10_000, 'two sentences');
+    await expect.poll(() => events.filter((e) => e.sayId === body.sayId).length, { timeout: 10_000, interval: 20, message: 'two sentences' }).toBe(2);
     expect(events.filter((e) => e.sayId === body.sayId).map((e) => [e.index, e.provider])).toEqual([[0, 'upstream'], [1, 'upstream']]);
     expect(session().stats().chunksAccepted).toBeGreaterThan(before);
   });
@@ -85,7 +78,7 @@ describe('say', () => {
     const res = await say({ text: TEXT });
     const { sayId, sentences } = (await res.json()) as { sayId: number; sentences: number };
     expect(sentences).toBe(6);
-    await until(() => events.filter((e) => e.sayId === sayId).length === 6, 20_000, 'all six sentences');
+    await expect.poll(() => events.filter((e) => e.sayId === sayId).length, { timeout: 20_000, interval: 20, message: 'all six sentences' }).toBe(6);
     const mine = events.filter((e) => e.sayId === sayId);
     expect(mine.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5]);
     const firstLocal = mine.findIndex((e) => e.provider === 'local');
@@ -101,11 +94,11 @@ describe('say', () => {
     expect(await metric(/^avatar_tts_sentences_total\{provider="local"\} (\d+)/m)).toBeGreaterThanOrEqual(6 - firstLocal);
 
     await upstream.start();
-    await until(async () => (await health()).tts.active === 'upstream', 5000, 'the switch back');
+    await expect.poll(async () => (await health()).tts.active, { timeout: 5000, interval: 20, message: 'the switch back' }).toBe('upstream');
     const ack = await audio.timeout(5000).emitWithAck('say', { text: 'Counter three is open. Please go ahead.' });
     expect(ack).toMatchObject({ ok: true, sentences: 2 });
     if (!ack.ok) return;
-    await until(() => events.filter((e) => e.sayId === ack.sayId).length === 2, 10_000, 'the text after the restart');
+    await expect.poll(() => events.filter((e) => e.sayId === ack.sayId).length, { timeout: 10_000, interval: 20, message: 'the text after the restart' }).toBe(2);
     expect(events.filter((e) => e.sayId === ack.sayId).map((e) => e.provider)).toEqual(['upstream', 'upstream']);
     expect(await metric(/^avatar_tts_switches_total\{provider="upstream"\} (\d+)/m)).toBe(1);
   });
@@ -114,7 +107,7 @@ describe('say', () => {
     upstream.hang = true; // sentences take the 700 ms timeout, then go local: some still wait at the interrupt
     try {
       const { sayId } = (await (await say({ text: TEXT })).json()) as { sayId: number };
-      await until(() => events.some((e) => e.sayId === sayId), 5000, 'the first sentence');
+      await expect.poll(() => events.some((e) => e.sayId === sayId), { timeout: 5000, interval: 20, message: 'the first sentence' }).toBe(true);
       const res = await fetch(`${url}/api/sessions/default/interrupt`, { method: 'POST', headers: { authorization: `Bearer ${token('source')}` } });
       const body = (await res.json()) as { droppedMs: number; droppedSentences: number };
       const spokenBefore = events.filter((e) => e.sayId === sayId).length;

@@ -67,13 +67,6 @@ async function makeRig(opts: { timeoutMs?: number; probeMs?: number; prefetch?: 
   return r;
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Every sentence once, in order, and the providers are some upstream sentences then local ones. */
 function expectInOrderOnce(records: SentenceRecord[], sayId: number, count: number): void {
@@ -86,7 +79,7 @@ describe('say queue + TTS watchdog', () => {
     const r = await makeRig();
     const { sayId, sentences } = r.queue.say(TEXT);
     expect(sentences).toBe(SENTENCES);
-    await until(() => r.records.length === SENTENCES, 15_000, 'all sentences');
+    await expect.poll(() => r.records.length, { timeout: 15_000, interval: 20, message: 'all sentences' }).toBe(SENTENCES);
     expectInOrderOnce(r.records, sayId, SENTENCES);
     expect(r.records.every((x) => x.provider === 'upstream')).toBe(true);
     // synthesised concurrently (prefetch), so finished in any order; handed over in order
@@ -99,7 +92,7 @@ describe('say queue + TTS watchdog', () => {
     const r = await makeRig();
     r.service.stopMidText(2);
     const { sayId } = r.queue.say(TEXT);
-    await until(() => r.records.length === SENTENCES, 20_000, 'all sentences');
+    await expect.poll(() => r.records.length, { timeout: 20_000, interval: 20, message: 'all sentences' }).toBe(SENTENCES);
     expectInOrderOnce(r.records, sayId, SENTENCES);
     const providers = r.records.map((x) => x.provider);
     const firstLocal = providers.indexOf('local');
@@ -117,10 +110,10 @@ describe('say queue + TTS watchdog', () => {
 
     // the service comes back on its port: a probe finds it, new text goes upstream again
     await r.service.start();
-    await until(() => r.router.active === 'upstream', 5000, 'the switch back to the upstream');
+    await expect.poll(() => r.router.active, { timeout: 5000, interval: 20, message: 'the switch back to the upstream' }).toBe('upstream');
     expect(r.switches.map((s) => s.to)).toEqual(['local', 'upstream']);
     const second = r.queue.say('Counter three is now open. Please go ahead.');
-    await until(() => r.records.filter((x) => x.sayId === second.sayId).length === 2, 10_000, 'the second text');
+    await expect.poll(() => r.records.filter((x) => x.sayId === second.sayId).length, { timeout: 10_000, interval: 20, message: 'the second text' }).toBe(2);
     expect(r.records.filter((x) => x.sayId === second.sayId).map((x) => x.provider)).toEqual(['upstream', 'upstream']);
   });
 
@@ -129,7 +122,7 @@ describe('say queue + TTS watchdog', () => {
     r.service.hang = true;
     const t0 = Date.now();
     const { sayId } = r.queue.say(TEXT);
-    await until(() => r.records.length === SENTENCES, 20_000, 'all sentences');
+    await expect.poll(() => r.records.length, { timeout: 20_000, interval: 20, message: 'all sentences' }).toBe(SENTENCES);
     expectInOrderOnce(r.records, sayId, SENTENCES);
     expect(r.records.every((x) => x.provider === 'local')).toBe(true);
     expect(r.records[0]!.at - t0).toBeLessThan(1000);
@@ -152,7 +145,7 @@ describe('say queue + TTS watchdog', () => {
     expect(r.queue.length).toBe(0);
     // the queue works on after a clear
     const again = r.queue.say('Next please.');
-    await until(() => r.records.length === 1, 5000, 'the sentence after the clear');
+    await expect.poll(() => r.records.length, { timeout: 5000, interval: 20, message: 'the sentence after the clear' }).toBe(1);
     expect(r.records[0]!.sayId).toBe(again.sayId);
   });
 
@@ -183,7 +176,7 @@ describe('say queue + TTS watchdog', () => {
     const failed: string[] = [];
     queue.on('failed', (f) => failed.push(f.error));
     queue.say('One. Two.');
-    await until(() => failed.length === 2, 5000, 'two failures');
+    await expect.poll(() => failed.length, { timeout: 5000, interval: 20, message: 'two failures' }).toBe(2);
     expect(failed[0]).toMatch(/apt-get install -y espeak-ng/);
     expect(queue.counts.failed).toBe(2);
     expect(sink.got).toHaveLength(0);
