@@ -177,6 +177,39 @@ export const voiceSchema = z.strictObject({
     .default({ threshold: 0.5, min_speech_ms: 64, hangover_ms: 400, preroll_ms: 200 }),
 });
 
+/** The Sonic engine (runtime.engine "sonic"): its ONNX export, windows, guidance and execution providers. */
+export const sonicSchema = z
+  .strictObject({
+    /** folder of the ONNX export and its manifest.json (models/sonic/export/); never in the repository */
+    weights_dir: z.string().min(1).default('models/sonic/weights'),
+    /** npm run render and batch jobs: offline (whole clip, windows shifted every step, as the reference) or streaming */
+    render_mode: z.enum(['offline', 'streaming']).default('offline'),
+    /** offline windows, generated frames (12.5 fps): 25 = 2 s, as the reference */
+    window_frames: z.number().int().min(2).max(64).default(25),
+    overlap_frames: z.number().int().min(0).max(32).default(4),
+    /** offline: frames the windows move on at every sampler step */
+    shift_offset: z.number().int().min(0).max(64).default(7),
+    /** streaming (the live server): causal windows; latency = window / 12.5 fps + audio lookahead + compute */
+    stream_window_frames: z.number().int().min(2).max(64).default(12),
+    stream_overlap_frames: z.number().int().min(0).max(32).default(3),
+    /** three-way guidance: image (2.0) and audio (7.5) scales */
+    image_guidance: z.number().min(0).max(20).default(2.0),
+    audio_guidance: z.number().min(0).max(20).default(7.5),
+    /** noise added to the portrait before the VAE encodes it (SVD's noise_aug_strength) */
+    noise_aug_strength: z.number().min(0).max(1).default(0.02),
+    /** frames the VAE decodes per run (memory against speed) */
+    decode_chunk_frames: z.number().int().min(1).max(64).default(8),
+    /** execution providers, tried in this order (onnxruntime-node does not fall back by itself) */
+    providers: z.array(z.enum(['tensorrt', 'cuda', 'cpu'])).min(1).default(['tensorrt', 'cuda', 'cpu']),
+    /** FP16 kernels on TensorRT */
+    fp16: z.boolean().default(true),
+    /** TensorRT engine cache: the first start builds engines (minutes), later starts load them */
+    trt_cache_dir: z.string().min(1).default('.cache/sonic-trt'),
+    device_id: z.number().int().min(0).max(15).default(0),
+  })
+  .refine((s) => s.overlap_frames < s.window_frames, { message: 'overlap_frames must be less than window_frames', path: ['overlap_frames'] })
+  .refine((s) => s.stream_overlap_frames < s.stream_window_frames, { message: 'stream_overlap_frames must be less than stream_window_frames', path: ['stream_overlap_frames'] });
+
 export const jobsSchema = z.strictObject({
   /**
    * Folder of the batch jobs: one sub-folder per job with its inputs, its MP4 and its log. With
@@ -220,6 +253,7 @@ export const configSchema = z.strictObject({
   limits: limitsSchema.default(limitsSchema.parse({})),
   voice: voiceSchema.default(voiceSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
+  sonic: sonicSchema.default(sonicSchema.parse({})),
   /** the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream */
   sessions: z
     .array(sessionSchema)
@@ -238,3 +272,4 @@ export type EncoderConfig = Config['encoder'];
 export type PresetName = Config['preset'];
 export type VoiceConfig = Config['voice'];
 export type JobsConfig = Config['jobs'];
+export type SonicConfig = Config['sonic'];

@@ -8,7 +8,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX TensorProto.DataType values used here. */
-export const DType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
+export const DType = { FLOAT: 1, UINT8: 2, INT64: 7, FLOAT16: 10 } as const;
 export type DTypeValue = (typeof DType)[keyof typeof DType];
 
 /** number = INT attribute; { f } = FLOAT; string; number[] = INTS; { floats } = FLOATS. */
@@ -42,13 +42,14 @@ export class GraphBuilder {
     return name;
   }
 
-  input(name: string, dtype: DTypeValue, dims: number[]): string {
+  /** A graph input; a string dim is symbolic (a batch or frame count fixed at run time). */
+  input(name: string, dtype: DTypeValue, dims: (number | string)[]): string {
     this.inputs.push(valueInfo(this.claim(name), dtype, dims));
     return name;
   }
 
   /** Declare `value` a graph output (the value keeps its name). */
-  output(value: string, dtype: DTypeValue, dims: number[]): void {
+  output(value: string, dtype: DTypeValue, dims: (number | string)[]): void {
     this.outputs.push(valueInfo(value, dtype, dims));
   }
 
@@ -108,10 +109,10 @@ export class GraphBuilder {
   }
 
   /** Encode the model. */
-  build(opset = DEFAULT_OPSET): Uint8Array {
+  build(opset = DEFAULT_OPSET, producerName = 'kiosk-avatar-server portrait-renderer'): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
-      producerName: 'kiosk-avatar-server portrait-renderer',
+      producerName,
       opsetImport: [{ domain: '', version: opset }],
       graph: {
         name: this.graphName,
@@ -130,10 +131,10 @@ function checkSize(name: string, length: number, dims: number[]): void {
   if (n !== length) throw new Error(`GraphBuilder: initializer ${name} has ${length} values but dims [${dims}] hold ${n}`);
 }
 
-function valueInfo(name: string, dtype: DTypeValue, dims: number[]): onnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, dtype: DTypeValue, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: dtype, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    type: { tensorType: { elemType: dtype, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   };
 }
 

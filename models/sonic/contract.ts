@@ -1,13 +1,16 @@
 /**
- * The ONNX contract of Sonic's sub-models, as our export (models/sonic/export/, to come) writes
- * them and the runner reads them. There is no official ONNX export of Sonic: these names and
- * shapes are ours, chosen after the reference PyTorch code (whisper-tiny encoder hidden states,
- * audio2token, audio2bucket, CLIP ViT-H/14 image encoder, SVD-xt UNet with audio attention, SVD
- * temporal VAE). Dims: B batch (3 for the guidance branches in one run), F frames in a window,
- * h = H/8, w = W/8 latent size, numbers where fixed. FP16 files take and give float16.
+ * The ONNX contract of Sonic's sub-models, as our export (models/sonic/export/) writes them and
+ * the runner reads them. There is no official ONNX export of Sonic: these names and shapes are
+ * ours, chosen after the reference PyTorch code (whisper-tiny encoder hidden states, audio2token,
+ * audio2bucket, CLIP ViT-H/14 image encoder, SVD-xt UNet with audio attention, SVD temporal VAE).
+ *
+ * Dims: B batch (3 for the guidance branches in one run), F frames in a window, H x W the
+ * portrait crop and h = H/8, w = W/8 its latent; the model widths are named (L, A, T, D) and are
+ * Sonic's numbers in SONIC_DIMS; the manifest may name others (the tiny stand-in graphs of the
+ * tests do). Numbers are fixed. FP16 files take and give float16 wherever float32 is written.
  */
 
-export type Dim = number | string;
+export type Dim = number | 'B' | 'F' | 'H' | 'W' | 'h' | 'w' | keyof SonicDims;
 
 export interface TensorSpec {
   name: string;
@@ -26,61 +29,73 @@ export interface SubModelSpec {
   outputs: TensorSpec[];
 }
 
-/** whisper-tiny: 5 hidden states (embedding + 4 layers) of 384, 50 per second of audio */
-export const WHISPER = { layers: 5, width: 384, framesPerSecond: 50, melBins: 80, melFrames: 3000 } as const;
-/** the UNet's cross-attention width and the audio tokens per frame */
-export const TOKENS = { perFrame: 32, width: 1024 } as const;
+/** The model widths: L whisper hidden states of A values; T audio tokens of D per frame (D is also CLIP's width). */
+export interface SonicDims {
+  L: number;
+  A: number;
+  T: number;
+  D: number;
+}
+
+/** Sonic's own: whisper-tiny (embedding + 4 layers of 384), 32 tokens of 1024 (ViT-H/14 width). */
+export const SONIC_DIMS: Readonly<SonicDims> = Object.freeze({ L: 5, A: 384, T: 32, D: 1024 });
+
+/** Fixed by whisper and SVD. */
+export const WHISPER = { framesPerSecond: 50, melBins: 80, melFrames: 3000, hiddenFrames: 1500 } as const;
+export const SVD = { latentChannels: 4, vaeFactor: 8, scalingFactor: 0.18215, clipSize: 224 } as const;
+/** whisper frames per audio2token window (0.2 s) and per audio2bucket window (1 s) */
+export const AUDIO_WINDOWS = { token: 10, bucket: 50 } as const;
 
 export const SONIC_CONTRACT: readonly SubModelSpec[] = [
   {
     id: 'audio_encoder',
     file: 'audio_encoder.onnx',
     inputs: [{ name: 'input_features', dims: ['B', WHISPER.melBins, WHISPER.melFrames], dtype: 'float32', meaning: 'log-mel spectrogram of 30 s of 16 kHz audio (whisper feature extractor)' }],
-    outputs: [{ name: 'hidden_states', dims: ['B', 1500, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: 'every encoder hidden state, 50 per second' }],
+    outputs: [{ name: 'hidden_states', dims: ['B', WHISPER.hiddenFrames, 'L', 'A'], dtype: 'float32', meaning: 'every encoder hidden state, 50 per second' }],
   },
   {
     id: 'audio2token',
     file: 'audio2token.onnx',
-    inputs: [{ name: 'audio_window', dims: ['B', 10, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: '10 whisper frames (0.2 s) centred on a video frame' }],
-    outputs: [{ name: 'tokens', dims: ['B', TOKENS.perFrame, TOKENS.width], dtype: 'float32', meaning: 'audio tokens for the UNet audio attention' }],
+    inputs: [{ name: 'audio_window', dims: ['B', AUDIO_WINDOWS.token, 'L', 'A'], dtype: 'float32', meaning: '10 whisper frames (0.2 s) centred on a video frame' }],
+    outputs: [{ name: 'tokens', dims: ['B', 'T', 'D'], dtype: 'float32', meaning: 'audio tokens for the UNet audio attention' }],
   },
   {
     id: 'audio2bucket',
     file: 'audio2bucket.onnx',
     inputs: [
-      { name: 'audio_window', dims: ['B', 50, WHISPER.layers, WHISPER.width], dtype: 'float32', meaning: '50 whisper frames (1 s) of a window' },
-      { name: 'image_embeds', dims: ['B', TOKENS.width], dtype: 'float32', meaning: 'CLIP embedding of the portrait' },
+      { name: 'audio_window', dims: ['B', AUDIO_WINDOWS.bucket, 'L', 'A'], dtype: 'float32', meaning: '50 whisper frames (1 s) of a window' },
+      { name: 'image_embeds', dims: ['B', 'D'], dtype: 'float32', meaning: 'CLIP embedding of the portrait' },
     ],
     outputs: [{ name: 'motion_bucket', dims: ['B', 1], dtype: 'float32', meaning: 'motion intensity of the window (scaled by dynamic_scale, then SVD added_time_ids)' }],
   },
   {
     id: 'image_encoder',
     file: 'image_encoder.onnx',
-    inputs: [{ name: 'pixel_values', dims: ['B', 3, 224, 224], dtype: 'float32', meaning: 'the portrait, CLIP-normalised' }],
-    outputs: [{ name: 'image_embeds', dims: ['B', TOKENS.width], dtype: 'float32', meaning: 'CLIP ViT-H/14 image embedding' }],
+    inputs: [{ name: 'pixel_values', dims: ['B', 3, SVD.clipSize, SVD.clipSize], dtype: 'float32', meaning: 'the portrait, CLIP-normalised' }],
+    outputs: [{ name: 'image_embeds', dims: ['B', 'D'], dtype: 'float32', meaning: 'CLIP ViT-H/14 image embedding' }],
   },
   {
     id: 'vae_encoder',
     file: 'vae_encoder.onnx',
     inputs: [{ name: 'image', dims: ['B', 3, 'H', 'W'], dtype: 'float32', meaning: 'the portrait crop in [-1, 1]' }],
-    outputs: [{ name: 'latent', dims: ['B', 4, 'h', 'w'], dtype: 'float32', meaning: 'its latent (mean), the image condition' }],
+    outputs: [{ name: 'latent', dims: ['B', SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'its latent (mean), the image condition' }],
   },
   {
     id: 'unet',
     file: 'unet.onnx',
     inputs: [
-      { name: 'sample', dims: ['B', 'F', 8, 'h', 'w'], dtype: 'float32', meaning: 'noisy latents (4) scaled by c_in, with the image latent (4) concatenated' },
+      { name: 'sample', dims: ['B', 'F', 2 * SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'noisy latents (4) scaled by c_in, with the image latent (4) concatenated' },
       { name: 'timestep', dims: ['B'], dtype: 'float32', meaning: 'c_noise = ln(sigma) / 4' },
-      { name: 'encoder_hidden_states', dims: ['B', 1, TOKENS.width], dtype: 'float32', meaning: 'CLIP image embedding (zeros in the unconditioned branch)' },
-      { name: 'audio_tokens', dims: ['B', 'F', TOKENS.perFrame, TOKENS.width], dtype: 'float32', meaning: 'per-frame audio tokens (zeros in the uncond and image branches)' },
+      { name: 'encoder_hidden_states', dims: ['B', 1, 'D'], dtype: 'float32', meaning: 'CLIP image embedding (zeros in the unconditioned branch)' },
+      { name: 'audio_tokens', dims: ['B', 'F', 'T', 'D'], dtype: 'float32', meaning: 'per-frame audio tokens (zeros in the uncond and image branches)' },
       { name: 'added_time_ids', dims: ['B', 3], dtype: 'float32', meaning: 'fps - 1, motion bucket, noise augmentation strength' },
     ],
-    outputs: [{ name: 'noise_pred', dims: ['B', 'F', 4, 'h', 'w'], dtype: 'float32', meaning: 'v-prediction' }],
+    outputs: [{ name: 'noise_pred', dims: ['B', 'F', SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'v-prediction' }],
   },
   {
     id: 'vae_decoder',
     file: 'vae_decoder.onnx',
-    inputs: [{ name: 'latents', dims: ['F', 4, 'h', 'w'], dtype: 'float32', meaning: 'denoised latents of a chunk of frames, divided by the VAE scaling factor 0.18215' }],
+    inputs: [{ name: 'latents', dims: ['F', SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'denoised latents of a chunk of frames, divided by the VAE scaling factor 0.18215' }],
     outputs: [{ name: 'frames', dims: ['F', 3, 'H', 'W'], dtype: 'float32', meaning: 'RGB in [-1, 1]' }],
   },
 ];
@@ -96,4 +111,34 @@ export function checkSessionNames(spec: SubModelSpec, inputNames: readonly strin
         `${missingOut.length ? `missing outputs ${missingOut.join(', ')} (it has ${outputNames.join(', ')})` : ''}`.replace(/; $/, ''),
     );
   }
+}
+
+/**
+ * The model's declared shapes against the contract: every fixed number, and every named width
+ * (from `dims`), must match where the model declares a number (symbolic dims pass).
+ */
+export function checkSessionShapes(
+  spec: SubModelSpec,
+  dims: Readonly<SonicDims>,
+  inputs: readonly { name: string; shape?: ReadonlyArray<number | string> }[],
+  outputs: readonly { name: string; shape?: ReadonlyArray<number | string> }[],
+): void {
+  const problems: string[] = [];
+  const check = (want: TensorSpec, have: { shape?: ReadonlyArray<number | string> } | undefined) => {
+    if (!have?.shape || have.shape.length === 0) return; // shape not declared
+    if (have.shape.length !== want.dims.length) {
+      problems.push(`${want.name} has rank ${have.shape.length}, the contract says ${want.dims.length} [${want.dims.join(', ')}]`);
+      return;
+    }
+    want.dims.forEach((d, i) => {
+      const expected = typeof d === 'number' ? d : d in dims ? dims[d as keyof SonicDims] : undefined;
+      const got = have.shape![i];
+      if (expected !== undefined && typeof got === 'number' && got > 0 && got !== expected) {
+        problems.push(`${want.name} dim ${i} (${d}) is ${got}, expected ${expected}`);
+      }
+    });
+  };
+  for (const t of spec.inputs) check(t, inputs.find((m) => m.name === t.name));
+  for (const t of spec.outputs) check(t, outputs.find((m) => m.name === t.name));
+  if (problems.length) throw new Error(`${spec.file} does not follow the Sonic ONNX contract (models/sonic/contract.ts): ${problems.join('; ')}`);
 }

@@ -67,12 +67,20 @@ export interface SampleOptions {
   denoise: Denoiser;
   /** called after each step (stats, cancellation by throwing) */
   onStep?: (step: number, sigma: number) => void;
+  /** the starting noise (`size` standard normal values) instead of gaussian(size, seed) */
+  noise?: Float32Array;
+  /**
+   * called before each step with the current latents (x = x0 + sigma * noise): a streaming window
+   * pins the frames it shares with the previous window here (previous result + sigma * their noise)
+   */
+  beforeStep?: (x: Float32Array, sigma: number, step: number) => void;
 }
 
 /** Runs the whole sampler; returns the denoised latents. */
 export async function sampleEuler(o: SampleOptions): Promise<Float32Array> {
   const sigmas = karrasSigmas(o.schedule);
-  const x = gaussian(o.size, o.seed);
+  if (o.noise && o.noise.length !== o.size) throw new RangeError(`sampleEuler: noise has ${o.noise.length} values, size is ${o.size}`);
+  const x = o.noise ? o.noise.slice() : gaussian(o.size, o.seed);
   const start = Math.sqrt(sigmas[0]! ** 2 + 1);
   for (let i = 0; i < x.length; i++) x[i]! *= start;
   const scaled = new Float32Array(o.size);
@@ -80,6 +88,7 @@ export async function sampleEuler(o: SampleOptions): Promise<Float32Array> {
   for (let s = 0; s < o.schedule.steps; s++) {
     const sigma = sigmas[s]!;
     const next = sigmas[s + 1]!;
+    o.beforeStep?.(x, sigma, s);
     const cIn = 1 / Math.sqrt(sigma * sigma + 1);
     for (let i = 0; i < x.length; i++) scaled[i] = x[i]! * cIn;
     const p = await o.denoise(scaled, Math.log(sigma) / 4, s);

@@ -9,12 +9,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SONIC_CONTRACT } from './contract.js';
+import { SONIC_CONTRACT, SONIC_DIMS, type SonicDims } from './contract.js';
 
 export interface SonicManifest {
   format: 'sonic-onnx/1';
   precision: 'fp16' | 'fp32';
   files: Record<string, string>;
+  /** model widths when they are not Sonic's own (the tests' stand-in graphs) */
+  dims?: SonicDims;
+  /** what made the files (the export script, or the stand-in builder) */
+  producer?: string;
+}
+
+/** The model widths a manifest declares (Sonic's own when it names none). */
+export function manifestDims(m: SonicManifest): SonicDims {
+  return m.dims ?? { ...SONIC_DIMS };
 }
 
 export class SonicWeightsError extends Error {
@@ -49,6 +58,9 @@ export async function checkWeights(dir: string, opts: { verify?: boolean } = {})
   }
   if (manifest.format !== 'sonic-onnx/1' || (manifest.precision !== 'fp16' && manifest.precision !== 'fp32') || typeof manifest.files !== 'object') {
     throw new SonicWeightsError(`${manifestPath} is not a Sonic export manifest (format "sonic-onnx/1", precision fp16|fp32, files {name: sha256})`);
+  }
+  if (manifest.dims !== undefined && !(['L', 'A', 'T', 'D'] as const).every((k) => Number.isInteger(manifest.dims![k]) && manifest.dims![k] > 0)) {
+    throw new SonicWeightsError(`${manifestPath}: dims must be positive integers L, A, T, D (got ${JSON.stringify(manifest.dims)})`);
   }
   const unlisted = SONIC_CONTRACT.map((s) => s.file).filter((f) => !/^[0-9a-f]{64}$/.test(manifest.files[f] ?? ''));
   if (unlisted.length > 0) throw new SonicWeightsError(`${manifestPath} has no SHA-256 for ${unlisted.join(', ')}: re-run the export`);

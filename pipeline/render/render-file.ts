@@ -10,6 +10,7 @@ import { decodeAudioFile } from '../audio/decode-file.js';
 import { resample } from '../audio/resampler.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { createEngine } from '../engine/create-engine.js';
+import { SonicEngine } from '../engine/sonic-engine.js';
 import { Mp4Writer } from '../encode/mp4-writer.js';
 import type { EngineStats } from '../engine/EngineTypes.js';
 
@@ -93,15 +94,24 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
         req.onProgress?.(done, total);
       }
     };
-    for (let off = 0; off < analysis.length && !req.signal?.aborted; off += PUSH_SAMPLES) {
-      engine.pushAudio(analysis.subarray(off, off + PUSH_SAMPLES));
-      await drain();
-    }
-    // the tail: silence lets the engine's lookahead run out so the last frames render
-    const hop = Math.round(ANALYSIS_RATE / fps);
-    while (done < total && !req.signal?.aborted) {
-      engine.pushSilence(hop);
-      await drain();
+    if (engine instanceof SonicEngine && config.sonic.render_mode === 'offline') {
+      // Sonic offline: the whole clip at once, as the reference samples it
+      await engine.renderClip(analysis, total, async (f) => {
+        await out.writeVideo(f.i420);
+        done++;
+        req.onProgress?.(done, total);
+      }, req.signal);
+    } else {
+      for (let off = 0; off < analysis.length && !req.signal?.aborted; off += PUSH_SAMPLES) {
+        engine.pushAudio(analysis.subarray(off, off + PUSH_SAMPLES));
+        await drain();
+      }
+      // the tail: silence lets the engine's lookahead run out so the last frames render
+      const hop = Math.round(ANALYSIS_RATE / fps);
+      while (done < total && !req.signal?.aborted) {
+        engine.pushSilence(hop);
+        await drain();
+      }
     }
     await writer.writeAudio(playout);
     t = mark('render+encode', t);
