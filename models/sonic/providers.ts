@@ -5,6 +5,9 @@
  * provider is tried in turn, and the ones skipped are reported with the reason (shown in the
  * engine's stats and logs), never silently.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type ProviderName = 'tensorrt' | 'cuda' | 'cpu';
@@ -40,18 +43,36 @@ export interface OpenedSession {
   skipped: { provider: ProviderName; reason: string }[];
 }
 
+/**
+ * Why `name` cannot load here, when its shared library is absent from onnxruntime-node's binaries
+ * (the CPU-only npm build ships none; `onnxruntime-node-install=cuda12` adds them). Checked before
+ * asking ONNX Runtime, whose own failure prints an error line per session to stderr.
+ */
+export function missingProviderLibrary(name: ProviderName): string | undefined {
+  if (name === 'cpu' || process.platform !== 'linux') return undefined;
+  const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const lib = join(bin, `libonnxruntime_providers_${name}.so`);
+  return existsSync(lib) ? undefined : `the ${name} provider's shared library is not installed (${lib}); install onnxruntime-node with its GPU binaries (npm_config_onnxruntime_node_install=cuda12) on a CUDA host`;
+}
+
 type Create = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
 /**
  * Opens `model` on the first provider of `s.order` that works. `create` is ONNX Runtime's (tests
  * may pass a stand-in for GPU providers that cannot run on a CPU-only machine).
  */
-export async function openWithFallback(model: string | Uint8Array, s: ProviderSettings, create: Create = (m, o) => (typeof m === 'string' ? ort.InferenceSession.create(m, o) : ort.InferenceSession.create(m, o))): Promise<OpenedSession> {
+export async function openWithFallback(model: string | Uint8Array, s: ProviderSettings, create?: Create): Promise<OpenedSession> {
   if (s.order.length === 0) throw new RangeError('openWithFallback: no execution provider in the order');
   const skipped: OpenedSession['skipped'] = [];
+  const make: Create = create ?? ((m, o) => (typeof m === 'string' ? ort.InferenceSession.create(m, o) : ort.InferenceSession.create(m, o)));
   for (const provider of s.order) {
+    const missing = create ? undefined : missingProviderLibrary(provider);
+    if (missing) {
+      skipped.push({ provider, reason: missing });
+      continue;
+    }
     try {
-      const session = await create(model, {
+      const session = await make(model, {
         executionProviders: [providerConfig(provider, s)],
         intraOpNumThreads: s.intraOpThreads,
         interOpNumThreads: 1,

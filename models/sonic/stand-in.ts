@@ -11,6 +11,8 @@
  *   vae_encoder    8x8 average pool; RGB kept, a 4th channel = their mean
  *   unet           a v-prediction denoiser towards a target latent
  *                    target = k_img * image latent + audio tokens' mean (linear, x bucket / 127) + CLIP term
+ *                             + k_bucket * (bucket / 127 - 0.5)   (a window-wide offset, as motion
+ *                             intensity is window-wide in Sonic: what makes window seams visible)
  *                    v = (a * s + mix * (mean over frames of s - s)) / sigma - target * sqrt(sigma^2 + 1) / sigma
  *                  with a = 1 and mix = 0 it is the ideal denoiser: the sampler lands exactly on the
  *                  guided target (the tests check the runner's guidance wiring against that).
@@ -47,6 +49,8 @@ export function standInWeights(dims: SonicDims) {
     unetAudio: w(dims.D * SVD.latentChannels, 14, 0.04 / Math.sqrt(dims.D)),
     unetClip: w(dims.D * SVD.latentChannels, 15, 0.01 / Math.sqrt(dims.D)),
     kImg: SVD.scalingFactor / 2,
+    /** a window-wide offset from the motion bucket: k * (bucket / 127 - 0.5) on every channel */
+    kBucket: 0.05,
   };
 }
 
@@ -86,7 +90,7 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       const e = inp('image_embeds', ['B', dims.D]);
       const level = g.node('Reshape', [g.node('ReduceMean', [g.node('Abs', [a]), i64('axes', [1, 2, 3])], { keepdims: 1 }), i64('b1', [-1, 1])]);
       const img = g.node('ReduceMean', [e, i64('axes', [1])], { keepdims: 1 });
-      const z = g.node('Add', [g.node('Mul', [level, g.scalar('k', 6)]), g.node('Add', [g.node('Mul', [img, g.scalar('ki', 0.1)]), g.scalar('b', -1)])]);
+      const z = g.node('Add', [g.node('Mul', [level, g.scalar('k', 60)]), g.node('Add', [g.node('Mul', [img, g.scalar('ki', 0.1)]), g.scalar('b', -9.6)])]);
       out(g.node('Mul', [g.node('Sigmoid', [z]), g.scalar('range', 127)]), 'motion_bucket', ['B', 1]);
       break;
     }
@@ -127,9 +131,11 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       const audio = g.node('Unsqueeze', [g.node('MatMul', [tokMean, g.floats('wa', W.unetAudio, [dims.D, C])]), i64('hw', [3, 4])]);
       const bucket = g.node('Reshape', [g.node('Slice', [timeIds, i64('s0', [1]), i64('s1', [2]), i64('ax', [1])]), b5]);
       const clip = g.node('Unsqueeze', [g.node('MatMul', [ehs, g.floats('we', W.unetClip, [dims.D, C])]), i64('hw2', [3, 4])]);
+      const b01 = g.node('Div', [bucket, g.scalar('b127', 127)]);
+      const windowWide = g.node('Mul', [g.node('Sub', [b01, g.scalar('half', 0.5)]), g.scalar('kbucket', W.kBucket)]);
       const target = g.node('Add', [
-        g.node('Mul', [c!, g.scalar('kimg', W.kImg)]),
-        g.node('Add', [g.node('Mul', [audio, g.node('Div', [bucket, g.scalar('b127', 127)])]), clip]),
+        g.node('Add', [g.node('Mul', [c!, g.scalar('kimg', W.kImg)]), windowWide]),
+        g.node('Add', [g.node('Mul', [audio, b01]), clip]),
       ]);
       const meanF = g.node('ReduceMean', [s!, i64('axesF', [1])], { keepdims: 1 });
       const own = g.node('Add', [g.node('Mul', [s!, g.scalar('a', a)]), g.node('Mul', [g.node('Sub', [meanF, s!]), g.scalar('mix', mix)])]);

@@ -1,0 +1,182 @@
+/**
+ * The Sonic engine (streaming windows, offline clip, barge-in) on real ONNX Runtime sessions of the
+ * stand-in graphs (CPU; the GPU providers cannot run here).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROVIDERS } from '../../models/sonic/providers.js';
+import { writeStandInWeights } from '../../models/sonic/stand-in.js';
+import { SonicEngine, type SonicEngineOptions } from '../../pipeline/engine/sonic-engine.js';
+import { framePts, type AvatarFrame } from '../../pipeline/records.js';
+import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
+
+const portrait = syntheticPortrait({ width: 128, height: 128 });
+let dir: string;
+/** the ideal-denoiser stand-in (a = 1, no temporal mixing): its frames are exactly what the windows make, no noise residue */
+let idealDir: string;
+
+function options(over: Partial<SonicEngineOptions> = {}): SonicEngineOptions {
+  return {
+    runner: {
+      weightsDir: dir,
+      providers: DEFAULT_PROVIDERS,
+      steps: 6,
+      guidance: { image: 2, audio: 7.5 },
+      seed: 5,
+      dynamicScale: 1,
+      lipSyncOffsetMs: 0,
+      noiseAugStrength: 0.02,
+      decodeChunkFrames: 4,
+    },
+    fps: 25,
+    window: 8,
+    overlap: 3,
+    offline: { window: 10, overlap: 3, shiftOffset: 3 },
+    ...over,
+  };
+}
+
+/** a tone whose loudness climbs for `sec` seconds: the motion bucket differs from window to window */
+function swell(sec: number): Float32Array {
+  const n = Math.round(sec * 16_000);
+  return Float32Array.from({ length: n }, (_, i) => (0.05 + (0.6 * i) / n) * Math.sin(i * 0.15));
+}
+
+function meanY(f: AvatarFrame): number {
+  let s = 0;
+  for (let i = 0; i < f.width * f.height; i++) s += f.i420[i]!;
+  return s / (f.width * f.height);
+}
+
+async function renderAll(e: SonicEngine): Promise<AvatarFrame[]> {
+  const out: AvatarFrame[] = [];
+  while (e.framesReady() > 0) out.push(...(await e.renderReady(7)));
+  return out;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sonic-engine-'));
+  idealDir = join(dir, 'ideal');
+  await writeStandInWeights(dir);
+  await writeStandInWeights(idealDir, { a: 1, mix: 0 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Sonic engine on stand-in graphs', () => {
+  it('streams: no frame before a window has its audio, then consecutive frames at the output fps with their pts', async () => {
+    const e = await SonicEngine.open(portrait, options());
+    try {
+      // window 8 at 12.5 fps = 640 ms, + 1 generated frame, + 100 ms of token lookahead
+      expect(e.info.lookaheadMs).toBeCloseTo(((8 + 1) / 12.5) * 1000 + 100, 6);
+      expect([e.info.width, e.info.height, e.info.fps]).toEqual([128, 128, 25]);
+      e.pushAudio(swell(0.5));
+      expect(e.framesReady()).toBe(0);
+      e.pushAudio(swell(2.5));
+      const frames = await renderAll(e);
+      // 3 s of audio = 37.5 generated frames. Window j (frames 5j .. 5j+7) needs its audio plus the
+      // token lookahead: windows 0..5 can run (window 6 would need 3.04 s), so generated frames
+      // 0..29 are final (30..32 wait for window 6's blend) and output frames 0..58 interpolate them.
+      expect(frames.length).toBe(59);
+      frames.forEach((f, k) => {
+        expect(f.index).toBe(k);
+        expect(f.pts).toBe(framePts(k, 25));
+        expect(f.i420.length).toBe((128 * 128 * 3) / 2);
+      });
+      expect(frames.slice(10).every((f) => f.speaking)).toBe(true);
+      const st = e.stats();
+      expect(st.framesRendered).toBe(frames.length);
+      expect(st.stages.unet!.count).toBe(6 * st.stages.sample_window!.count);
+      expect(st.stages.window!.count).toBe(st.stages.sample_window!.count);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('joins windows without seams: the jump at a window boundary is no larger than within windows (and is, without overlap)', async () => {
+    const seamRatio = async (overlap: number) => {
+      const base = options({ overlap });
+      const e = await SonicEngine.open(portrait, { ...base, runner: { ...base.runner, weightsDir: idealDir } });
+      try {
+        e.pushAudio(swell(6));
+        const frames = await renderAll(e);
+        const stride = 8 - overlap;
+        // even output frames are generated frames (25 = 2 x 12.5): g = k / 2
+        const gen = frames.filter((f) => f.index % 2 === 0).map(meanY);
+        const seams: number[] = [];
+        const inside: number[] = [];
+        for (let g = 1; g < gen.length; g++) (g % stride === 0 ? seams : inside).push(Math.abs(gen[g]! - gen[g - 1]!));
+        const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+        expect(seams.length).toBeGreaterThanOrEqual(4);
+        return mean(seams) / mean(inside);
+      } finally {
+        await e.close();
+      }
+    };
+    // each window's motion bucket is its own (as in Sonic): without overlap, the picture steps at every boundary
+    const hard = await seamRatio(0);
+    const blended = await seamRatio(3);
+    expect(hard).toBeGreaterThan(5);
+    expect(blended).toBeLessThan(2);
+  });
+
+  it('renders a whole clip offline (windows shifted every step), deterministically, with the requested frame count', async () => {
+    const run = async () => {
+      const e = await SonicEngine.open(portrait, options());
+      try {
+        const frames: AvatarFrame[] = [];
+        await e.renderClip(swell(2), 50, async (f) => {
+          frames.push(f);
+        });
+        return { frames, stats: e.stats() };
+      } finally {
+        await e.close();
+      }
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.frames.map((f) => f.index)).toEqual(Array.from({ length: 50 }, (_, k) => k));
+    expect(a.frames.every((f, k) => Buffer.from(f.i420).equals(Buffer.from(b.frames[k]!.i420)))).toBe(true);
+    // 25 generated frames, windows of 10 stepping by 7: 4 windows a step, 6 steps
+    expect(a.stats.stages.unet!.count).toBe(4 * 6);
+  });
+
+  it('barge-in: audio from the next frame on becomes silence, the windows not yet shown are generated again, the face calms', async () => {
+    // the reference: the same speech cut at frame 20 (0.8 s), then silence
+    const cut = await SonicEngine.open(portrait, options());
+    const e = await SonicEngine.open(portrait, options());
+    try {
+      cut.pushAudio(swell(3).subarray(0, 12_800));
+      cut.pushSilence(16_000 * 4.2);
+      const reference = await renderAll(cut);
+      const uncut = await SonicEngine.open(portrait, options());
+      uncut.pushAudio(swell(5));
+      const speaking = await renderAll(uncut);
+      await uncut.close();
+
+      e.pushAudio(swell(3));
+      const before = await e.renderReady(20);
+      expect(before.length).toBe(20);
+      e.interrupt();
+      e.pushSilence(16_000 * 2);
+      const after = await renderAll(e);
+      expect(after[0]!.index).toBe(20); // the timeline goes on; no frame is shown twice
+      expect(after.every((f) => !f.speaking)).toBe(true);
+      // from the window after the cut on, the frames are the cut reference's, not the speech's
+      let compared = 0;
+      let speechShows = 0;
+      for (const f of after.filter((x) => x.index >= 40)) {
+        const ref = reference[f.index]!;
+        const spoken = speaking[f.index]!;
+        expect(Math.abs(meanY(f) - meanY(ref))).toBeLessThan(Math.abs(meanY(spoken) - meanY(ref)) / 4 + 0.05);
+        speechShows += Math.abs(meanY(spoken) - meanY(ref));
+        compared += 1;
+      }
+      expect(compared).toBeGreaterThan(20);
+      expect(speechShows / compared).toBeGreaterThan(1); // had the speech gone on, it would show (luma levels)
+    } finally {
+      await Promise.all([cut.close(), e.close()]);
+    }
+  });
+});
