@@ -14,6 +14,8 @@
  *      failover from a hanging upstream) (`--only voice`: this alone)
  *   9. batch jobs: seconds of video per second of wall time through the job queue, concurrency 1
  *      and 2 (`--only jobs`: this alone)
+ *  10. Sonic runner on stand-in graphs: cost per streaming window by stage against its budget, and
+ *      the arithmetic of what a real Sonic needs for 25 fps (`--only sonic`: this alone)
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -26,6 +28,7 @@ import { beamcoder } from '../pipeline/media/beamcoder.js';
 import { benchCapacity, benchLatency, printCapacity, printLatency } from './streaming.js';
 import { benchSayToMouth, printSayLatency } from './voice.js';
 import { benchJobs, printJobs } from './jobs.js';
+import { benchSonic, printSonic } from './sonic.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -74,13 +77,18 @@ async function jobsSection(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** 10. Sonic on stand-in graphs. */
+async function sonicSection(): Promise<Record<string, unknown>> {
+  return printSonic(await benchSonic());
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const only = opt('--only');
-  if (only === 'voice' || only === 'jobs') {
+  if (only === 'voice' || only === 'jobs' || only === 'sonic') {
     console.log(`kiosk-avatar bench (${only} only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
-    const result = only === 'voice' ? await voiceSection() : await jobsSection();
+    const result = only === 'voice' ? await voiceSection() : only === 'jobs' ? await jobsSection() : await sonicSection();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), [only]: result })}`);
     return;
@@ -89,8 +97,6 @@ async function main(): Promise<void> {
     console.log(`kiosk-avatar bench (streaming only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
     const streaming = await streamingSection();
-  const voice = await voiceSection();
-  const batch = await jobsSection();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), streaming })}`);
     return;
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
   const streaming = await streamingSection();
   const voice = await voiceSection();
   const batch = await jobsSection();
+  const sonic = await sonicSection();
 
   const json = {
     date: new Date().toISOString(), node: process.version, cores, cpu: cpus()[0]?.model, quick,
@@ -215,6 +222,7 @@ async function main(): Promise<void> {
     streaming,
     voice,
     jobs: batch,
+    sonic,
     benchWallSec: r2((performance.now() - t0) / 1000),
   };
   console.log(`\nbench took ${json.benchWallSec} s; load avg at end: ${load()}`);

@@ -5,7 +5,8 @@
 import { ConfigError } from '../config/load.js';
 import { AudioFileError, AudioFormatError } from './audio/errors.js';
 import { PortraitError } from '../models/face/errors.js';
+import { SonicWeightsError } from '../models/sonic/weights.js';
 
 export function isInputError(e: unknown): e is Error {
-  return e instanceof ConfigError || e instanceof AudioFileError || e instanceof AudioFormatError || e instanceof PortraitError;
+  return e instanceof ConfigError || e instanceof AudioFileError || e instanceof AudioFormatError || e instanceof PortraitError || e instanceof SonicWeightsError;
 }

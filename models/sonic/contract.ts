@@ -63,10 +63,10 @@ export const SONIC_CONTRACT: readonly SubModelSpec[] = [
     id: 'audio2bucket',
     file: 'audio2bucket.onnx',
     inputs: [
-      { name: 'audio_window', dims: ['B', AUDIO_WINDOWS.bucket, 'L', 'A'], dtype: 'float32', meaning: '50 whisper frames (1 s) of a window' },
+      { name: 'audio_window', dims: ['B', AUDIO_WINDOWS.bucket, 1, 'A'], dtype: 'float32', meaning: "the last hidden state of 50 whisper frames (1 s) around a generated frame" },
       { name: 'image_embeds', dims: ['B', 'D'], dtype: 'float32', meaning: 'CLIP embedding of the portrait' },
     ],
-    outputs: [{ name: 'motion_bucket', dims: ['B', 1], dtype: 'float32', meaning: 'motion intensity of the window (scaled by dynamic_scale, then SVD added_time_ids)' }],
+    outputs: [{ name: 'motion_bucket', dims: ['B', 1], dtype: 'float32', meaning: "SVD motion bucket of the frame (the export folds in the reference's x 16 + 16); the runner averages a window's, scales by dynamic_scale and puts it in added_time_ids" }],
   },
   {
     id: 'image_encoder',
@@ -87,7 +87,7 @@ export const SONIC_CONTRACT: readonly SubModelSpec[] = [
       { name: 'sample', dims: ['B', 'F', 2 * SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'noisy latents (4) scaled by c_in, with the image latent (4) concatenated' },
       { name: 'timestep', dims: ['B'], dtype: 'float32', meaning: 'c_noise = ln(sigma) / 4' },
       { name: 'encoder_hidden_states', dims: ['B', 1, 'D'], dtype: 'float32', meaning: 'CLIP image embedding (zeros in the unconditioned branch)' },
-      { name: 'audio_tokens', dims: ['B', 'F', 'T', 'D'], dtype: 'float32', meaning: 'per-frame audio tokens (zeros in the uncond and image branches)' },
+      { name: 'audio_tokens', dims: ['B', 'F', 'T', 'D'], dtype: 'float32', meaning: 'per-frame audio tokens (in the uncond and image branches: the tokens of silence, audio2token of zeros, as the reference)' },
       { name: 'added_time_ids', dims: ['B', 3], dtype: 'float32', meaning: 'fps - 1, motion bucket, noise augmentation strength' },
     ],
     outputs: [{ name: 'noise_pred', dims: ['B', 'F', SVD.latentChannels, 'h', 'w'], dtype: 'float32', meaning: 'v-prediction' }],

@@ -3,7 +3,6 @@
  * and decoded frames to I420 (BT.601 limited range, as the rest of the pipeline), plus linear
  * interpolation between two I420 frames for the 12.5 -> output fps step.
  */
-import { rgbToYuv } from '../portrait-renderer/colour.js';
 
 /** The largest centred crop whose sides are multiples of `multiple` (SVD's UNet needs 64). */
 export function cropToMultiple(width: number, height: number, multiple = 64): { x: number; y: number; width: number; height: number } {
@@ -56,26 +55,32 @@ export function clipPixels(planes: Float32Array, w: number, h: number, size: num
   return out;
 }
 
-/** Decoded planes [3, h, w] in [-1, 1] -> I420 (w, h even). */
+/**
+ * Decoded planes [3, h, w] in [-1, 1] -> I420 (w, h even): BT.601 limited range, the
+ * coefficients of colour.ts's rgbToYuv written out (this runs on every generated pixel).
+ */
 export function planesToI420(planes: Float32Array, w: number, h: number, out = new Uint8Array((w * h * 3) / 2)): Uint8Array {
   const n = w * h;
   const cw = w >> 1;
-  const u = new Float32Array((w * h) / 4);
-  const v = new Float32Array((w * h) / 4);
-  const to255 = (x: number) => Math.max(0, Math.min(255, (x + 1) * 127.5));
+  const q = n / 4;
+  const u = new Float32Array(q);
+  const v = new Float32Array(q);
   for (let y = 0; y < h; y++) {
+    const crow = (y >> 1) * cw;
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const [yy, uu, vv] = rgbToYuv(to255(planes[i]!), to255(planes[n + i]!), to255(planes[2 * n + i]!));
-      out[i] = Math.round(yy);
-      const c = (y >> 1) * cw + (x >> 1);
-      u[c]! += uu / 4;
-      v[c]! += vv / 4;
+      const r = Math.max(0, Math.min(255, (planes[i]! + 1) * 127.5));
+      const g = Math.max(0, Math.min(255, (planes[n + i]! + 1) * 127.5));
+      const b = Math.max(0, Math.min(255, (planes[2 * n + i]! + 1) * 127.5));
+      out[i] = Math.round(16 + 0.256788 * r + 0.504129 * g + 0.097906 * b);
+      const c = crow + (x >> 1);
+      u[c]! += 128 - 0.148223 * r - 0.290993 * g + 0.439216 * b;
+      v[c]! += 128 + 0.439216 * r - 0.367788 * g - 0.071427 * b;
     }
   }
-  for (let c = 0; c < u.length; c++) {
-    out[n + c] = Math.round(u[c]!);
-    out[n + u.length + c] = Math.round(v[c]!);
+  for (let c = 0; c < q; c++) {
+    out[n + c] = Math.round(u[c]! / 4);
+    out[n + q + c] = Math.round(v[c]! / 4);
   }
   return out;
 }

@@ -8,10 +8,12 @@
  *             -> CLIP encoder -> image embedding
  *   audio     -> log-mel (mel.ts) -> whisper encoder, 30 s at a time -> hidden states (50/s)
  *             -> audio2token per generated frame (10 whisper frames) -> tokens
- *             -> audio2bucket per window (50 whisper frames + embedding) -> motion bucket x dynamic_scale
+ *             -> audio2bucket per generated frame (50 frames of the last state + embedding),
+ *                averaged over a window -> motion bucket x dynamic_scale
  *   sampler   Euler over inference_steps; every step runs the UNet once per window with the three
- *             guidance branches in one batch (uncond: no image latent, no embedding, no audio;
- *             image: image latent + embedding; full: image + audio) and blends the windows
+ *             guidance branches in one batch (uncond: no image latent, no embedding, silence's
+ *             tokens; image: image latent + embedding, silence's tokens; full: image + audio) and
+ *             blends the windows
  *   VAE       decodes the latents (/ 0.18215) in chunks of decode_chunk_frames
  *
  * Buffers fed to the UNet are allocated once per window length and reused (FP16 exports get
@@ -26,7 +28,7 @@ import { fromHalf, toHalf } from './fp16.js';
 import { MEL, type MelTimeline } from './mel.js';
 import { openWithFallback, type OpenedSession, type ProviderSettings } from './providers.js';
 import { gaussian, karrasSigmas, sampleEuler, SVD_SCHEDULE, type GuidanceScales } from './sampler.js';
-import { bucketWindowStart, gatherFrames, GENERATED_FPS, tokenWindowStart, type WhisperTrack } from './audio-track.js';
+import { bucketWindowStart, gatherFrames, GENERATED_FPS, SAMPLES_PER_WHISPER, tokenWindowStart, type WhisperTrack } from './audio-track.js';
 import { clipPixels, cropToMultiple, rgbaToPlanes } from './frames.js';
 import { shiftedWindows, WindowBlender, windowWeights, type Window } from './windows.js';
 import { checkWeights, manifestDims, type SonicManifest } from './weights.js';
@@ -101,6 +103,8 @@ export class SonicRunner {
   readonly audioWidth: number;
   private readonly unetBuffers = new Map<number, UnetBuffers>();
   private condition: SonicCondition | undefined;
+  /** audio2token of silence (all-zero whisper frames): the uncond and image branches' tokens, [T, D] */
+  private silenceTokens: Float32Array | undefined;
   private closed = false;
 
   private constructor(
@@ -149,6 +153,12 @@ export class SonicRunner {
     return SVD.latentChannels * (c.height / SVD.vaeFactor) * (c.width / SVD.vaeFactor);
   }
 
+  /** audio2token of silence, [T, D] (what the uncond and image branches hear) */
+  get silence(): Float32Array {
+    if (!this.silenceTokens) throw new Error('SonicRunner: conditionOn(portrait) first');
+    return this.silenceTokens;
+  }
+
   /** Encodes the portrait (VAE latent and CLIP embedding); later calls replace it. */
   async conditionOn(rgba: Uint8Array, width: number, height: number): Promise<SonicCondition> {
     const crop = cropToMultiple(width, height);
@@ -163,6 +173,8 @@ export class SonicRunner {
     const [latent] = await this.run('vae_encoder', { image: [noisy, [1, 3, crop.height, crop.width]] });
     this.condition = { width: crop.width, height: crop.height, crop, latent: latent!, embeds: embedsOut! };
     this.unetBuffers.clear();
+    const [silence] = await this.run('audio2token', { audio_window: [new Float32Array(AUDIO_WINDOWS.token * this.audioWidth), [1, AUDIO_WINDOWS.token, this.dims.L, this.dims.A]] });
+    this.silenceTokens = silence!;
     return this.condition;
   }
 
@@ -176,18 +188,21 @@ export class SonicRunner {
     const features = mel.features(startMel);
     this.record('mel', performance.now() - t0);
     const [hidden] = await this.run('audio_encoder', { input_features: [features, [1, MEL.bins, MEL.frames]] });
-    return { start: startMel / 2, count: WHISPER.hiddenFrames, width: this.audioWidth, data: hidden! };
+    // whisper frames past the audio pushed so far are padding: the track ends with the audio
+    const audioFrames = Math.ceil(mel.sampleCount / SAMPLES_PER_WHISPER) - startMel / 2;
+    return { start: startMel / 2, count: Math.max(0, Math.min(WHISPER.hiddenFrames, audioFrames)), width: this.audioWidth, data: hidden! };
   }
 
-  /** Whisper hidden states of a whole clip, 30 s at a time (as the reference). */
+  /** Whisper hidden states of a whole clip, 30 s at a time (as the reference), up to `whisperFrames` or the audio's end. */
   async encodeClip(mel: MelTimeline, whisperFrames: number): Promise<WhisperTrack> {
-    const data = new Float32Array(Math.max(1, whisperFrames) * this.audioWidth);
-    for (let start = 0; start < whisperFrames; start += WHISPER.hiddenFrames) {
+    const frames = Math.min(whisperFrames, Math.ceil(mel.sampleCount / SAMPLES_PER_WHISPER));
+    const data = new Float32Array(Math.max(1, frames) * this.audioWidth);
+    for (let start = 0; start < frames; start += WHISPER.hiddenFrames) {
       const span = await this.encodeAudio(mel, start * 2);
-      const n = Math.min(WHISPER.hiddenFrames, whisperFrames - start);
+      const n = Math.min(WHISPER.hiddenFrames, frames - start);
       data.set(span.data.subarray(0, n * this.audioWidth), start * this.audioWidth);
     }
-    return { start: 0, count: Math.max(1, whisperFrames), width: this.audioWidth, data };
+    return { start: 0, count: frames, width: this.audioWidth, data };
   }
 
   /** Audio tokens of generated frames [first, first + n): [n, T, D]. */
@@ -198,16 +213,23 @@ export class SonicRunner {
     return tokens!;
   }
 
-  /** Motion bucket of the window [first, first + size), scaled by dynamic_scale. */
+  /** Motion bucket of the window [first, first + size): the mean of its frames', scaled by dynamic_scale. */
   async motionBucket(track: WhisperTrack, first: number, size: number): Promise<number> {
     const c = this.requireCondition();
-    const win = new Float32Array(AUDIO_WINDOWS.bucket * this.audioWidth);
-    gatherFrames(track, bucketWindowStart(first, size, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win);
-    const [bucket] = await this.run('audio2bucket', {
-      audio_window: [win, [1, AUDIO_WINDOWS.bucket, this.dims.L, this.dims.A]],
-      image_embeds: [c.embeds, [1, this.dims.D]],
+    const A = this.dims.A;
+    const win = new Float32Array(size * AUDIO_WINDOWS.bucket * A);
+    // the last hidden state of each whisper frame
+    const last = { at: (this.dims.L - 1) * A, width: A };
+    for (let i = 0; i < size; i++) gatherFrames(track, bucketWindowStart(first + i, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win, i * AUDIO_WINDOWS.bucket, last);
+    const embeds = new Float32Array(size * this.dims.D);
+    for (let i = 0; i < size; i++) embeds.set(c.embeds, i * this.dims.D);
+    const [buckets] = await this.run('audio2bucket', {
+      audio_window: [win, [size, AUDIO_WINDOWS.bucket, 1, A]],
+      image_embeds: [embeds, [size, this.dims.D]],
     });
-    return bucket![0]! * this.options.dynamicScale;
+    let sum = 0;
+    for (let i = 0; i < size; i++) sum += buckets![i]!;
+    return (sum / size) * this.options.dynamicScale;
   }
 
   /** The starting noise of generated frame g (the same offline and streaming, for one seed). */
@@ -363,11 +385,13 @@ export class SonicRunner {
     b = {
       frames,
       sample: new Float32Array(3 * frames * 2 * fs),
-      tokens: new Float32Array(3 * frames * td), // uncond and image branches keep zeros
+      tokens: new Float32Array(3 * frames * td),
       ehs: new Float32Array(3 * this.dims.D),
       timeIds: new Float32Array(9),
       timestep: new Float32Array(3),
     };
+    // the uncond and image branches hear silence: its tokens, every frame
+    for (let f = 0; f < 2 * frames; f++) b.tokens.set(this.silenceTokens!, f * td);
     b.ehs.set(c.embeds, this.dims.D); // uncond keeps zeros
     b.ehs.set(c.embeds, 2 * this.dims.D);
     if (this.fp16) {

@@ -86,7 +86,7 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       break;
     }
     case 'audio2bucket': {
-      const a = inp('audio_window', ['B', AUDIO_WINDOWS.bucket, dims.L, dims.A]);
+      const a = inp('audio_window', ['B', AUDIO_WINDOWS.bucket, 1, dims.A]);
       const e = inp('image_embeds', ['B', dims.D]);
       const level = g.node('Reshape', [g.node('ReduceMean', [g.node('Abs', [a]), i64('axes', [1, 2, 3])], { keepdims: 1 }), i64('b1', [-1, 1])]);
       const img = g.node('ReduceMean', [e, i64('axes', [1])], { keepdims: 1 });

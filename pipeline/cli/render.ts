@@ -1,6 +1,6 @@
 /**
  * npm run render -- --audio <file> --portrait <image> --out <file.mp4>
- *                   [--preset fast|quality] [--config <file.json>] [--engine portrait]
+ *                   [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic]
  * Exit codes: 0 done, 2 bad input or usage, 1 unexpected failure.
  */
 import { loadConfig, ConfigError } from '../../config/load.js';
@@ -10,7 +10,7 @@ import { renderToMp4 } from '../render/render-file.js';
 import { isInputError } from '../errors.js';
 
 const USAGE =
-  'usage: npm run render -- --audio <file> --portrait <image> --out <file.mp4> [--preset fast|quality] [--config <file.json>] [--engine portrait]';
+  'usage: npm run render -- --audio <file> --portrait <image> --out <file.mp4> [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic]';
 
 async function main(argv: string[]): Promise<number> {
   let args;

@@ -7,7 +7,8 @@
  * audio reaches its end plus the token lookahead; its first `overlap` frames continue the
  * previous window (pinned during sampling, then cross-faded), and frames [j * stride,
  * (j + 1) * stride) are final after it. Output frames (avatar.fps) interpolate between generated
- * frames. Latency: info.lookaheadMs (window + 1 frame + token lookahead) + one window's compute.
+ * frames. Latency: info.lookaheadMs (a window, plus the reference's 0.52 s of bucket lookahead)
+ * + one window's compute.
  *
  * Offline (renderClip, used by the renderer): the whole clip at once, windows shifted every
  * sampler step as the reference does; frames come out after the whole clip is sampled.
@@ -18,7 +19,6 @@
  */
 import type { Config } from '../../config/schema.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
-import { AUDIO_WINDOWS } from '../../models/sonic/contract.js';
 import { MEL, MelTimeline } from '../../models/sonic/mel.js';
 import { GENERATED_FPS, windowAudioEnd } from '../../models/sonic/audio-track.js';
 import { lerpI420, planesToI420 } from '../../models/sonic/frames.js';
@@ -76,7 +76,11 @@ export class SonicEngine implements TalkingHeadEngine {
   ) {
     this.stride = o.window - o.overlap;
     this.ratio = GENERATED_FPS / o.fps;
-    const tokenLookaheadMs = ((AUDIO_WINDOWS.token / 2) * 1000) / 50 + Math.max(0, -o.runner.lipSyncOffsetMs);
+    // Worst frame: the output frame just before generated frame `stride` (the first one window 1
+    // makes final) waits for window 1's audio: its frames, the bucket lookahead of its last frame
+    // (26 whisper frames past its start, as the reference) and the mel window.
+    const frameEndMs = ((this.stride - 1) / GENERATED_FPS) * 1000 + 1000 / o.fps;
+    const lookaheadMs = (this.neededSamples(1) * 1000) / ANALYSIS_RATE - frameEndMs;
     this.info = Object.freeze({
       name: 'sonic',
       fps: o.fps,
@@ -85,7 +89,7 @@ export class SonicEngine implements TalkingHeadEngine {
       analysisRate: ANALYSIS_RATE,
       windowMs: (o.window / GENERATED_FPS) * 1000,
       hopMs: (this.stride / GENERATED_FPS) * 1000,
-      lookaheadMs: ((o.window + 1) / GENERATED_FPS) * 1000 + tokenLookaheadMs,
+      lookaheadMs,
     });
   }
 

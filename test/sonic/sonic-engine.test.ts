@@ -68,17 +68,19 @@ describe('Sonic engine on stand-in graphs', () => {
   it('streams: no frame before a window has its audio, then consecutive frames at the output fps with their pts', async () => {
     const e = await SonicEngine.open(portrait, options());
     try {
-      // window 8 at 12.5 fps = 640 ms, + 1 generated frame, + 100 ms of token lookahead
-      expect(e.info.lookaheadMs).toBeCloseTo(((8 + 1) / 12.5) * 1000 + 100, 6);
+      // window 1 (generated frames 5..12) reads whisper frames up to 4 * 12 + 26 = 74 (the bucket
+      // window of its last frame), i.e. mel frames to 147, samples to 147 * 160 + 200 = 23720
+      // (1482.5 ms); the output frame just before generated frame 5 ends at 4 / 12.5 s + 40 ms
+      expect(e.info.lookaheadMs).toBeCloseTo(1482.5 - 360, 6);
       expect([e.info.width, e.info.height, e.info.fps]).toEqual([128, 128, 25]);
       e.pushAudio(swell(0.5));
       expect(e.framesReady()).toBe(0);
       e.pushAudio(swell(2.5));
       const frames = await renderAll(e);
-      // 3 s of audio = 37.5 generated frames. Window j (frames 5j .. 5j+7) needs its audio plus the
-      // token lookahead: windows 0..5 can run (window 6 would need 3.04 s), so generated frames
-      // 0..29 are final (30..32 wait for window 6's blend) and output frames 0..58 interpolate them.
-      expect(frames.length).toBe(59);
+      // 3 s of audio = 150 whisper frames. Window j (frames 5j .. 5j+7) reads whisper frames up to
+      // 4 (5j + 7) + 26 = 20j + 54: windows 0..4 can run, so generated frames 0..24 are final
+      // (25..27 wait for window 5's blend) and output frames 0..48 interpolate them.
+      expect(frames.length).toBe(49);
       frames.forEach((f, k) => {
         expect(f.index).toBe(k);
         expect(f.pts).toBe(framePts(k, 25));
