@@ -180,7 +180,7 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
   const health = async () => {
     const list = sessions.all().map((s) => {
       const st = s.stats();
-      return { id: s.id, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
+      return { id: s.id, engine: s.info.engine, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
     });
     const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0);
     return {

@@ -28,6 +28,8 @@ export type MediaMode = 'sfu' | 'direct';
 
 export interface SessionInfo {
   id: string;
+  /** the engine behind the session (runtime.engine): portrait or sonic */
+  engine: string;
   width: number;
   height: number;
   fps: number;

@@ -322,15 +322,27 @@ export class SonicRunner {
     const w = c.width / SVD.vaeFactor;
     const px = 3 * c.width * c.height;
     const out = new Float32Array(frames * px);
-    const chunk = this.options.decodeChunkFrames;
+    // an export with a fixed frame count (SVD's temporal decoder) decodes exactly that many: pad
+    const fixed = this.decoderFrames;
+    const chunk = fixed ?? this.options.decodeChunkFrames;
     for (let f = 0; f < frames; f += chunk) {
       const n = Math.min(chunk, frames - f);
-      const scaled = latents.slice(f * fs, (f + n) * fs);
+      const run = fixed ?? n;
+      const scaled = new Float32Array(run * fs);
+      scaled.set(latents.subarray(f * fs, (f + n) * fs));
+      for (let k = n; k < run; k++) scaled.copyWithin(k * fs, (n - 1) * fs, n * fs); // repeat the last frame
       for (let i = 0; i < scaled.length; i++) scaled[i]! /= SVD.scalingFactor;
-      const [rgb] = await this.run('vae_decoder', { latents: [scaled, [n, SVD.latentChannels, h, w]] });
-      out.set(rgb!, f * px);
+      const [rgb] = await this.run('vae_decoder', { latents: [scaled, [run, SVD.latentChannels, h, w]] });
+      out.set(rgb!.subarray(0, n * px), f * px);
     }
     return out;
+  }
+
+  /** The decoder's frame count when the export fixes it (SVD's temporal decoder), else undefined. */
+  get decoderFrames(): number | undefined {
+    const m = this.sessions.vae_decoder.session.inputMetadata?.[0];
+    const d = m && m.isTensor ? m.shape[0] : undefined;
+    return typeof d === 'number' && d > 0 ? d : undefined;
   }
 
   /** The sigmas of the configured schedule (for reports). */

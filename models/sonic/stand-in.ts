@@ -36,6 +36,8 @@ export interface StandInOptions {
   a?: number;
   /** temporal mixing across a window's frames (0 = frames independent); default 0.05 */
   mix?: number;
+  /** a VAE decoder with this fixed frame count (as an export of SVD's temporal decoder has) */
+  decodeFrames?: number;
 }
 
 /** The stand-ins' weights, deterministic, exported so tests can compute references on their own. */
@@ -109,11 +111,12 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       break;
     }
     case 'vae_decoder': {
-      const x = inp('latents', ['F', C, 'h', 'w']);
+      const F = o.decodeFrames ?? 'F';
+      const x = inp('latents', [F, C, 'h', 'w']);
       const conv = g.floats('dec', [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], [3, C, 1, 1]);
       const rgb = g.node('Conv', [x, conv]);
       const up = g.node('Resize', [rgb, '', g.floats('scales', [1, 1, SVD.vaeFactor, SVD.vaeFactor], [4])], { mode: 'linear' });
-      out(g.node('Clip', [up, g.scalar('lo', -1), g.scalar('hi', 1)]), 'frames', ['F', 3, 'H', 'W']);
+      out(g.node('Clip', [up, g.scalar('lo', -1), g.scalar('hi', 1)]), 'frames', [F, 3, 'H', 'W']);
       break;
     }
     case 'unet': {

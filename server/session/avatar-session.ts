@@ -101,8 +101,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.engine = engine;
     this.source = source;
     this.live = live;
-    const { width, height, fps, lookaheadMs } = engine.info;
-    this.info = { id: opts.id, width, height, fps, lookaheadMs };
+    const { name, width, height, fps, lookaheadMs } = engine.info;
+    this.info = { id: opts.id, engine: name, width, height, fps, lookaheadMs };
     const v = opts.config.voice;
     this.sayQueue = new SayQueue(this, opts.tts, {
       maxSentences: v.max_sentences,

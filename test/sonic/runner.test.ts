@@ -198,6 +198,27 @@ describe('Sonic runner on stand-in graphs', () => {
     await expect(SonicRunner.open(options({ weightsDir: wrong }))).rejects.toThrow(/does not follow the Sonic ONNX contract.*expected 32/);
   });
 
+  it('pads the last chunk for an export whose VAE decoder takes a fixed frame count, and gives the same frames', async () => {
+    const fixedDir = join(dir, 'fixed-decoder');
+    await writeStandInWeights(fixedDir, { decodeFrames: 4 });
+    const fixed = await SonicRunner.open(options({ weightsDir: fixedDir, decodeChunkFrames: 7 }));
+    const free = await SonicRunner.open(options());
+    try {
+      expect(fixed.decoderFrames).toBe(4);
+      expect(free.decoderFrames).toBeUndefined();
+      await fixed.conditionOn(portrait.rgba, portrait.width, portrait.height);
+      await free.conditionOn(portrait.rgba, portrait.width, portrait.height);
+      const lat = Float32Array.from({ length: 5 * fixed.frameSize }, (_, i) => Math.sin(i * 0.01) * 0.1);
+      const a = await fixed.decode(lat, 5);
+      const b = await free.decode(lat, 5);
+      expect(fixed.stats.vae_decoder!.count).toBe(2); // 4 + 1 padded to 4
+      expect(a.length).toBe(b.length);
+      expect(a.every((v, i) => Math.abs(v - b[i]!) < 1e-6)).toBe(true);
+    } finally {
+      await Promise.all([fixed.close(), free.close()]);
+    }
+  });
+
   it('scales the latent by the VAE factor: decode(latent * 0.18215) gives back the image latent channels', async () => {
     const r = await SonicRunner.open(options({ noiseAugStrength: 0 }));
     try {
