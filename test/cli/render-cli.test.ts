@@ -2,26 +2,16 @@
  * The render command on bad input: a one-line reason on stderr, exit code 2, no MP4 left behind
  * half-written as if it were good. Runs the real command in a child process.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { ASTRONAUT, speakWav, wavBytes, wavSamples } from '../helpers/speech.js';
+import { runRender } from '../helpers/render-cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'render-cli-'));
-
-function render(args: string[]): { code: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(join(root, 'node_modules/.bin/tsx'), ['pipeline/cli/render.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
-}
+const render = (args: string[]) => runRender(args);
 
 function file(name: string, bytes: Uint8Array | string): string {
   const p = join(dir, name);

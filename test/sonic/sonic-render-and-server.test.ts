@@ -3,7 +3,6 @@
  * process, offline and streaming modes) and the live server's inference worker (the engine
  * module the avatar sessions start). Stand-in graphs with the Sonic contract, on CPU.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,22 +12,14 @@ import { readMp4 } from '../../pipeline/encode/mp4-reader.js';
 import { WorkerEngine } from '../../pipeline/engine/worker-engine.js';
 import type { AvatarFrame } from '../../pipeline/records.js';
 import { ASTRONAUT, speakWav, wavSamples } from '../helpers/speech.js';
+import { runRender } from '../helpers/render-cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const ENGINE_MODULE = new URL('../../pipeline/engine/portrait-engine-module.ts', import.meta.url).pathname;
 let dir: string;
 let weights: string;
 let wav: string;
 
-function render(args: string[]): { code: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(join(root, 'node_modules/.bin/tsx'), ['pipeline/cli/render.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
-}
+const render = (args: string[]) => runRender(args, 120_000);
 
 function config(name: string, sonic: Record<string, unknown>): string {
   const p = join(dir, name);
