@@ -18,7 +18,8 @@ import { createJobQueue, type JobQueue } from './jobs/job-queue.js';
 import { JobStore } from './jobs/job-store.js';
 import { createLogger, type Logger } from './log.js';
 import { resolveIceAddress, firstLanAddress } from './media/ice-address.js';
-import { createMediasoupWorker, workerBinaryPath, type MediasoupWorker } from './media/mediasoup-worker.js';
+import { workerBinaryPath } from './media/mediasoup-worker.js';
+import { WorkerSupervisor } from './media/worker-supervisor.js';
 import { createMetrics } from './metrics.js';
 import { KIOSK_PATH, type MediaMode } from './protocol.js';
 import { AvatarSession } from './session/avatar-session.js';
@@ -78,22 +79,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   // --- media mode
   let mode: MediaMode = config.media.mode === 'direct' ? 'direct' : 'sfu';
-  let worker: MediasoupWorker | undefined;
-  let workerState: 'running' | 'absent' | 'died' = 'absent';
+  let supervisor: WorkerSupervisor | undefined;
   if (mode === 'sfu') {
     try {
-      worker = await createMediasoupWorker({ rtcMinPort: config.media.rtc_min_port, rtcMaxPort: config.media.rtc_max_port });
-      workerState = 'running';
-      worker.on('died', (e) => {
-        workerState = 'died';
-        log.error({ err: e }, 'the mediasoup worker died: kiosks on the sfu path lose their media');
-      });
+      supervisor = await WorkerSupervisor.start({ rtcMinPort: config.media.rtc_min_port, rtcMaxPort: config.media.rtc_max_port });
+      supervisor.on('died', (e) => log.error({ err: e }, 'the mediasoup worker died: starting a new one; kiosks on the sfu path will join again'));
+      supervisor.on('restart-failed', (e, retryMs) => log.error({ err: e, retryMs }, 'starting a new mediasoup worker failed'));
     } catch (e) {
       if (config.media.mode === 'sfu') throw e;
       log.warn({ reason: (e as Error).message, binary: workerBinaryPath() ?? null }, 'no mediasoup worker: serving kiosks on the direct path');
       mode = 'direct';
     }
   }
+  const worker = supervisor?.worker;
   log.info({ mode, worker: worker?.pid ?? null, listenIp: ice.listenIp, announcedIp: ice.announcedIp ?? null }, `media path: ${mode}`);
 
   // --- speech for say(): the upstream TTS while it is healthy, espeak-ng otherwise
@@ -125,7 +123,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await jobs?.close().catch((e: unknown) => log.error({ err: e }, 'closing the job queue failed'));
     tts.close();
     await sessions.closeAll();
-    worker?.close();
+    supervisor?.close();
   };
 
   try {
@@ -182,10 +180,11 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
       const st = s.stats();
       return { id: s.id, engine: s.info.engine, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
     });
+    const workerState = supervisor?.state ?? 'absent';
     const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0);
     return {
       ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-      mediasoupWorker: { state: workerState, pid: worker?.pid ?? null },
+      mediasoupWorker: { state: workerState, pid: supervisor?.worker.pid ?? null, restarts: supervisor?.restarts ?? 0 },
       jobs: await jobQueue.stats().catch((e: Error) => ({ error: e.message })),
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
       tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
@@ -200,6 +199,16 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));
   }
+  // a new mediasoup worker after a death: every session's SFU room again, then its kiosks join again
+  supervisor?.on('restarted', (w) => {
+    log.warn({ worker: w.pid, restarts: supervisor!.restarts }, 'a new mediasoup worker runs: rebuilding the sessions\' media');
+    for (const s of sessions.all()) {
+      s.replaceMediasoupWorker(w).then(
+        () => kiosk.to(`session:${s.id}`).emit('media-restart'),
+        (e: unknown) => log.error({ err: e, session: s.id }, 'rebuilding the session\'s SFU room failed'),
+      );
+    }
+  });
 
   try {
     await app.listen({ host: config.server.host, port: config.server.port });

@@ -144,20 +144,40 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     const session = new AvatarSession(opts, engine, source, live);
     session.wire(live);
     try {
-      if (opts.mode === 'sfu') {
-        session.room = await SfuRoom.create(opts.mediasoupWorker!, source, {
-          listenIp: opts.listenIp,
-          announcedIp: opts.announcedIp,
-          videoMaxBitrate: opts.config.media.video_max_kbps * 1000,
-          streamId: `avatar-${opts.id}`,
-          portRange: { min: opts.config.media.rtc_min_port, max: opts.config.media.rtc_max_port },
-        });
-      }
+      if (opts.mode === 'sfu') session.room = await session.createRoom(opts.mediasoupWorker!);
     } catch (e) {
       await session.close();
       throw e;
     }
     return session;
+  }
+
+  private createRoom(worker: MediasoupWorker): Promise<SfuRoom> {
+    const o = this.opts;
+    return SfuRoom.create(worker, this.source, {
+      listenIp: o.listenIp,
+      announcedIp: o.announcedIp,
+      videoMaxBitrate: o.config.media.video_max_kbps * 1000,
+      streamId: `avatar-${o.id}`,
+      portRange: { min: o.config.media.rtc_min_port, max: o.config.media.rtc_max_port },
+    });
+  }
+
+  /**
+   * The mediasoup worker died and a new one runs: the SFU room is built again on it, from the
+   * same media source (the engine, its speech queue and the pts go on). The kiosks' transports
+   * died with the old worker; they join again (the server tells them: 'media-restart').
+   */
+  async replaceMediasoupWorker(worker: MediasoupWorker): Promise<void> {
+    if (this.mode !== 'sfu' || this.closed) return;
+    const old = this.room;
+    this.room = undefined;
+    try {
+      old?.close();
+    } catch {
+      /* its router died with the worker */
+    }
+    this.room = await this.createRoom(worker);
   }
 
   // ---------------------------------------------------------------- speech
@@ -239,6 +259,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.kiosks.set(kioskId, {});
     try {
       if (this.room) return { sfu: await this.room.addKiosk(kioskId) };
+      if (this.mode === 'sfu') throw new Error('the media path is restarting (a new mediasoup worker is starting): join again in a moment');
       return {};
     } catch (e) {
       this.removeKiosk(kioskId);
