@@ -60,8 +60,13 @@ export const serverSchema = z.strictObject({
   /** bind address of HTTP + socket.io; loopback by default, nothing listens beyond what this says */
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
-  /** the address kiosks use to reach the server, for the printed kiosk URLs (default http://host:port) */
+  /** the address kiosks use to reach the server, for the printed kiosk URLs (default http(s)://host:port) */
   public_url: z.string().url().nullable().default(null),
+  /**
+   * HTTPS (and WSS for socket.io) with this certificate and key (PEM files); null = plain HTTP.
+   * Browsers allow the microphone (host kiosks) only over HTTPS or on localhost.
+   */
+  tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).nullable().default(null),
 });
 
 export const mediaSchema = z.strictObject({
@@ -108,6 +113,8 @@ export const authSchema = z.strictObject({
   admin_key_file: z.string().min(1).default('.cache/auth/admin-key'),
   /** lifetime of the kiosk tokens the server prints at start, days */
   kiosk_token_days: z.number().min(0.001).max(3650).default(365),
+  /** file of revoked token ids (POST /api/tokens/revoke); created when the first is revoked */
+  revoked_file: z.string().min(1).default('.cache/auth/revoked.json'),
 });
 
 export const limitsSchema = z.strictObject({
@@ -115,6 +122,12 @@ export const limitsSchema = z.strictObject({
   audio_upload_bytes: z.number().int().min(1024).max(256 << 20).default(16 << 20),
   /** seconds of speech that may wait in a session's queue (chunks and files together) */
   max_queued_seconds: z.number().min(1).max(600).default(60),
+  /** HTTP requests per minute from one address (429 past it) */
+  http_requests_per_minute: z.number().int().min(10).max(1_000_000).default(1200),
+  /** refused credentials per minute from one address before it is refused everything for the rest of the minute */
+  auth_failures_per_minute: z.number().int().min(1).max(10_000).default(20),
+  /** socket.io messages per second from one connection (bursts of twice as many pass); past it: 'rate-limited' */
+  socket_messages_per_second: z.number().int().min(5).max(10_000).default(200),
 });
 
 export const voiceSchema = z.strictObject({

@@ -3,15 +3,19 @@
  * the media path (mediasoup SFU, or direct wrtc peers when no SFU worker is available).
  * startServer() is what `npm start` (server/main.ts) and the tests run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Server as SocketServer } from 'socket.io';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
 import { MAX_CHUNK_BYTES } from '../pipeline/audio/pcm.js';
 import { Authenticator } from './auth/authenticator.js';
+import { AuthFailureLimiter } from './auth/failure-limiter.js';
+import { RevocationList } from './auth/revocations.js';
 import { loadOrCreateSecret } from './auth/secrets.js';
 import type { Role } from './auth/tokens.js';
+import { registerLimits } from './http/limits.js';
 import { registerRoutes } from './http/routes.js';
 import { registerJobRoutes } from './http/job-routes.js';
 import { createJobQueue, type JobQueue } from './jobs/job-queue.js';
@@ -21,7 +25,7 @@ import { resolveIceAddress, firstLanAddress } from './media/ice-address.js';
 import { workerBinaryPath } from './media/mediasoup-worker.js';
 import { WorkerSupervisor } from './media/worker-supervisor.js';
 import { createMetrics } from './metrics.js';
-import { KIOSK_PATH, type MediaMode } from './protocol.js';
+import { AUDIO_NAMESPACE, KIOSK_NAMESPACE, KIOSK_PATH, type MediaMode } from './protocol.js';
 import { AvatarSession } from './session/avatar-session.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { attachAudioNamespace, audioRoom } from './signalling/audio-namespace.js';
@@ -69,12 +73,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (!existsSync(`${KIOSK_DIST}index.html`)) {
     throw new Error(`the kiosk page is not built (${KIOSK_DIST}index.html is missing): run npm run build:kiosk`);
   }
+  // TLS files first: a wrong path stops the start before anything else is started
+  const tls = config.server.tls;
+  const https = tls ? { cert: readTlsFile(tls.cert_file, 'server.tls.cert_file'), key: readTlsFile(tls.key_file, 'server.tls.key_file') } : null;
   const secret = loadOrCreateSecret(config.auth.secret_file, 'token secret');
   const adminKey = loadOrCreateSecret(config.auth.admin_key_file, 'admin key');
   if (adminKey.created) log.info({ file: config.auth.admin_key_file }, 'created an admin key');
 
   const sessions = new SessionRegistry();
-  const auth = new Authenticator({ secret: secret.value, adminKey: adminKey.value, hasSession: (id) => sessions.has(id) });
+  const revocations = RevocationList.load(config.auth.revoked_file);
+  const auth = new Authenticator({ secret: secret.value, adminKey: adminKey.value, hasSession: (id) => sessions.has(id), isRevoked: (id) => revocations.has(id) });
+  const failures = new AuthFailureLimiter(config.limits.auth_failures_per_minute);
   const ice = resolveIceAddress(config.media.listen_ip ?? config.server.host, config.media.announced_ip);
 
   // --- media mode
@@ -163,7 +172,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   // --- HTTP + socket.io
   // requests are not logged one by one (metrics scrapes, page loads); refusals and failures are
-const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024, https }) as unknown as FastifyInstance;
   const io = new SocketServer(app.server, {
     serveClient: false,
     maxHttpBufferSize: MAX_CHUNK_BYTES + 64 * 1024,
@@ -191,10 +200,24 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
       sessions: list,
     };
   };
-  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor });
+  await registerLimits(app, { requestsPerMinute: config.limits.http_requests_per_minute, failures });
+  const disconnectToken = (tokenId: string): number => {
+    let n = 0;
+    for (const nsp of [io.of(KIOSK_NAMESPACE), io.of(AUDIO_NAMESPACE)]) {
+      for (const socket of nsp.sockets.values()) {
+        if ((socket.data as { principal?: { tokenId?: string } }).principal?.tokenId === tokenId) {
+          socket.disconnect(true);
+          n += 1;
+        }
+      }
+    }
+    return n;
+  };
+  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken });
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
-  const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics });
-  const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad });
+  const messagesPerSecond = config.limits.socket_messages_per_second;
+  const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics, failures, messagesPerSecond });
+  const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad, failures, messagesPerSecond });
   for (const s of sessions.all()) {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));
@@ -220,7 +243,7 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const shownHost = config.server.host === '0.0.0.0' ? (firstLanAddress() ?? '127.0.0.1') : config.server.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const url = `${https ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   if (!publicBase) publicBase = url;
   log.info({ url, mode }, 'listening');
 
@@ -246,4 +269,13 @@ const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: n
       return closing;
     },
   };
+}
+
+/** A PEM file of the TLS settings; a missing or unreadable one is a ConfigError naming the key. */
+function readTlsFile(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`${key}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

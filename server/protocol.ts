@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'queue-full' // the session's speech queue is full: wait or interrupt
   | 'too-many-kiosks'
   | 'unavailable' // the session is (re)starting
+  | 'rate-limited' // too many messages, requests or refused credentials: slow down
   | 'internal';
 
 export type MediaMode = 'sfu' | 'direct';

@@ -3,7 +3,7 @@
  * key (every scope on any session, plus management calls). Used by HTTP routes and socket.io
  * handshakes alike.
  */
-import { AuthError, ROLES, adminKeyMatches, signToken, verifyToken, type Role, type Scope } from './tokens.js';
+import { AuthError, ROLES, adminKeyMatches, signToken, verifyToken, type Role, type Scope, type TokenClaims } from './tokens.js';
 
 export { AuthError };
 
@@ -23,11 +23,18 @@ export class Authenticator {
   private readonly secret: Buffer;
   private readonly adminKey: string;
   private readonly hasSession: (id: string) => boolean;
+  private readonly isRevoked: (tokenId: string) => boolean;
 
-  constructor(opts: { secret: string; adminKey: string; hasSession: (id: string) => boolean }) {
+  constructor(opts: { secret: string; adminKey: string; hasSession: (id: string) => boolean; isRevoked?: (tokenId: string) => boolean }) {
     this.secret = Buffer.from(opts.secret, 'utf8');
     this.adminKey = opts.adminKey;
     this.hasSession = opts.hasSession;
+    this.isRevoked = opts.isRevoked ?? (() => false);
+  }
+
+  /** The claims of a token this server signed (signature and expiry checked; revocation not). */
+  claims(token: unknown): TokenClaims {
+    return verifyToken(this.secret, token);
   }
 
   /**
@@ -42,6 +49,7 @@ export class Authenticator {
       return { sessionId: sessionHint, scopes: new Set<Scope>(['view', 'speak', 'interrupt', 'render']), admin: true };
     }
     const claims = verifyToken(this.secret, credential);
+    if (this.isRevoked(claims.jti)) throw new AuthError('token revoked');
     if (!this.hasSession(claims.sid)) throw new AuthError(`the token is for session "${claims.sid}", which this server does not run`);
     if (typeof sessionHint === 'string' && sessionHint !== claims.sid) {
       throw new AuthError(`the token is for session "${claims.sid}", not "${sessionHint}"`);

@@ -4,7 +4,7 @@
  *   token = "k1." + base64url(JSON claims) + "." + base64url(HMAC-SHA256(secret, "k1." + claims part))
  *
  * Pure: no I/O, the clock is a parameter. The secret lives in a file (secrets.ts); the admin key
- * is separate and never signs anything. Revocation lists come with the hardening issue.
+ * is separate and never signs anything. Revoked token ids: revocations.ts, checked by the authenticator.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -29,7 +29,7 @@ export interface TokenClaims {
   iat: number;
   /** expires at, unix seconds */
   exp: number;
-  /** token id (for logs and, later, revocation) */
+  /** token id (for logs and revocation) */
   jti: string;
 }
 

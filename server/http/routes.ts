@@ -7,7 +7,9 @@
  *   POST /api/sessions/:id/audio    an audio file (WAV, MP3, Opus/OGG, FLAC, M4A) the avatar speaks; token with 'speak'
  *   POST /api/sessions/:id/say      { text, interrupt? } (JSON) or the text (text/plain)       token with 'speak'
  *   POST /api/sessions/:id/interrupt                         token with 'interrupt'
- *   POST /api/tokens                { session, role, ttl_days? } -> { token, url }   admin key
+ *   POST /api/tokens                { session, role, ttl_days? } -> { token, id, url }   admin key
+ *   POST /api/tokens/revoke         { id } or { token } -> refused from now on, its connections closed   admin key
+ *   GET  /api/tokens/revoked        the revoked token ids                              admin key
  *   GET  /api/sessions              sessions with their stats                          admin key
  * Credentials: `Authorization: Bearer <token or admin key>`.
  */
@@ -21,6 +23,7 @@ import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../pipeline/audio/pcm.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 import { AuthError, requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { ROLES } from '../auth/tokens.js';
+import type { RevocationList } from '../auth/revocations.js';
 import type { ServerMetrics } from '../metrics.js';
 import { KIOSK_PATH } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
@@ -36,6 +39,9 @@ export interface RouteDeps {
   health: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   /** the URL a kiosk opens for a token */
   kioskUrl: (token: string) => string;
+  revocations: RevocationList;
+  /** closes the live connections that use a token id; returns how many */
+  disconnectToken: (tokenId: string) => number;
 }
 
 /** The kiosk page may talk to its own server only: no other origin for anything. */
@@ -59,6 +65,7 @@ const HTTP_STATUS: Record<string, number> = {
   forbidden: 403,
   'queue-full': 429,
   'too-many-kiosks': 429,
+  'rate-limited': 429,
   unavailable: 503,
   internal: 500,
 };
@@ -186,7 +193,44 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');
       // an author token opens the batch job page, the others the kiosk page
       const url = deps.kioskUrl(token);
-      return { ok: true, token, url: body.role === 'author' ? url.replace('/kiosk/#', '/kiosk/jobs.html#') : url, expiresInSec: Math.round(ttlSec) };
+      const claims = auth.claims(token);
+      return { ok: true, token, id: claims.jti, url: body.role === 'author' ? url.replace('/kiosk/#', '/kiosk/jobs.html#') : url, expiresInSec: Math.round(ttlSec) };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  const revokeRequest = z.union([z.object({ id: z.string().min(1).max(64) }).strict(), z.object({ token: z.string().min(1).max(1024) }).strict()]);
+  /** a token signed here lives at most this long: an id revoked without its token is kept that long */
+  const MAX_TOKEN_SEC = 3650 * 86_400;
+
+  app.post('/api/tokens/revoke', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      const body = parseRequest(revokeRequest, req.body, 'revoke request');
+      let id: string;
+      let exp: number;
+      if ('token' in body) {
+        const c = auth.claims(body.token);
+        id = c.jti;
+        exp = c.exp;
+      } else {
+        id = body.id;
+        exp = Math.floor(Date.now() / 1000) + MAX_TOKEN_SEC;
+      }
+      const r = deps.revocations.revoke(id, exp);
+      const disconnected = deps.disconnectToken(id);
+      req.log.warn({ token: id, disconnected }, 'token revoked');
+      return { ok: true, revoked: r, disconnected };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  app.get('/api/tokens/revoked', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      return { ok: true, revoked: deps.revocations.list() };
     } catch (e) {
       return send(reply, e);
     }
@@ -205,7 +249,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     const err = e as Error & { statusCode?: number };
     const status = err.statusCode ?? 500;
     if (status >= 500) app.log.error({ err }, 'request failed');
-    const code = status === 413 || status === 415 || status === 400 ? 'bad-request' : errorCode(err);
+    const code = status === 429 ? 'rate-limited' : status === 413 || status === 415 || status === 400 ? 'bad-request' : errorCode(err);
     return reply.code(status).send({ ok: false, error: err.message, code });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ ok: false, error: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'bad-request' }));

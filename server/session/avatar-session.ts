@@ -280,7 +280,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   }
 
   async directOffer(kioskId: string): Promise<string> {
-    if (this.mode !== 'direct') throw new Error('this server runs the sfu path: use sfu:* requests');
+    if (this.mode !== 'direct') throw new TypeError('this server runs the sfu path: use sfu:* requests');
     const k = this.kiosk(kioskId);
     k.direct?.close();
     const { media } = this.opts.config;
@@ -417,7 +417,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   }
 
   private sfu(): SfuRoom {
-    if (!this.room) throw new Error('this server runs the direct path: use direct:* requests');
+    if (!this.room) throw new TypeError('this server runs the direct path: use direct:* requests');
     return this.room;
   }
 

@@ -15,6 +15,8 @@ import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { handshake } from './handshake.js';
+import { limitMessages } from './message-limit.js';
+import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { BadRequestError, parseRequest, request } from './results.js';
@@ -35,7 +37,7 @@ function chunkBytes(pcm: unknown): Uint8Array {
 
 export function attachAudioNamespace(
   io: Server,
-  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; vad: VoiceConfig['vad'] },
+  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; vad: VoiceConfig['vad']; failures?: AuthFailureLimiter; messagesPerSecond?: number },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
   const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
@@ -43,6 +45,7 @@ export function attachAudioNamespace(
   nsp.use(handshake(deps, 'speak', 'audio'));
 
   nsp.on('connection', (socket) => {
+    if (deps.messagesPerSecond) limitMessages(socket, deps.messagesPerSecond, (n) => n === 1 && deps.log.warn({ ip: socket.handshake.address, namespace: nsp.name }, 'messages past the rate limit refused'));
     const { principal } = socket.data;
     const sessionId = principal.sessionId;
     const onError = (e: unknown) => log.error({ err: e, source: socket.id, session: sessionId }, 'audio request failed');

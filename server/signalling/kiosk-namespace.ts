@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { handshake } from './handshake.js';
+import { limitMessages } from './message-limit.js';
+import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { parseRequest, request } from './results.js';
@@ -42,7 +44,7 @@ const reportSchema = z.object({
 
 export function attachKioskNamespace(
   io: Server,
-  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics },
+  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; failures?: AuthFailureLimiter; messagesPerSecond?: number },
 ): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
   const { sessions, log } = deps;
   const nsp = io.of(KIOSK_NAMESPACE) as Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData>;
@@ -53,6 +55,7 @@ export function attachKioskNamespace(
   });
 
   nsp.on('connection', (socket) => {
+    if (deps.messagesPerSecond) limitMessages(socket, deps.messagesPerSecond, (n) => n === 1 && deps.log.warn({ ip: socket.handshake.address, namespace: nsp.name }, 'messages past the rate limit refused'));
     const { principal } = socket.data;
     const kioskId = socket.id;
     const sessionId = principal.sessionId;
