@@ -26,8 +26,11 @@ if [ "$have_node" -lt "$need_node_major" ]; then
   exit 1
 fi
 
+# SETUP_WITHOUT="chromium redis-server": packages a server image does not need (see deploy/docker/)
+without=" ${SETUP_WITHOUT:-} "
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  [[ "$without" == *" $p "* ]] && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
