@@ -7,6 +7,7 @@
  */
 import type { SessionMediaSource } from './session-media-source.js';
 import { loadWrtc } from './wrtc.js';
+import { KioskStateError } from './kiosk-state-error.js';
 
 export interface DirectPeerOptions {
   /** UDP ports libwebrtc may bind */
@@ -36,7 +37,7 @@ export class DirectPeer {
    * buffer as latency (kiosk-client/src/receiver.ts).
    */
   async startAudio(): Promise<void> {
-    if (this.closed) throw new Error('the peer connection is closed');
+    if (this.closed) throw new KioskStateError('the peer connection is closed');
     if (!this.audioSender) return;
     await this.audioSender.replaceTrack(this.tracks[1]!);
   }
@@ -68,7 +69,7 @@ export class DirectPeer {
   }
 
   async answer(sdp: string): Promise<void> {
-    if (this.closed) throw new Error('the peer connection is closed');
+    if (this.closed) throw new KioskStateError('the peer connection is closed');
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
 

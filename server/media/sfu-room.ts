@@ -13,6 +13,7 @@ import type { ConsumerInfo, TransportInfo } from '../protocol.js';
 import type { MediasoupWorker } from './mediasoup-worker.js';
 import type { SessionMediaSource } from './session-media-source.js';
 import { installWrtcGlobals } from './wrtc.js';
+import { KioskStateError } from './kiosk-state-error.js';
 
 export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -120,7 +121,7 @@ export class SfuRoom {
   /** Creates the kiosk's receive transport. */
   async addKiosk(kioskId: string): Promise<{ routerRtpCapabilities: msc.RtpCapabilities; transport: TransportInfo }> {
     this.assertOpen();
-    if (this.kiosks.has(kioskId)) throw new Error(`kiosk ${kioskId} has already joined`);
+    if (this.kiosks.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
     const transport = await this.router.createWebRtcTransport({
       listenIps: [{ ip: this.opts.listenIp, announcedIp: this.opts.announcedIp }],
       enableUdp: true,
@@ -143,12 +144,12 @@ export class SfuRoom {
   /** Creates the kiosk's consumers, paused; resume() once the kiosk has set them up. */
   async consume(kioskId: string, rtpCapabilities: unknown): Promise<ConsumerInfo[]> {
     const peer = this.peer(kioskId);
-    if (peer.consumers.length > 0) throw new Error('already consuming');
+    if (peer.consumers.length > 0) throw new KioskStateError('already consuming');
     const caps = rtpCapabilities as ms.RtpCapabilities;
     const out: ConsumerInfo[] = [];
     for (const p of this.producers) {
       if (!this.router.canConsume({ producerId: p.id, rtpCapabilities: caps })) {
-        throw new Error(`the kiosk cannot receive ${p.kind} (${p.rtpParameters.codecs[0]?.mimeType}): its browser lacks the codec`);
+        throw new KioskStateError(`the kiosk cannot receive ${p.kind} (${p.rtpParameters.codecs[0]?.mimeType}): its browser lacks the codec`);
       }
       const c = await peer.transport.consume({ producerId: p.id, rtpCapabilities: caps, paused: true });
       peer.consumers.push(c);
@@ -203,7 +204,7 @@ export class SfuRoom {
   private peer(kioskId: string): KioskPeer {
     this.assertOpen();
     const p = this.kiosks.get(kioskId);
-    if (!p) throw new Error('join first: this kiosk has no transport');
+    if (!p) throw new KioskStateError('join first: this kiosk has no transport');
     return p;
   }
 

@@ -27,6 +27,7 @@ import { SfuRoom } from '../media/sfu-room.js';
 import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
 import type { TtsRouter } from '../voice/tts-router.js';
+import { KioskStateError } from '../media/kiosk-state-error.js';
 
 const ENGINE_MODULE = fileURLToPath(new URL('../../pipeline/engine/portrait-engine-module.ts', import.meta.url));
 
@@ -253,13 +254,13 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   /** Registers a kiosk; in sfu mode creates its receive transport. */
   async addKiosk(kioskId: string): Promise<{ sfu?: { routerRtpCapabilities: unknown; transport: TransportInfo } }> {
-    if (this.closed) throw new Error('the session is closed');
-    if (this.kiosks.has(kioskId)) throw new Error(`kiosk ${kioskId} has already joined`);
+    if (this.closed) throw new SessionUnavailableError('the session is closed');
+    if (this.kiosks.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
     if (this.kiosks.size >= this.opts.config.media.max_kiosks_per_session) throw new KioskLimitError(this.opts.config.media.max_kiosks_per_session);
     this.kiosks.set(kioskId, {});
     try {
       if (this.room) return { sfu: await this.room.addKiosk(kioskId) };
-      if (this.mode === 'sfu') throw new Error('the media path is restarting (a new mediasoup worker is starting): join again in a moment');
+      if (this.mode === 'sfu') throw new SessionUnavailableError('the media path is restarting (a new mediasoup worker is starting): join again in a moment');
       return {};
     } catch (e) {
       this.removeKiosk(kioskId);
@@ -290,7 +291,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     });
     if (!this.kiosks.has(kioskId)) {
       peer.close();
-      throw new Error('the kiosk left');
+      throw new KioskStateError('the kiosk left');
     }
     k.direct = peer;
     return sdp;
@@ -298,13 +299,13 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   async directAnswer(kioskId: string, sdp: string): Promise<void> {
     const peer = this.kiosk(kioskId).direct;
-    if (!peer) throw new Error('ask for an offer first (direct:offer)');
+    if (!peer) throw new KioskStateError('ask for an offer first (direct:offer)');
     await peer.answer(sdp);
   }
 
   async directStartAudio(kioskId: string): Promise<void> {
     const peer = this.kiosk(kioskId).direct;
-    if (!peer) throw new Error('ask for an offer first (direct:offer)');
+    if (!peer) throw new KioskStateError('ask for an offer first (direct:offer)');
     await peer.startAudio();
   }
 
@@ -423,7 +424,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   private kiosk(kioskId: string): KioskState {
     const k = this.kiosks.get(kioskId);
-    if (!k) throw new Error('join first');
+    if (!k) throw new KioskStateError('join first');
     return k;
   }
 

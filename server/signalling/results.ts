@@ -11,13 +11,14 @@ import { QueueFullError as WorkerQueueFullError } from '../../pipeline/worker/wo
 import { AuthError, ForbiddenError } from '../auth/authenticator.js';
 import type { ErrorCode, Result } from '../protocol.js';
 import { KioskLimitError, SessionUnavailableError } from '../session/avatar-session.js';
+import { KioskStateError } from '../media/kiosk-state-error.js';
 
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
 }
 
 export function errorCode(e: unknown): ErrorCode {
-  if (e instanceof BadRequestError || e instanceof TypeError) return 'bad-request';
+  if (e instanceof BadRequestError || e instanceof TypeError || e instanceof KioskStateError) return 'bad-request';
   if (e instanceof AudioFormatError) return 'audio-format';
   if (e instanceof QueueFullError || e instanceof WorkerQueueFullError) return 'queue-full';
   if (e instanceof ForbiddenError || e instanceof AuthError) return 'forbidden';
