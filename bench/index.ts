@@ -16,6 +16,8 @@
  *      and 2 (`--only jobs`: this alone)
  *  10. Sonic runner on stand-in graphs: cost per streaming window by stage against its budget, and
  *      the arithmetic of what a real Sonic needs for 25 fps (`--only sonic`: this alone)
+ *  11. load and soak (`--only load [--kiosks 1,2,4,6] [--soak-minutes 30] [--soak-kiosks 4]`, not in
+ *      the full run): kiosks holding 25 fps with A/V within 45 ms; memory growth per kiosk-hour
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -29,6 +31,7 @@ import { benchCapacity, benchLatency, printCapacity, printLatency } from './stre
 import { benchSayToMouth, printSayLatency } from './voice.js';
 import { benchJobs, printJobs } from './jobs.js';
 import { benchSonic, printSonic } from './sonic.js';
+import { benchLoad, benchSoak, printLoad, printSoak } from './load.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -82,13 +85,26 @@ async function sonicSection(): Promise<Record<string, unknown>> {
   return printSonic(await benchSonic());
 }
 
+/** 11. load, then soak. */
+async function loadSection(): Promise<Record<string, unknown>> {
+  const steps = (opt('--kiosks') ?? '1,2,4,6').split(',').map(Number);
+  const load = printLoad(await benchLoad(steps));
+  const soakMinutes = Number(opt('--soak-minutes') ?? 30);
+  const soakKiosks = Number(opt('--soak-kiosks') ?? 4);
+  const gc = await gcFunction();
+  section(`11b. soak running: ${soakKiosks} kiosks, ${soakMinutes} min`);
+  const soak = printSoak(await benchSoak(soakKiosks, soakMinutes, gc, (s) => console.log(`  ${s.min.toFixed(1)} min: rss ${s.rssMB.toFixed(1)} MB, heap ${s.heapMB.toFixed(1)} MB, worker ${s.workerMB.toFixed(1)} MB, min fps ${s.minFps.toFixed(1)}`)));
+  return { load, soak };
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const only = opt('--only');
-  if (only === 'voice' || only === 'jobs' || only === 'sonic') {
+  if (only === 'voice' || only === 'jobs' || only === 'sonic' || only === 'load') {
     console.log(`kiosk-avatar bench (${only} only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
-    const result = only === 'voice' ? await voiceSection() : only === 'jobs' ? await jobsSection() : await sonicSection();
+    const sections = { voice: voiceSection, jobs: jobsSection, sonic: sonicSection, load: loadSection };
+    const result = await sections[only]();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), [only]: result })}`);
     return;
