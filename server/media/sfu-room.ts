@@ -138,7 +138,8 @@ export class SfuRoom {
   }
 
   async connectKiosk(kioskId: string, dtlsParameters: unknown): Promise<void> {
-    await this.peer(kioskId).transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters });
+    const peer = this.peer(kioskId);
+    await this.whileThere(kioskId, peer, () => peer.transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters }));
   }
 
   /** Creates the kiosk's consumers, paused; resume() once the kiosk has set them up. */
@@ -151,7 +152,7 @@ export class SfuRoom {
       if (!this.router.canConsume({ producerId: p.id, rtpCapabilities: caps })) {
         throw new KioskStateError(`the kiosk cannot receive ${p.kind} (${p.rtpParameters.codecs[0]?.mimeType}): its browser lacks the codec`);
       }
-      const c = await peer.transport.consume({ producerId: p.id, rtpCapabilities: caps, paused: true });
+      const c = await this.whileThere(kioskId, peer, () => peer.transport.consume({ producerId: p.id, rtpCapabilities: caps, paused: true }));
       peer.consumers.push(c);
       out.push({ id: c.id, producerId: p.id, kind: c.kind, rtpParameters: wire(c.rtpParameters), streamId: this.opts.streamId });
     }
@@ -199,6 +200,19 @@ export class SfuRoom {
     }
     for (const t of this.publisher.tracks) this.source.releaseTrack(t);
     this.router.close();
+  }
+
+  /**
+   * Runs a request on the kiosk's transport; when the kiosk left meanwhile (its page closed, its
+   * connection cut) the worker's refusal becomes the kiosk's own error, not an internal one.
+   */
+  private async whileThere<T>(kioskId: string, peer: KioskPeer, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (peer.transport.closed || this.kiosks.get(kioskId) !== peer) throw new KioskStateError('the kiosk left while its request ran (its transport is closed)');
+      throw e;
+    }
   }
 
   private peer(kioskId: string): KioskPeer {
