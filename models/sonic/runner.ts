@@ -27,7 +27,7 @@ import { AUDIO_WINDOWS, SONIC_CONTRACT, SVD, WHISPER, checkSessionNames, checkSe
 import { fromHalf, toHalf } from './fp16.js';
 import { MEL, type MelTimeline } from './mel.js';
 import { openWithFallback, type OpenedSession, type ProviderSettings } from './providers.js';
-import { gaussian, karrasSigmas, sampleEuler, SVD_SCHEDULE, type GuidanceScales } from './sampler.js';
+import { gaussian, sampleEuler, SVD_SCHEDULE, type GuidanceScales } from './sampler.js';
 import { bucketWindowStart, gatherFrames, GENERATED_FPS, SAMPLES_PER_WHISPER, tokenWindowStart, type WhisperTrack } from './audio-track.js';
 import { clipPixels, cropToMultiple, rgbaToPlanes } from './frames.js';
 import { shiftedWindows, WindowBlender, windowWeights, type Window } from './windows.js';
@@ -345,11 +345,6 @@ export class SonicRunner {
     return typeof d === 'number' && d > 0 ? d : undefined;
   }
 
-  /** The sigmas of the configured schedule (for reports). */
-  sigmas(): Float64Array {
-    return karrasSigmas({ steps: this.options.steps, ...SVD_SCHEDULE });
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -362,13 +357,9 @@ export class SonicRunner {
     const b = this.buffersFor(frames);
     const fs = this.frameSize;
     const perBranch = frames * 2 * fs;
-    // sample: per branch and frame, the 4 noisy channels then the 4 image-latent channels (zeros for uncond)
+    // sample: per branch and frame, the 4 noisy channels (here) then the 4 image-latent channels (set once in buffersFor)
     for (let br = 0; br < 3; br++) {
-      for (let f = 0; f < frames; f++) {
-        const at = br * perBranch + f * 2 * fs;
-        b.sample.set(scaled.subarray(f * fs, (f + 1) * fs), at);
-        if (br > 0) b.sample.set(c.latent, at + fs);
-      }
+      for (let f = 0; f < frames; f++) b.sample.set(scaled.subarray(f * fs, (f + 1) * fs), br * perBranch + f * 2 * fs);
     }
     b.tokens.set(tokens.subarray(0, frames * this.dims.T * this.dims.D), 2 * frames * this.dims.T * this.dims.D);
     b.timestep.fill(cNoise);
@@ -402,6 +393,10 @@ export class SonicRunner {
       timeIds: new Float32Array(9),
       timestep: new Float32Array(3),
     };
+    // the image and full branches see the image latent in every frame (the uncond branch keeps zeros)
+    for (let br = 1; br < 3; br++) {
+      for (let f = 0; f < frames; f++) b.sample.set(c.latent, br * frames * 2 * fs + f * 2 * fs + fs);
+    }
     // the uncond and image branches hear silence: its tokens, every frame
     for (let f = 0; f < 2 * frames; f++) b.tokens.set(this.silenceTokens!, f * td);
     b.ehs.set(c.embeds, this.dims.D); // uncond keeps zeros

@@ -191,7 +191,6 @@ export class SonicEngine implements TalkingHeadEngine {
     for (let g = 0; g < total && !signal?.aborted; g += chunk) {
       const n = Math.min(chunk, total - g);
       await this.decodeInto(latents.subarray(g * fs, (g + n) * fs), g, n);
-      this.windowsRun = Math.ceil((g + n) / this.stride); // marks frames < g + n final for outputFrame
       while (this.nextOut < frames && Math.ceil(this.nextOut * this.ratio - 1e-9) < g + n) {
         const f = this.outputFrame(this.nextOut);
         this.nextOut += 1;
