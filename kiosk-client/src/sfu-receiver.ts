@@ -1,5 +1,6 @@
 /** The SFU path: mediasoup-client receives the session's video and audio from the server's router. */
 import { Device } from 'mediasoup-client';
+import type { types as msc } from 'mediasoup-client';
 import type { JoinResult } from '../../server/protocol.js';
 import { firstFrames, watchConnection, type Receiver } from './receiver.js';
 import { request, type KioskSocket } from './signalling.js';
@@ -18,11 +19,11 @@ export async function startSfuReceiver(socket: KioskSocket, joined: Joined): Pro
   transport.on('connectionstatechange', (state) => watch.update(state));
   try {
     const { consumers } = await request(socket, 'sfu:consume', { rtpCapabilities: device.rtpCapabilities });
-    const tracks: MediaStreamTrack[] = [];
+    const own: msc.Consumer[] = [];
     for (const c of consumers) {
-      const consumer = await transport.consume({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters, streamId: c.streamId });
-      tracks.push(consumer.track);
+      own.push(await transport.consume({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters, streamId: c.streamId }));
     }
+    const tracks = own.map((c) => c.track);
     return {
       stream: new MediaStream(tracks),
       start: async (video: HTMLVideoElement) => {
@@ -30,7 +31,9 @@ export async function startSfuReceiver(socket: KioskSocket, joined: Joined): Pro
         await firstFrames(video);
         await request(socket, 'sfu:resume', { kind: 'audio' });
       },
-      getStats: () => transport.getStats(),
+      // the page's own consumers only: mediasoup-client also receives a 'probator' video stream
+      // (SSRC 1234, bandwidth probes, never a frame), and the transport's report would hold both
+      getStats: () => consumersStats(own),
       onFailed: watch.onFailed,
       close() {
         watch.stop();
@@ -42,4 +45,11 @@ export async function startSfuReceiver(socket: KioskSocket, joined: Joined): Pro
     transport.close();
     throw e;
   }
+}
+
+/** One report of the consumers' stats (inbound-rtp, codec, transport), as RTCPeerConnection.getStats() gives. */
+async function consumersStats(consumers: msc.Consumer[]): Promise<RTCStatsReport> {
+  const merged = new Map<string, unknown>();
+  for (const c of consumers) (await c.getStats()).forEach((v: unknown, k: string) => merged.set(k, v));
+  return merged as unknown as RTCStatsReport;
 }

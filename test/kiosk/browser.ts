@@ -74,6 +74,9 @@ export interface InboundStats {
   /** mean jitter-buffer delay so far, ms (audio includes the lip-sync delay when audio waits for video) */
   audioJitterMs: number;
   videoJitterMs: number;
+  /** inbound-rtp entries of each kind in the page's report (the page's own tracks: one each) */
+  videoStreams: number;
+  audioStreams: number;
 }
 
 /**
@@ -129,17 +132,19 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
   return page.evaluate(async () => {
     const k = (window as unknown as { kiosk: { getStats(): Promise<RTCStatsReport> | undefined } }).kiosk;
     const report = await k.getStats();
-    const out = { framesDecoded: 0, framesDropped: 0, frameWidth: 0, frameHeight: 0, audioSamples: 0, audioEnergy: 0, audioJitterMs: 0, videoJitterMs: 0 };
+    const out = { framesDecoded: 0, framesDropped: 0, frameWidth: 0, frameHeight: 0, audioSamples: 0, audioEnergy: 0, audioJitterMs: 0, videoJitterMs: 0, videoStreams: 0, audioStreams: 0 };
     const jb = (s: Record<string, number | string>) => (Number(s.jitterBufferEmittedCount) > 0 ? (Number(s.jitterBufferDelay) / Number(s.jitterBufferEmittedCount)) * 1000 : 0);
     report?.forEach((s: Record<string, number | string>) => {
       if (s.type !== 'inbound-rtp') return;
       if (s.kind === 'video') {
+        out.videoStreams += 1;
         out.framesDecoded = Number(s.framesDecoded ?? 0);
         out.framesDropped = Number(s.framesDropped ?? 0);
         out.frameWidth = Number(s.frameWidth ?? 0);
         out.frameHeight = Number(s.frameHeight ?? 0);
         out.videoJitterMs = jb(s);
       } else if (s.kind === 'audio') {
+        out.audioStreams += 1;
         out.audioSamples = Number(s.totalSamplesReceived ?? 0);
         out.audioEnergy = Number(s.totalAudioEnergy ?? 0);
         out.audioJitterMs = jb(s);

@@ -62,6 +62,8 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
     const b = await inboundStats(page);
     const fps = ((b.framesDecoded - a.framesDecoded) * 1000) / (Date.now() - t0);
     console.log(`[${mode}] decoded ${b.framesDecoded - a.framesDecoded} frames in ${Date.now() - t0} ms = ${fps.toFixed(1)} fps at ${b.frameWidth}x${b.frameHeight}; audio samples +${b.audioSamples - a.audioSamples}`);
+    // the page's stats are its own two tracks (no probe stream without frames beside them)
+    expect([b.videoStreams, b.audioStreams]).toEqual([1, 1]);
     expect(b.frameWidth).toBe(512);
     expect(b.frameHeight).toBe(512);
     expect(fps).toBeGreaterThanOrEqual(24);
