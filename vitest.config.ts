@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/kiosk/**'],
+          exclude: ['test/kiosk/**', 'test/cluster/**'],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -27,7 +27,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'kiosk',
-          include: ['test/kiosk/**/*.test.ts'],
+          include: ['test/kiosk/**/*.test.ts', 'test/cluster/**/*.test.ts'],
           fileParallelism: false,
           maxWorkers: 1,
           retry: 1,

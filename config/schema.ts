@@ -243,6 +243,30 @@ export const jobsSchema = z.strictObject({
   portrait_upload_bytes: z.number().int().min(1024).max(64 << 20).default(10 << 20),
 });
 
+/**
+ * Several nodes as one service (server/cluster/): each node runs its own sessions (their engines)
+ * and serves kiosks of every session in the cluster; a kiosk on another node than its session's
+ * gets the stream through a mediasoup pipe transport between the two nodes. Signalling events
+ * reach kiosks on every node through socket.io's Redis adapter. null redis_url = one node alone.
+ * Every node must share auth.secret_file and auth.admin_key_file (same contents).
+ */
+export const clusterSchema = z.strictObject({
+  /** Redis of the cluster (LAN); null = this node is alone */
+  redis_url: z.string().url().nullable().default(null),
+  /** this node's name in the cluster (unique); null = host name and port */
+  node_id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).nullable().default(null),
+  /** URL the other nodes reach this node's HTTP API at; null = the URL it listens on */
+  internal_url: z.string().url().nullable().default(null),
+  /** IP of the pipe transports between nodes; null = media.listen_ip (announced as media.announced_ip) */
+  pipe_ip: z.string().min(1).nullable().default(null),
+  /** Redis key prefix (several clusters may share one Redis) */
+  prefix: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).default('kiosk-avatar'),
+  /** seconds a node's sessions stay listed after it last said they run (it says so every ttl/3) */
+  session_ttl_sec: z.number().int().min(3).max(300).default(15),
+  /** ms an edge keeps a relay (and its pipe) open after its last kiosk left */
+  relay_idle_ms: z.number().int().min(0).max(600_000).default(10_000),
+});
+
 /** A session id: lower-case letters, digits and dashes (it appears in URLs and metric labels). */
 export const SESSION_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -267,16 +291,25 @@ export const configSchema = z.strictObject({
   voice: voiceSchema.default(voiceSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
   sonic: sonicSchema.default(sonicSchema.parse({})),
-  /** the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream */
+  cluster: clusterSchema.default(clusterSchema.parse({})),
+  /**
+   * the avatar sessions the server runs; each is one portrait + one engine + one outgoing stream.
+   * A cluster node may run none (an edge that only serves kiosks).
+   */
   sessions: z
     .array(sessionSchema)
-    .min(1)
     .max(64)
     .default([{ id: 'default', portrait: DEFAULT_PORTRAIT }])
     .refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'session ids must be unique'),
 }).refine((c) => c.media.rtc_min_port <= c.media.rtc_max_port, {
   message: 'rtc_min_port must not exceed rtc_max_port',
   path: ['media', 'rtc_min_port'],
+}).refine((c) => c.sessions.length > 0 || c.cluster.redis_url !== null, {
+  message: 'at least one session (only a cluster node, cluster.redis_url set, may run none)',
+  path: ['sessions'],
+}).refine((c) => c.cluster.redis_url === null || c.media.mode !== 'direct', {
+  message: 'a cluster node needs the sfu path (kiosks on other nodes get the stream through mediasoup pipe transports)',
+  path: ['media', 'mode'],
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -286,3 +319,4 @@ export type PresetName = Config['preset'];
 export type VoiceConfig = Config['voice'];
 export type JobsConfig = Config['jobs'];
 export type SonicConfig = Config['sonic'];
+export type ClusterConfig = Config['cluster'];

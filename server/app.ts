@@ -34,6 +34,7 @@ import type { TtsError } from './voice/tts-provider.js';
 import { TtsRouter } from './voice/tts-router.js';
 import { UpstreamTts } from './voice/upstream-tts.js';
 import { attachKioskNamespace } from './signalling/kiosk-namespace.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 
 /** Where kiosk-client/build.ts writes the page. */
 export const KIOSK_DIST = fileURLToPath(new URL('../dist/kiosk/', import.meta.url));
@@ -54,6 +55,8 @@ export interface RunningServer {
   port: number;
   mode: MediaMode;
   sessions: SessionRegistry;
+  /** this server as a node of a cluster (config.cluster.redis_url), else undefined */
+  cluster: ClusterNode | undefined;
   auth: Authenticator;
   adminKey: string;
   log: Logger;
@@ -82,7 +85,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const sessions = new SessionRegistry();
   const revocations = RevocationList.load(config.auth.revoked_file);
-  const auth = new Authenticator({ secret: secret.value, adminKey: adminKey.value, hasSession: (id) => sessions.has(id), isRevoked: (id) => revocations.has(id) });
+  /** set when this server is a node of a cluster (config.cluster.redis_url) */
+  let cluster: ClusterNode | undefined;
+  const auth = new Authenticator({
+    secret: secret.value,
+    adminKey: adminKey.value,
+    hasSession: (id) => sessions.has(id) || (cluster?.knows(id) ?? false),
+    isRevoked: (id) => revocations.has(id),
+  });
   const failures = new AuthFailureLimiter(config.limits.auth_failures_per_minute);
   const ice = resolveIceAddress(config.media.listen_ip ?? config.server.host, config.media.announced_ip);
 
@@ -102,6 +112,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   const worker = supervisor?.worker;
   log.info({ mode, worker: worker?.pid ?? null, listenIp: ice.listenIp, announcedIp: ice.announcedIp ?? null }, `media path: ${mode}`);
+
+  // --- cluster: Redis first, so a node that cannot reach it stops here with the reason
+  if (config.cluster.redis_url) {
+    if (mode !== 'sfu') {
+      supervisor?.close();
+      throw new ConfigError('cluster.redis_url is set but this node has no mediasoup worker: a cluster node needs the sfu path (bash deploy/setup.sh builds the worker)');
+    }
+    try {
+      cluster = await ClusterNode.connect({ config, log, sessions, adminKey: adminKey.value, revocations, worker: () => supervisor?.worker, ice });
+    } catch (e) {
+      supervisor?.close();
+      throw e;
+    }
+  }
 
   // --- speech for say(): the upstream TTS while it is healthy, espeak-ng otherwise
   const voice = config.voice;
@@ -131,6 +155,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const closeAll = async () => {
     await jobs?.close().catch((e: unknown) => log.error({ err: e }, 'closing the job queue failed'));
     tts.close();
+    await cluster?.close();
     await sessions.closeAll();
     supervisor?.close();
   };
@@ -180,6 +205,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     pingTimeout: 5000,
     connectionStateRecovery: undefined,
   });
+  // a cluster node's rooms span the nodes (socket.io Redis adapter)
+  await cluster?.useAdapter(io);
   const metrics = createMetrics(sessions, () => mode, tts, jobQueue);
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
@@ -190,11 +217,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       return { id: s.id, engine: s.info.engine, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
     });
     const workerState = supervisor?.state ?? 'absent';
-    const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0);
+    const clusterHealth = await cluster?.health();
+    const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0) && (!clusterHealth || clusterHealth.redis === 'ok');
     return {
       ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       mediasoupWorker: { state: workerState, pid: supervisor?.worker.pid ?? null, restarts: supervisor?.restarts ?? 0 },
       jobs: await jobQueue.stats().catch((e: Error) => ({ error: e.message })),
+      ...(clusterHealth ? { cluster: clusterHealth } : {}),
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
       tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
       sessions: list,
@@ -213,10 +242,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     return n;
   };
-  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken });
+  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken, originUrl: (id) => cluster?.originUrl(id) });
+  cluster?.registerRoutes(app, auth);
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
   const messagesPerSecond = config.limits.socket_messages_per_second;
-  const kiosk = attachKioskNamespace(io, { auth, sessions, log, metrics, failures, messagesPerSecond });
+  const kiosk = attachKioskNamespace(io, { auth, lookup: (id) => sessions.get(id) ?? cluster?.lookup(id), log, metrics, failures, messagesPerSecond });
+  // 'media-restart' goes to this node's kiosks only: another node's kiosks of the session watch its relay, which that node drops (cluster)
+  const tellKiosks = (sessionId: string) => kiosk.local.to(`session:${sessionId}`).emit('media-restart');
+  cluster?.attach(kiosk, { tellKiosks, disconnectToken });
   const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad, failures, messagesPerSecond });
   for (const s of sessions.all()) {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
@@ -227,10 +260,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log.warn({ worker: w.pid, restarts: supervisor!.restarts }, 'a new mediasoup worker runs: rebuilding the sessions\' media');
     for (const s of sessions.all()) {
       s.replaceMediasoupWorker(w).then(
-        () => kiosk.to(`session:${s.id}`).emit('media-restart'),
+        () => {
+          tellKiosks(s.id);
+          cluster?.mediaRestarted(s.id);
+        },
         (e: unknown) => log.error({ err: e, session: s.id }, 'rebuilding the session\'s SFU room failed'),
       );
     }
+    cluster?.workerReplaced();
   });
 
   try {
@@ -246,6 +283,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const url = `${https ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   if (!publicBase) publicBase = url;
   log.info({ url, mode }, 'listening');
+  try {
+    await cluster?.announce(url);
+  } catch (e) {
+    io.close();
+    await app.close();
+    await closeAll();
+    throw new Error(`cluster: announcing this node's sessions failed: ${(e as Error).message}`, { cause: e });
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -253,6 +298,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     port,
     mode,
     sessions,
+    cluster,
     auth,
     adminKey: adminKey.value,
     log,

@@ -43,8 +43,12 @@ async function main(argv: string[]): Promise<number> {
     for (const s of server.sessions.all()) {
       console.log(`\n  kiosk for session "${s.id}": ${server.kioskUrl(s.id)}`);
     }
-    const first = server.sessions.all()[0]!;
-    console.log(`\n  batch video jobs (page): ${server.kioskUrl(first.id, 'author').replace('/kiosk/#', '/kiosk/jobs.html#')}`);
+    const first = server.sessions.all()[0];
+    if (first) console.log(`\n  batch video jobs (page): ${server.kioskUrl(first.id, 'author').replace('/kiosk/#', '/kiosk/jobs.html#')}`);
+    if (server.cluster) {
+      const elsewhere = (await server.cluster.health()).elsewhere.map((e) => `${e.id} (node ${e.node})`);
+      console.log(`\n  cluster node ${server.cluster.id}; sessions of other nodes kiosks may watch here: ${elsewhere.join(', ') || 'none yet'} (tokens: POST /api/tokens with the admin key)`);
+    }
     console.log(`\n  health: ${server.url}/healthz   metrics: ${server.url}/metrics   admin key: ${config.auth.admin_key_file}\n`);
   } catch (e) {
     if (isInputError(e)) {

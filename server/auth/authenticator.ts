@@ -57,6 +57,11 @@ export class Authenticator {
     return { sessionId: claims.sid, scopes: new Set(claims.scope), admin: false, tokenId: claims.jti };
   }
 
+  /** Whether a session runs here (or, on a cluster node, anywhere in the cluster). */
+  knows(sessionId: string): boolean {
+    return this.hasSession(sessionId);
+  }
+
   isAdmin(credential: unknown): boolean {
     return adminKeyMatches(this.adminKey, credential);
   }

@@ -17,6 +17,7 @@ export interface Revocation {
 
 export class RevocationList {
   private readonly entries = new Map<string, Revocation>();
+  private readonly listeners: ((r: Revocation) => void)[] = [];
 
   private constructor(private readonly file: string) {}
 
@@ -47,7 +48,20 @@ export class RevocationList {
     this.entries.set(id, r);
     for (const [k, v] of this.entries) if (v.exp * 1000 <= nowMs) this.entries.delete(k);
     this.save();
+    for (const l of this.listeners) l(r);
     return r;
+  }
+
+  /** Takes a revocation made elsewhere (another node of the cluster); writes the file, tells no listener. */
+  adopt(r: Revocation, nowMs = Date.now()): void {
+    if (r.exp * 1000 <= nowMs) return;
+    this.entries.set(r.id, r);
+    this.save();
+  }
+
+  /** Called after each revoke() (the cluster passes it on to the other nodes). */
+  onRevoke(listener: (r: Revocation) => void): void {
+    this.listeners.push(listener);
   }
 
   list(): Revocation[] {

@@ -12,6 +12,8 @@
  *   GET  /api/tokens/revoked        the revoked token ids                              admin key
  *   GET  /api/sessions              sessions with their stats                          admin key
  * Credentials: `Authorization: Bearer <token or admin key>`.
+ * On a cluster node, audio, say and interrupt for a session of another node are checked here and
+ * passed on to that node (server/cluster/).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -27,6 +29,7 @@ import type { RevocationList } from '../auth/revocations.js';
 import type { ServerMetrics } from '../metrics.js';
 import { KIOSK_PATH } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { SessionUnavailableError } from '../session/avatar-session.js';
 import { errorCode, failure, parseRequest } from '../signalling/results.js';
 
 export interface RouteDeps {
@@ -42,6 +45,8 @@ export interface RouteDeps {
   revocations: RevocationList;
   /** closes the live connections that use a token id; returns how many */
   disconnectToken: (tokenId: string) => number;
+  /** cluster: the URL of the node that runs a session this node does not (its speech requests go there) */
+  originUrl?: (sessionId: string) => string | undefined;
 }
 
 /** The kiosk page may talk to its own server only: no other origin for anything. */
@@ -130,10 +135,31 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
 
   const sessionParam = z.object({ id: z.string().max(64) });
 
+  /**
+   * Cluster: a speech request for a session another node runs goes to that node as it came
+   * (same credential, already checked here; same body). Returns false for this node's sessions.
+   */
+  const viaOrigin = async (req: FastifyRequest, reply: FastifyReply, id: string): Promise<boolean> => {
+    const origin = sessions.has(id) ? undefined : deps.originUrl?.(id);
+    if (!origin) return false;
+    const body = Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : typeof req.body === 'string' ? req.body : req.body === undefined ? undefined : JSON.stringify(req.body);
+    const headers: Record<string, string> = { authorization: req.headers.authorization ?? '' };
+    if (body !== undefined) headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
+    let res: Response;
+    try {
+      res = await fetch(`${origin}${req.url}`, { method: req.method, headers, body, signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      throw new SessionUnavailableError(`session ${id} runs on another node (${origin}), which did not answer: ${(e as Error).message}`);
+    }
+    await reply.code(res.status).header('content-type', res.headers.get('content-type') ?? 'application/json').send(Buffer.from(await res.arrayBuffer()));
+    return true;
+  };
+
   app.post('/api/sessions/:id/audio', { bodyLimit: config.limits.audio_upload_bytes }, async (req, reply) => {
     try {
       const { id } = parseRequest(sessionParam, req.params, 'session');
       requireScope(principal(req, id), 'speak');
+      if (await viaOrigin(req, reply, id)) return reply;
       if (!Buffer.isBuffer(req.body)) {
         return reply.code(415).send({ ok: false, error: 'send the audio file as the request body with Content-Type audio/* (e.g. audio/wav, audio/mpeg, audio/ogg)', code: 'bad-request' });
       }
@@ -159,6 +185,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       requireScope(who, 'speak');
       const { text, interrupt } = parseRequest(sayBody, req.body, 'say (JSON { "text": "..." } or a text/plain body)');
       if (interrupt) requireScope(who, 'interrupt');
+      if (await viaOrigin(req, reply, id)) return reply;
       const res = sessions.require(id).say(text, { interrupt });
       req.log.info({ session: id, sayId: res.sayId, sentences: res.sentences, chars: text.length }, 'say');
       return { ok: true, ...res };
@@ -171,6 +198,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     try {
       const { id } = parseRequest(sessionParam, req.params, 'session');
       requireScope(principal(req, id), 'interrupt');
+      if (await viaOrigin(req, reply, id)) return reply;
       return { ok: true, ...sessions.require(id).interrupt() };
     } catch (e) {
       return send(reply, e);
@@ -187,7 +215,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     try {
       requireAdmin(req);
       const body = parseRequest(tokenRequest, req.body, 'token request');
-      if (!sessions.has(body.session)) throw new TypeError(`no session "${body.session}"`);
+      if (!auth.knows(body.session)) throw new TypeError(`no session "${body.session}"`);
       const ttlSec = (body.ttl_days ?? config.auth.kiosk_token_days) * 86_400;
       const token = auth.mint(body.session, body.role, ttlSec);
       req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');

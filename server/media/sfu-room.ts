@@ -6,6 +6,10 @@
  *
  * Kiosk flow (see server/protocol.ts): addKiosk -> transport info; connectKiosk(dtls);
  * consume(rtpCapabilities) -> consumers created paused; resume. closeKiosk releases all of it.
+ *
+ * Across nodes (server/cluster/): the room of the session's own node (its origin) opens a pipe
+ * transport per edge node (openPipe); an edge node's room is a relay (SfuRoom.relay) whose
+ * producers come in through its end of that pipe instead of from a local publisher.
  */
 import type { types as ms } from 'mediasoup';
 import type { types as msc } from 'mediasoup-client';
@@ -14,6 +18,19 @@ import type { MediasoupWorker } from './mediasoup-worker.js';
 import type { SessionMediaSource } from './session-media-source.js';
 import { installWrtcGlobals } from './wrtc.js';
 import { KioskStateError } from './kiosk-state-error.js';
+
+/** What feeds a room's producers: the in-process publisher, or an edge's pipe from the origin. */
+export interface RoomFeed {
+  producers: ms.Producer[];
+  close(): void;
+}
+
+/** The origin's end of a pipe to one edge node: where it listens, and what the edge is to produce. */
+export interface PipeOffer {
+  ip: string;
+  port: number;
+  producers: { id: string; kind: 'audio' | 'video'; rtpParameters: ms.RtpParameters; paused: boolean }[];
+}
 
 export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -48,16 +65,30 @@ export class SfuRoom {
   private readonly opts: SfuRoomOptions;
   private readonly kiosks = new Map<string, KioskPeer>();
   private readonly producers: ms.Producer[];
-  private readonly publisher: { transport: msc.Transport; serverTransport: ms.WebRtcTransport; tracks: MediaStreamTrack[] };
-  private readonly source: SessionMediaSource;
+  private readonly feed: RoomFeed;
+  /** pipe transports to edge nodes, by node id (origin side) */
+  private readonly pipes = new Map<string, ms.PipeTransport>();
   private closed = false;
 
-  private constructor(router: ms.Router, source: SessionMediaSource, opts: SfuRoomOptions, publisher: SfuRoom['publisher'], producers: ms.Producer[]) {
+  private constructor(router: ms.Router, opts: SfuRoomOptions, feed: RoomFeed) {
     this.router = router;
-    this.source = source;
     this.opts = opts;
-    this.publisher = publisher;
-    this.producers = producers;
+    this.feed = feed;
+    this.producers = feed.producers;
+  }
+
+  /**
+   * An edge node's room for a session that runs on another node: `pipeIn` brings the origin's
+   * producers into this router (server/cluster/relay-feed.ts); kiosks then consume them here.
+   */
+  static async relay(worker: MediasoupWorker, opts: SfuRoomOptions, pipeIn: (router: ms.Router) => Promise<RoomFeed>): Promise<SfuRoom> {
+    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    try {
+      return new SfuRoom(router, opts, await pipeIn(router));
+    } catch (e) {
+      router.close();
+      throw e;
+    }
   }
 
   static async create(worker: MediasoupWorker, source: SessionMediaSource, opts: SfuRoomOptions): Promise<SfuRoom> {
@@ -106,7 +137,18 @@ export class SfuRoom {
       });
       // 10 ms Opus packets (not 20): less packetisation delay, and the kiosk's jitter buffer runs finer
       await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false, opusPtime: 10 }, stopTracks: false });
-      return new SfuRoom(router, source, opts, { transport, serverTransport, tracks }, producers);
+      const feed: RoomFeed = {
+        producers,
+        close() {
+          try {
+            transport.close();
+          } catch {
+            /* the handler may already be gone */
+          }
+          for (const t of tracks) source.releaseTrack(t);
+        },
+      };
+      return new SfuRoom(router, opts, feed);
     } catch (e) {
       for (const t of tracks) source.releaseTrack(t);
       router.close();
@@ -173,14 +215,14 @@ export class SfuRoom {
   }
 
   /** Counts for health checks and leak tests. */
-  counts(): { kiosks: number; transports: number; consumers: number; producers: number } {
+  counts(): { kiosks: number; transports: number; consumers: number; producers: number; pipes: number } {
     let consumers = 0;
     let transports = 0;
     for (const p of this.kiosks.values()) {
       if (!p.transport.closed) transports += 1;
       consumers += p.consumers.filter((c) => !c.closed).length;
     }
-    return { kiosks: this.kiosks.size, transports, consumers, producers: this.producers.filter((p) => !p.closed).length };
+    return { kiosks: this.kiosks.size, transports, consumers, producers: this.producers.filter((p) => !p.closed).length, pipes: this.pipeCount };
   }
 
   async producerScores(): Promise<Record<string, number>> {
@@ -189,16 +231,50 @@ export class SfuRoom {
     return out;
   }
 
+  /**
+   * Origin side of a pipe to edge node `node`, whose pipe transport listens at `remote`: a pipe
+   * transport here, connected to it, with one pipe consumer per producer. A node that asks again
+   * (it rebuilt its relay, or restarted) gets a new pipe; its old one is closed.
+   */
+  async openPipe(node: string, remote: { ip: string; port: number }, listen: { ip: string; announcedIp?: string }): Promise<PipeOffer> {
+    this.assertOpen();
+    this.closePipe(node);
+    const pipe = await this.router.createPipeTransport({ listenIp: { ip: listen.ip, announcedIp: listen.announcedIp }, enableSctp: false, enableRtx: false, enableSrtp: false });
+    this.pipes.set(node, pipe);
+    try {
+      await pipe.connect({ ip: remote.ip, port: remote.port });
+      const producers: PipeOffer['producers'] = [];
+      for (const p of this.producers) {
+        const c = await pipe.consume({ producerId: p.id });
+        producers.push({ id: p.id, kind: c.kind, rtpParameters: c.rtpParameters, paused: c.producerPaused });
+      }
+      return { ip: listen.announcedIp ?? pipe.tuple.localIp, port: pipe.tuple.localPort, producers };
+    } catch (e) {
+      this.closePipe(node);
+      throw e;
+    }
+  }
+
+  /** Closes the pipe to `node`, if any (the edge left, or asks for a new one). */
+  closePipe(node: string): boolean {
+    const pipe = this.pipes.get(node);
+    if (!pipe) return false;
+    this.pipes.delete(node);
+    pipe.close();
+    return true;
+  }
+
+  /** Edge nodes this room sends the session to. */
+  get pipeCount(): number {
+    return [...this.pipes.values()].filter((p) => !p.closed).length;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const id of [...this.kiosks.keys()]) this.closeKiosk(id);
-    try {
-      this.publisher.transport.close();
-    } catch {
-      /* the handler may already be gone */
-    }
-    for (const t of this.publisher.tracks) this.source.releaseTrack(t);
+    for (const node of [...this.pipes.keys()]) this.closePipe(node);
+    this.feed.close();
     this.router.close();
   }
 

@@ -23,7 +23,7 @@ import { DirectPeer } from '../media/direct-peer.js';
 import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { MediaPacer } from '../media/media-pacer.js';
 import { SessionMediaSource } from '../media/session-media-source.js';
-import { SfuRoom } from '../media/sfu-room.js';
+import { SfuRoom, type PipeOffer } from '../media/sfu-room.js';
 import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
 import type { TtsRouter } from '../voice/tts-router.js';
@@ -307,6 +307,17 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     const peer = this.kiosk(kioskId).direct;
     if (!peer) throw new KioskStateError('ask for an offer first (direct:offer)');
     await peer.startAudio();
+  }
+
+  /** Cluster: sends this session's producers to another node's pipe transport (SfuRoom.openPipe). */
+  openPipe(node: string, remote: { ip: string; port: number }, listen: { ip: string; announcedIp?: string }): Promise<PipeOffer> {
+    if (this.closed) throw new SessionUnavailableError('the session is closed');
+    if (!this.room) throw new SessionUnavailableError(this.mode === 'sfu' ? 'the media path is restarting: ask again in a moment' : 'this node runs the direct path: no pipes');
+    return this.room.openPipe(node, remote, listen);
+  }
+
+  closePipe(node: string): boolean {
+    return this.room?.closePipe(node) ?? false;
   }
 
   report(kioskId: string, report: KioskReport): void {

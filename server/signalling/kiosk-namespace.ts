@@ -13,7 +13,8 @@ import { handshake } from './handshake.js';
 import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
-import type { SessionRegistry } from '../session/session-registry.js';
+import type { KioskSession } from '../session/kiosk-session.js';
+import { SessionUnavailableError } from '../session/avatar-session.js';
 import { parseRequest, request } from './results.js';
 
 interface SocketData {
@@ -44,9 +45,17 @@ const reportSchema = z.object({
 
 export function attachKioskNamespace(
   io: Server,
-  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; failures?: AuthFailureLimiter; messagesPerSecond?: number },
+  deps: {
+    auth: Authenticator;
+    /** the session a kiosk watches: this node's, or (cluster) one relayed from another node */
+    lookup: (sessionId: string) => KioskSession | undefined;
+    log: Logger;
+    metrics: ServerMetrics;
+    failures?: AuthFailureLimiter;
+    messagesPerSecond?: number;
+  },
 ): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
-  const { sessions, log } = deps;
+  const { lookup, log } = deps;
   const nsp = io.of(KIOSK_NAMESPACE) as Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData>;
 
   nsp.use((socket, next) => {
@@ -59,7 +68,11 @@ export function attachKioskNamespace(
     const { principal } = socket.data;
     const kioskId = socket.id;
     const sessionId = principal.sessionId;
-    const session = () => sessions.require(sessionId);
+    const session = (): KioskSession => {
+      const s = lookup(sessionId);
+      if (!s) throw new SessionUnavailableError(`session ${sessionId} is not running`);
+      return s;
+    };
     const onError = (e: unknown) => log.error({ err: e, kiosk: kioskId, session: sessionId }, 'kiosk request failed');
     log.info({ kiosk: kioskId, session: sessionId, token: principal.tokenId, ip: socket.handshake.address }, 'kiosk connected');
     void socket.join(`session:${sessionId}`);
@@ -131,10 +144,10 @@ export function attachKioskNamespace(
 
     socket.on(
       'interrupt',
-      request((req: unknown) => {
+      request(async (req: unknown) => {
         parseRequest(empty, req, 'interrupt');
         requireScope(principal, 'interrupt');
-        const res = session().interrupt();
+        const res = await session().interrupt();
         log.info({ kiosk: kioskId, session: sessionId, droppedMs: res.droppedMs }, 'interrupt from kiosk');
         return res;
       }, onError),
@@ -143,11 +156,11 @@ export function attachKioskNamespace(
     socket.on('report', (report: unknown) => {
       const parsed = reportSchema.safeParse(report);
       if (!parsed.success || !socket.data.joined) return;
-      sessions.get(sessionId)?.report(kioskId, parsed.data as KioskReport);
+      lookup(sessionId)?.report(kioskId, parsed.data as KioskReport);
     });
 
     socket.on('disconnect', (reason) => {
-      sessions.get(sessionId)?.removeKiosk(kioskId);
+      lookup(sessionId)?.removeKiosk(kioskId);
       log.info({ kiosk: kioskId, session: sessionId, reason }, 'kiosk left');
     });
   });

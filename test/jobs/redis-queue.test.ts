@@ -4,9 +4,8 @@
  * renders nothing itself: jobs spread over both workers, a cancel reaches the worker that runs the
  * job, and a worker that stops hands its job to the other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { speakWav } from '../helpers/speech.js';
 import { getJob, waitJobState } from '../helpers/jobs.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startRedis, startUntil } from '../helpers/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEST_CARD = fileURLToPath(new URL('../../pipeline/engine/test-pattern-engine.ts', import.meta.url));
@@ -29,44 +29,6 @@ let ts: TestServer;
 let token: string;
 const workers: { proc: ChildProcess; id: string }[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** Starts a process and resolves when a line of its output matches `ready`. */
-function startUntil(cmd: string, args: string[], ready: RegExp, what: string): Promise<{ proc: ChildProcess; line: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start in 30 s:\n${out.slice(-2000)}`)), 30_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => ready.test(l));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ proc, line });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`${what}: ${e.message}`));
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}:\n${out.slice(-2000)}`));
-    });
-  });
-}
-
 async function startWorker(configFile: string): Promise<{ proc: ChildProcess; id: string }> {
   const { proc, line } = await startUntil(process.execPath, ['--import', 'tsx', 'server/jobs/worker-main.ts', '--config', configFile, '--concurrency', '1'], /jobs worker ready/, 'a jobs worker');
   const w = { proc, id: (JSON.parse(line) as { worker: string }).worker };
@@ -75,10 +37,7 @@ async function startWorker(configFile: string): Promise<{ proc: ChildProcess; id
 }
 
 beforeAll(async () => {
-  if (!existsSync('/usr/bin/redis-server')) throw new Error('redis-server is not installed: apt-get install -y redis-server (bash deploy/setup.sh does it)');
-  const port = await freePort();
-  redisUrl = `redis://127.0.0.1:${port}`;
-  redis = (await startUntil('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], /Ready to accept connections/, 'redis-server')).proc;
+  ({ proc: redis, url: redisUrl } = await startRedis(dir));
   const jobs = { queue: 'redis', redis_url: redisUrl, dir: join(dir, 'jobs'), timeout_sec: 120 };
   const configFile = join(dir, 'worker.json');
   writeFileSync(configFile, JSON.stringify({ jobs: { ...jobs, concurrency: 1 }, runtime: { cache_dir: join(dir, 'portraits') } }));

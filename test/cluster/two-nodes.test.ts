@@ -1,0 +1,214 @@
+/**
+ * Two server processes on loopback as one cluster (config `cluster`, server/cluster/): a real
+ * Redis (Debian's redis-server), node A running the session "default" (portrait engine, mediasoup),
+ * node B running no session of its own, and a headless Chromium kiosk that opens B's URL. B gets
+ * the session's media from A through mediasoup pipe transports; A's events reach the kiosk on B
+ * through socket.io's Redis adapter; speech, interrupts and revocations cross the nodes.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, DEFAULT_PORTRAIT } from '../../config/schema.js';
+import { enrolPortrait } from '../../models/face/enrol.js';
+import { speakWav, wavSamples } from '../helpers/speech.js';
+import { freePort, startRedis, startUntil } from '../helpers/processes.js';
+import { uploadSpeech } from '../helpers/test-server.js';
+import { mouthBox } from '../helpers/video-measures.js';
+import { inboundStats, launchChromium, openKiosk, waitLive } from '../kiosk/browser.js';
+import { installProbe, median, mouthOpening, readProbe } from '../kiosk/probe.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cluster-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Node {
+  name: string;
+  url: string;
+  proc: ChildProcess;
+}
+
+let redis: ChildProcess | undefined;
+const nodes: Node[] = [];
+let a: Node;
+let b: Node;
+let adminKey: string;
+let browser: Browser;
+
+async function startNode(name: string, redisUrl: string, rtcBase: number, extra: Record<string, unknown>): Promise<Node> {
+  const port = await freePort();
+  const file = join(dir, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      server: { host: '127.0.0.1', port },
+      media: { mode: 'sfu', rtc_min_port: rtcBase, rtc_max_port: rtcBase + 99 },
+      // every node of a cluster shares the token secret and the admin key
+      auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, `${name}-revoked.json`) },
+      jobs: { dir: join(dir, `${name}-jobs`), concurrency: 0 },
+      cluster: { redis_url: redisUrl, node_id: name, relay_idle_ms: 1000 },
+      ...extra,
+    }),
+  );
+  const { proc } = await startUntil(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], /health: http/, `server node ${name}`, 60_000);
+  proc.stdout!.resume();
+  proc.stderr!.resume();
+  const node = { name, url: `http://127.0.0.1:${port}`, proc };
+  nodes.push(node);
+  return node;
+}
+
+async function api<T = Record<string, unknown>>(node: Node, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T & { ok: boolean; error?: string }> {
+  const res = await fetch(`${node.url}${path}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: { authorization: `Bearer ${init.token ?? adminKey}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return (await res.json()) as T & { ok: boolean; error?: string };
+}
+
+interface Health {
+  cluster: { node: string; redis: string; elsewhere: { id: string; node: string }[]; relays: { id: string; origin: string; kiosks: number; relay: null | { kiosks: number; transports: number; consumers: number; producers: number } }[] };
+  sessions: { id: string; kiosks: number }[];
+  mediasoupWorker: { pid: number; restarts: number; state: string };
+}
+interface SessionStats {
+  id: string;
+  queuedMs: number;
+  kiosks: number;
+  sfu: { pipes: number; kiosks: number };
+}
+
+const health = (n: Node) => fetch(`${n.url}/healthz`).then((r) => r.json() as Promise<Health>);
+const sessionA = async () => (await api<{ sessions: SessionStats[] }>(a, '/api/sessions')).sessions.find((s) => s.id === 'default')!;
+const relayB = async () => (await health(b)).cluster.relays.find((r) => r.id === 'default');
+
+async function kioskOnB(): Promise<{ page: Page; token: string; id: string }> {
+  const minted = await api<{ token: string; id: string; url: string }>(b, '/api/tokens', { body: { session: 'default', role: 'kiosk', ttl_days: 1 } });
+  expect(minted.ok, minted.error).toBe(true);
+  expect(minted.url.startsWith(`${b.url}/kiosk/`)).toBe(true);
+  return { page: await openKiosk(browser, minted.url, 30_000), token: minted.token, id: minted.id };
+}
+
+beforeAll(async () => {
+  let url: string;
+  ({ proc: redis, url } = await startRedis(dir));
+  a = await startNode('node-a', url, 49800, {});
+  adminKey = readFileSync(join(dir, 'admin-key'), 'utf8').trim();
+  b = await startNode('node-b', url, 49900, { sessions: [] });
+  browser = await launchChromium();
+}, 150_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const n of nodes) n.proc.kill('SIGTERM');
+  await sleep(500);
+  for (const n of nodes) n.proc.kill('SIGKILL');
+  redis?.kill('SIGKILL');
+});
+
+describe('two server processes as one cluster', () => {
+  let page: Page;
+  let restLuma: number;
+
+  it('node B knows the session node A runs; a kiosk opened on B plays it, relayed from A through a pipe transport', async () => {
+    const hb = await health(b);
+    expect(hb.cluster).toMatchObject({ node: 'node-b', redis: 'ok' });
+    expect(hb.cluster.elsewhere).toEqual([{ id: 'default', node: 'node-a' }]);
+    expect(hb.sessions).toEqual([]);
+
+    const t0 = Date.now();
+    ({ page } = await kioskOnB());
+    const liveMs = Date.now() - t0;
+    const s0 = await inboundStats(page);
+    await sleep(3000);
+    const s1 = await inboundStats(page);
+    const fps = ((s1.framesDecoded - s0.framesDecoded) * 1000) / 3000;
+    const relay = await relayB();
+    const onA = await sessionA();
+    console.log(`[cluster] kiosk on B live in ${liveMs} ms; ${fps.toFixed(1)} fps at ${s1.frameWidth}x${s1.frameHeight}; audio +${s1.audioSamples - s0.audioSamples} samples; B relay ${JSON.stringify(relay)}; A: kiosks ${onA.kiosks}, sfu ${JSON.stringify(onA.sfu)}`);
+    expect([s1.frameWidth, s1.frameHeight]).toEqual([512, 512]);
+    expect(fps).toBeGreaterThanOrEqual(20);
+    expect(s1.audioSamples - s0.audioSamples).toBeGreaterThan(2 * 48000);
+    // the kiosk's transport and consumers are on B; A holds no kiosk, one pipe (to B)
+    expect(relay).toMatchObject({ origin: 'node-a', kiosks: 1, relay: { kiosks: 1, transports: 1, consumers: 2, producers: 2 } });
+    expect(onA.kiosks).toBe(0);
+    expect(onA.sfu.pipes).toBe(1);
+  }, 60_000);
+
+  it('speech posted to B for the session reaches A (forwarded); the mouth moves on the kiosk at B and A\'s speaking state reaches it through Redis', async () => {
+    const cfg = configSchema.parse({});
+    const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: cfg.avatar.min_resolution, expandRatio: cfg.avatar.expand_ratio, cacheDir: join(dir, 'portraits') });
+    await installProbe(page, mouthBox(portrait));
+    await sleep(600);
+    restLuma = median((await readProbe(page)).frames.map((f) => f.luma));
+    const source = await api<{ token: string }>(b, '/api/tokens', { body: { session: 'default', role: 'source', ttl_days: 1 } });
+    const { samples, sampleRate } = wavSamples(speakWav('Good morning. Your number is forty two; please go to desk three.'));
+    const since = (await readProbe(page)).frames.at(-1)?.t ?? 0;
+    const speaking: boolean[] = [];
+    const watch = setInterval(() => void page.evaluate(() => document.body.dataset.speaking).then((v) => speaking.push(v === 'true')).catch(() => undefined), 100);
+    const sent = await uploadSpeech(b.url, source.token, samples, sampleRate);
+    expect(sent.ok).toBe(true);
+    expect(sent.acceptedMs).toBeGreaterThan(1000);
+    await sleep((samples.length / sampleRate) * 1000 + 1500);
+    clearInterval(watch);
+    const open = mouthOpening((await readProbe(page, since)).frames, restLuma);
+    const peak = Math.max(...open.map((o) => o.open));
+    console.log(`[cluster] speech via B: ${sent.acceptedMs.toFixed(0)} ms queued on A; mouth peak opening ${peak.toFixed(1)} luma levels over ${open.length} frames; speaking state seen ${speaking.filter(Boolean).length}/${speaking.length} polls, last ${speaking.at(-1)}`);
+    expect(peak).toBeGreaterThan(8);
+    expect(speaking.some((s) => s)).toBe(true);
+    expect(speaking.at(-1)).toBe(false);
+  }, 60_000);
+
+  it('a touch on stop at the kiosk on B interrupts the session on A', async () => {
+    const source = await api<{ token: string }>(a, '/api/tokens', { body: { session: 'default', role: 'source', ttl_days: 1 } });
+    const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten, eleven twelve thirteen fourteen fifteen.'));
+    await uploadSpeech(a.url, source.token, samples, sampleRate);
+    await sleep(700);
+    const before = (await sessionA()).queuedMs;
+    await page.evaluate(() => document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true })));
+    await expect.poll(async () => (await sessionA()).queuedMs, { timeout: 3000, interval: 100 }).toBe(0);
+    console.log(`[cluster] interrupt from B: A had ${before.toFixed(0)} ms queued, then 0`);
+    expect(before).toBeGreaterThan(1000);
+  }, 30_000);
+
+  it('when A\'s mediasoup worker dies, B drops its relay and the kiosk on B comes back by itself', async () => {
+    const ha = await health(a);
+    const joinsBefore = await page.evaluate(() => (window as unknown as { kiosk: { joins: number } }).kiosk.joins);
+    const t0 = Date.now();
+    process.kill(ha.mediasoupWorker.pid, 'SIGKILL');
+    await expect.poll(async () => page.evaluate(() => (window as unknown as { kiosk: { joins: number } }).kiosk.joins), { timeout: 15_000, interval: 100 }).toBeGreaterThan(joinsBefore);
+    await waitLive(page, 20_000);
+    const liveMs = Date.now() - t0;
+    const s0 = await inboundStats(page);
+    await sleep(2000);
+    const s1 = await inboundStats(page);
+    const fps = ((s1.framesDecoded - s0.framesDecoded) * 1000) / 2000;
+    const after = await health(a);
+    console.log(`[cluster] A's worker killed: A restarts ${after.mediasoupWorker.restarts}; kiosk on B live again after ${liveMs} ms, then ${fps.toFixed(1)} fps; A pipes ${(await sessionA()).sfu.pipes}`);
+    expect(after.mediasoupWorker.restarts).toBe(ha.mediasoupWorker.restarts + 1);
+    expect(fps).toBeGreaterThanOrEqual(15);
+    expect((await sessionA()).sfu.pipes).toBe(1);
+  }, 60_000);
+
+  it('a token revoked on A is closed and refused on B; once B\'s last kiosk is gone, B closes its relay and A its pipe', async () => {
+    const second = await kioskOnB();
+    const revoked = await api<{ disconnected: number }>(a, '/api/tokens/revoke', { body: { token: second.token } });
+    expect(revoked.ok).toBe(true);
+    await expect.poll(() => second.page.evaluate(() => (window as unknown as { kiosk: { state: string } }).kiosk.state), { timeout: 5000, interval: 100 }).toBe('error');
+    const onB = await api<{ revoked: { id: string }[] }>(b, '/api/tokens/revoked');
+    expect(onB.revoked.map((r) => r.id)).toContain(second.id);
+    const refused = await fetch(`${b.url}/api/sessions/default/interrupt`, { method: 'POST', headers: { authorization: `Bearer ${second.token}` } });
+    expect(refused.status).toBe(401);
+    // the first kiosk still plays
+    const s0 = await inboundStats(page);
+    await sleep(1000);
+    expect((await inboundStats(page)).framesDecoded - s0.framesDecoded).toBeGreaterThan(15);
+
+    await second.page.close();
+    await page.close();
+    await expect.poll(async () => (await relayB())?.relay ?? null, { timeout: 10_000, interval: 250 }).toBeNull();
+    await expect.poll(async () => (await sessionA()).sfu.pipes, { timeout: 5000, interval: 250 }).toBe(0);
+  }, 60_000);
+});
