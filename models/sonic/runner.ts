@@ -213,14 +213,21 @@ export class SonicRunner {
     return tokens!;
   }
 
-  /** Motion bucket of the window [first, first + size): the mean of its frames', scaled by dynamic_scale. */
-  async motionBucket(track: WhisperTrack, first: number, size: number): Promise<number> {
+  /**
+   * Motion bucket of the window [first, first + size): the mean of its frames', scaled by
+   * dynamic_scale. Offline windows wrap around the clip (their tokens do): with `wrapAt` (the
+   * clip's generated frames), frame first + i is taken modulo it, so its audio does too.
+   */
+  async motionBucket(track: WhisperTrack, first: number, size: number, wrapAt?: number): Promise<number> {
     const c = this.requireCondition();
     const A = this.dims.A;
     const win = new Float32Array(size * AUDIO_WINDOWS.bucket * A);
     // the last hidden state of each whisper frame
     const last = { at: (this.dims.L - 1) * A, width: A };
-    for (let i = 0; i < size; i++) gatherFrames(track, bucketWindowStart(first + i, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win, i * AUDIO_WINDOWS.bucket, last);
+    for (let i = 0; i < size; i++) {
+      const g = wrapAt ? (first + i) % wrapAt : first + i;
+      gatherFrames(track, bucketWindowStart(g, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win, i * AUDIO_WINDOWS.bucket, last);
+    }
     const embeds = new Float32Array(size * this.dims.D);
     for (let i = 0; i < size; i++) embeds.set(c.embeds, i * this.dims.D);
     const [buckets] = await this.run('audio2bucket', {

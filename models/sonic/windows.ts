@@ -6,32 +6,14 @@
  *   offline    every window is denoised at every step over the whole clip; at each step the
  *              windows are shifted by `shiftOffset` frames more (cyclically), as the reference
  *              does, so no frame stays at a window edge for all steps.
- *   streaming  causal windows: window k starts at k * (size - overlap); frames are final once
- *              the next window has blended into them. Latency: `size` frames of audio past the
- *              first frame of a window, plus the window's compute time.
+ *   streaming  causal windows (pipeline/engine/sonic-engine.ts): frames are final once the next
+ *              window has blended into them; the engine states its latency as info.lookaheadMs.
  */
 
 export interface Window {
   /** first frame (may be >= total in offline mode: frames are taken modulo total) */
   start: number;
   size: number;
-}
-
-/** Windows of `size` over `total` frames, overlapping by `overlap`; the last ends at `total`. */
-export function planWindows(total: number, size: number, overlap: number): Window[] {
-  if (!Number.isInteger(total) || total < 1) throw new RangeError(`planWindows: total must be an integer >= 1, got ${total}`);
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`planWindows: size must be an integer >= 1, got ${size}`);
-  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= size) throw new RangeError(`planWindows: overlap must be an integer in [0, size), got ${overlap}`);
-  if (total <= size) return [{ start: 0, size: total }];
-  const stride = size - overlap;
-  const out: Window[] = [];
-  for (let s = 0; ; s += stride) {
-    if (s + size >= total) {
-      out.push({ start: total - size, size });
-      return out;
-    }
-    out.push({ start: s, size });
-  }
 }
 
 /** Offline: the windows of one sampler step, shifted cyclically by step * shiftOffset frames. */
@@ -94,29 +76,4 @@ export class WindowBlender {
     }
     return out;
   }
-}
-
-/** Streaming latency of causal windows, ms: a window needs `size` frames of audio before it runs. */
-export function streamingLatencyMs(size: number, generatedFps: number, windowComputeMs: number): number {
-  return (size / generatedFps) * 1000 + windowComputeMs;
-}
-
-/**
- * Frame-rate doubling (12.5 -> 25 fps): the generated frames with a frame between each pair. The
- * reference uses RIFE; this stand-in blends the two neighbours linearly (a RIFE ONNX model can
- * replace `between`). Frames are flat arrays of one size; the last frame is repeated at the end.
- */
-export function doubleFrameRate(frames: Float32Array[], between: (a: Float32Array, b: Float32Array) => Float32Array = mid): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < frames.length; i++) {
-    out.push(frames[i]!);
-    out.push(i + 1 < frames.length ? between(frames[i]!, frames[i + 1]!) : frames[i]!);
-  }
-  return out;
-}
-
-function mid(a: Float32Array, b: Float32Array): Float32Array {
-  const o = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) o[i] = 0.5 * (a[i]! + b[i]!);
-  return o;
 }

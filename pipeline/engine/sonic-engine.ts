@@ -178,7 +178,7 @@ export class SonicEngine implements TalkingHeadEngine {
       tokens,
       bucketAt: async (first) => {
         let b = buckets.get(first);
-        if (b === undefined) buckets.set(first, (b = await this.runner.motionBucket(track, first, window)));
+        if (b === undefined) buckets.set(first, (b = await this.runner.motionBucket(track, first, window, total)));
         return b;
       },
       onStep: () => {

@@ -62,6 +62,7 @@ export class ClusterNode {
   private constructor(
     private readonly deps: ClusterDeps,
     private readonly redis: Redis,
+    private readonly pub: Redis,
     private readonly sub: Redis,
   ) {
     this.cfg = deps.config.cluster;
@@ -83,7 +84,9 @@ export class ClusterNode {
     }
     const sub = redis.duplicate();
     sub.on('error', () => undefined);
-    const node = new ClusterNode(deps, redis, sub);
+    const pub = redis.duplicate();
+    pub.on('error', () => undefined);
+    const node = new ClusterNode(deps, redis, pub, sub);
     node.directory = new SessionDirectory(redis, { prefix: node.cfg.prefix, node: node.id, ttlSec: node.cfg.session_ttl_sec });
     node.directory.on('changed', (id, before, after) => node.onDirectoryChange(id, before !== undefined, after));
     node.directory.on('error', (e) => deps.log.error({ err: e }, 'cluster: reading or writing the session directory failed; using the last known one'));
@@ -97,7 +100,20 @@ export class ClusterNode {
   /** Puts socket.io on the Redis adapter: rooms and broadcasts span the nodes. */
   async useAdapter(io: SocketServer): Promise<void> {
     const { createAdapter } = await import('@socket.io/redis-adapter');
-    io.adapter(createAdapter(this.redis, this.sub, { key: `${this.cfg.prefix}#io`, requestsTimeout: 3000 }));
+    // the adapter publishes without waiting for the answer: while Redis is away a publish would
+    // reject unhandled (and end the process); this node's own sockets get every broadcast anyway
+    const publish = this.pub.publish.bind(this.pub) as (channel: string, message: string) => Promise<number>;
+    let warned = false;
+    (this.pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
+      publish(channel, message).catch((e: Error) => {
+        if (!warned) this.deps.log.error({ err: e }, 'cluster: Redis refused a broadcast; other nodes miss events until it is back');
+        warned = true;
+        return 0;
+      }).then((n) => {
+        if (n) warned = false;
+        return n;
+      });
+    io.adapter(createAdapter(this.pub, this.sub, { key: `${this.cfg.prefix}#io`, requestsTimeout: 3000 }));
   }
 
   /** Listens for the other nodes' server-side events on /kiosk; `hooks` act on this node's sockets. */
@@ -210,7 +226,7 @@ export class ClusterNode {
   async health() {
     let redis = 'ok';
     try {
-      await this.redis.ping();
+      await Promise.race([this.redis.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 1 s')), 1000).unref())]);
     } catch (e) {
       redis = `unreachable: ${(e as Error).message}`;
     }
@@ -229,6 +245,7 @@ export class ClusterNode {
     this.remotes.clear();
     await this.directory.stop().catch(() => undefined);
     this.redis.disconnect();
+    this.pub.disconnect();
     this.sub.disconnect();
   }
 

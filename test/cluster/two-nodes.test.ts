@@ -15,7 +15,7 @@ import { configSchema, DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { speakWav, wavSamples } from '../helpers/speech.js';
 import { freePort, startRedis, startUntil } from '../helpers/processes.js';
-import { uploadSpeech } from '../helpers/test-server.js';
+import { startTestServer, uploadSpeech } from '../helpers/test-server.js';
 import { mouthBox } from '../helpers/video-measures.js';
 import { inboundStats, launchChromium, openKiosk, waitLive } from '../kiosk/browser.js';
 import { installProbe, median, mouthOpening, readProbe } from '../kiosk/probe.js';
@@ -26,10 +26,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Node {
   name: string;
   url: string;
+  file: string;
   proc: ChildProcess;
 }
 
 let redis: ChildProcess | undefined;
+let redisUrl: string;
 const nodes: Node[] = [];
 let a: Node;
 let b: Node;
@@ -47,16 +49,20 @@ async function startNode(name: string, redisUrl: string, rtcBase: number, extra:
       // every node of a cluster shares the token secret and the admin key
       auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, `${name}-revoked.json`) },
       jobs: { dir: join(dir, `${name}-jobs`), concurrency: 0 },
-      cluster: { redis_url: redisUrl, node_id: name, relay_idle_ms: 1000 },
+      cluster: { redis_url: redisUrl, node_id: name, relay_idle_ms: 1000, session_ttl_sec: 3 },
       ...extra,
     }),
   );
+  const node = { name, url: `http://127.0.0.1:${port}`, file, proc: await runNode(name, file) };
+  nodes.push(node);
+  return node;
+}
+
+async function runNode(name: string, file: string): Promise<ChildProcess> {
   const { proc } = await startUntil(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], /health: http/, `server node ${name}`, 60_000);
   proc.stdout!.resume();
   proc.stderr!.resume();
-  const node = { name, url: `http://127.0.0.1:${port}`, proc };
-  nodes.push(node);
-  return node;
+  return proc;
 }
 
 async function api<T = Record<string, unknown>>(node: Node, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T & { ok: boolean; error?: string }> {
@@ -92,11 +98,10 @@ async function kioskOnB(): Promise<{ page: Page; token: string; id: string }> {
 }
 
 beforeAll(async () => {
-  let url: string;
-  ({ proc: redis, url } = await startRedis(dir));
-  a = await startNode('node-a', url, 49800, {});
+  ({ proc: redis, url: redisUrl } = await startRedis(dir));
+  a = await startNode('node-a', redisUrl, 49800, {});
   adminKey = readFileSync(join(dir, 'admin-key'), 'utf8').trim();
-  b = await startNode('node-b', url, 49900, { sessions: [] });
+  b = await startNode('node-b', redisUrl, 49900, { sessions: [] });
   browser = await launchChromium();
 }, 150_000);
 
@@ -211,4 +216,57 @@ describe('two server processes as one cluster', () => {
     await expect.poll(async () => (await relayB())?.relay ?? null, { timeout: 10_000, interval: 250 }).toBeNull();
     await expect.poll(async () => (await sessionA()).sfu.pipes, { timeout: 5000, interval: 250 }).toBe(0);
   }, 60_000);
+
+  it('Redis goes away: both nodes say degraded and keep running, the kiosk on B keeps playing; Redis back, all is well again', async () => {
+    const kiosk = await kioskOnB();
+    redis!.kill('SIGKILL');
+    await expect.poll(async () => (await health(b)).cluster.redis, { timeout: 10_000, interval: 250 }).toMatch(/^unreachable/);
+    // broadcasts (the speaking state) and directory scans fail meanwhile: nothing may end a node
+    const source = await api<{ token: string }>(a, '/api/tokens', { body: { session: 'default', role: 'source', ttl_days: 1 } });
+    const { samples, sampleRate } = wavSamples(speakWav('Redis is away for a moment.'));
+    expect((await uploadSpeech(a.url, source.token, samples, sampleRate)).ok).toBe(true);
+    const s0 = await inboundStats(kiosk.page);
+    await sleep(4000);
+    const fps = (((await inboundStats(kiosk.page)).framesDecoded - s0.framesDecoded) * 1000) / 4000;
+    const [ha, hb] = [await fetch(`${a.url}/healthz`), await fetch(`${b.url}/healthz`)];
+    console.log(`[cluster] Redis down: healthz A ${ha.status}, B ${hb.status}; kiosk on B ${fps.toFixed(1)} fps`);
+    expect([ha.status, hb.status]).toEqual([503, 503]);
+    expect(fps).toBeGreaterThanOrEqual(15);
+    expect(a.proc.exitCode).toBeNull();
+    expect(b.proc.exitCode).toBeNull();
+    ({ proc: redis } = await startRedis(dir, Number(new URL(redisUrl).port)));
+    await expect.poll(async () => (await fetch(`${b.url}/healthz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    await expect.poll(async () => (await health(b)).cluster.elsewhere, { timeout: 10_000, interval: 250 }).toEqual([{ id: 'default', node: 'node-a' }]);
+    await kiosk.page.close();
+  }, 60_000);
+
+  it('A crashes: B stops listing its session once its keys expire; A starts again and the kiosk on B plays again by itself', async () => {
+    const kiosk = await kioskOnB();
+    const t0 = Date.now();
+    a.proc.kill('SIGKILL');
+    await expect.poll(async () => (await health(b)).cluster.elsewhere.length, { timeout: 10_000, interval: 200 }).toBe(0);
+    const goneMs = Date.now() - t0;
+    await expect.poll(() => kiosk.page.evaluate(() => (window as unknown as { kiosk: { state: string } }).kiosk.state), { timeout: 5000, interval: 100 }).not.toBe('live');
+    const t1 = Date.now();
+    a.proc = await runNode(a.name, a.file);
+    const upMs = Date.now() - t1;
+    await waitLive(kiosk.page, 30_000);
+    const liveMs = Date.now() - t1 - upMs;
+    const s0 = await inboundStats(kiosk.page);
+    await sleep(2000);
+    const fps = (((await inboundStats(kiosk.page)).framesDecoded - s0.framesDecoded) * 1000) / 2000;
+    console.log(`[cluster] A killed: B dropped its session after ${goneMs} ms (ttl 3 s); A up again in ${upMs} ms; kiosk on B live ${liveMs} ms after that, then ${fps.toFixed(1)} fps`);
+    expect(fps).toBeGreaterThanOrEqual(15);
+    expect((await health(b)).cluster.elsewhere).toEqual([{ id: 'default', node: 'node-a' }]);
+    await kiosk.page.close();
+  }, 90_000);
+});
+
+describe('a cluster node whose Redis cannot be reached', () => {
+  it('stops at start with the reason and what to do', async () => {
+    const port = await freePort(); // nothing listens there
+    await expect(startTestServer({ mode: 'sfu', rtcBase: 50000, config: { cluster: { redis_url: `redis://127.0.0.1:${port}` } } })).rejects.toThrow(
+      /cluster\.redis_url: cannot reach redis:\/\/127\.0\.0\.1:\d+ .*set cluster\.redis_url to null for a single node/,
+    );
+  });
 });

@@ -44,6 +44,16 @@ describe('configuration', () => {
     expect(() => parseConfig({ bogus: true })).toThrow(/unknown key bogus/);
   });
 
+  it('a node may run no session only in a cluster, and a cluster node needs the sfu path', () => {
+    expect(defaultConfig().cluster.redis_url).toBeNull();
+    expect(() => parseConfig({ sessions: [] })).toThrow(/sessions: at least one session/);
+    const edge = parseConfig({ sessions: [], cluster: { redis_url: 'redis://10.0.0.2:6379', node_id: 'hall-2' } });
+    expect(edge.sessions).toEqual([]);
+    expect(edge.cluster).toMatchObject({ node_id: 'hall-2', prefix: 'kiosk-avatar', session_ttl_sec: 15 });
+    expect(() => parseConfig({ media: { mode: 'direct' }, cluster: { redis_url: 'redis://10.0.0.2:6379' } })).toThrow(/media\.mode: a cluster node needs the sfu path/);
+    expect(() => parseConfig({ cluster: { node_id: 'a b' } })).toThrow(/cluster\.node_id/);
+  });
+
   it('an unknown preset is refused', () => {
     expect(() => parseConfig({ preset: 'turbo' })).toThrow(ConfigError);
   });

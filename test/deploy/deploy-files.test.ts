@@ -75,4 +75,21 @@ describe('deploy files', () => {
     expect(cfg.server.tls?.cert_file).toMatch(/\.pem$/);
     for (const p of [cfg.auth.secret_file, cfg.auth.admin_key_file, cfg.auth.revoked_file, cfg.runtime.cache_dir, cfg.jobs.dir]) expect(p.startsWith('/var/lib/kiosk-avatar/')).toBe(true);
   });
+
+  it('the cluster examples: valid node configurations sharing Redis, token secret and admin key, each node behind the entry point', () => {
+    const nodes = ['node-a.json', 'node-b.json'].map((f) => parseConfig(JSON.parse(readFileSync(join(root, 'deploy/cluster', f), 'utf8')), f));
+    const [a, b] = nodes as [ReturnType<typeof parseConfig>, ReturnType<typeof parseConfig>];
+    expect(a.cluster.redis_url).not.toBeNull();
+    expect(b.cluster.redis_url).toBe(a.cluster.redis_url);
+    expect(b.auth.secret_file).toBe(a.auth.secret_file);
+    expect(b.auth.admin_key_file).toBe(a.auth.admin_key_file);
+    expect(a.cluster.node_id).not.toBe(b.cluster.node_id);
+    expect(a.sessions.length).toBeGreaterThan(0);
+    expect(b.sessions).toEqual([]);
+    const nginx = readFileSync(join(root, 'deploy/cluster/nginx.conf'), 'utf8');
+    for (const n of nodes) {
+      expect(nginx).toContain(`server ${n.server.host}:${n.server.port}`);
+      expect(n.server.public_url).toBe(`https://${/server_name (\S+);/.exec(nginx)![1]}`);
+    }
+  });
 });

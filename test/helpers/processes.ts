@@ -47,10 +47,10 @@ export function startUntil(cmd: string, args: string[], ready: RegExp, what: str
   });
 }
 
-/** Debian's redis-server on a free loopback port, saving nothing; returns it and its URL. */
-export async function startRedis(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+/** Debian's redis-server on a loopback port (default: a free one), saving nothing; returns it and its URL. */
+export async function startRedis(dir: string, port?: number): Promise<{ proc: ChildProcess; url: string }> {
   if (!existsSync('/usr/bin/redis-server')) throw new Error('redis-server is not installed: apt-get install -y redis-server (bash deploy/setup.sh does it)');
-  const port = await freePort();
+  port ??= await freePort();
   const { proc } = await startUntil('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], /Ready to accept connections/, 'redis-server');
   return { proc, url: `redis://127.0.0.1:${port}` };
 }

@@ -86,7 +86,24 @@ describe('Sonic runner on stand-in graphs', () => {
     }
   });
 
-  it('lands on the three-way guided target with an ideal denoiser: uncond + g_img (image - uncond) + g_audio (full - image), checked against a float64 reference', async () => {
+  it('offline: the motion bucket of a window that wraps past the clip end reads the clip start, as its tokens do', async () => {
+    const r = await SonicRunner.open(options());
+    try {
+      await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
+      const track = await r.encodeClip(speech(), 200);
+      const total = 25; // 2 s at 12.5 generated frames/s
+      const wrapped = await r.motionBucket(track, total - 2, 4, total);
+      const parts = ((await r.motionBucket(track, total - 2, 2)) + (await r.motionBucket(track, 0, 2))) / 2;
+      const unwrapped = await r.motionBucket(track, total - 2, 4);
+      console.log(`bucket of frames 23, 24, 0, 1: ${wrapped.toFixed(3)}; of its two halves ${parts.toFixed(3)}; reading past the end instead ${unwrapped.toFixed(3)}`);
+      expect(wrapped).toBeCloseTo(parts, 4);
+      expect(Math.abs(wrapped - unwrapped)).toBeGreaterThan(1e-3);
+    } finally {
+      await r.close();
+    }
+  });
+
+    it('lands on the three-way guided target with an ideal denoiser: uncond + g_img (image - uncond) + g_audio (full - image), checked against a float64 reference', async () => {
     for (const [guidance, dynamicScale] of [[{ image: 2, audio: 7.5 }, 1], [{ image: 1.2, audio: 3 }, 2]] as const) {
       const r = await SonicRunner.open(options({ weightsDir: weights.ideal, guidance, dynamicScale, steps: 12 }));
       try {
