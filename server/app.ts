@@ -207,7 +207,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   // a cluster node's rooms span the nodes (socket.io Redis adapter)
   await cluster?.useAdapter(io);
-  const metrics = createMetrics(sessions, () => mode, tts, jobQueue);
+  const metrics = createMetrics(sessions, () => mode, tts, jobQueue, () => cluster?.relays() ?? []);
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
   const startedAt = Date.now();

@@ -8,6 +8,15 @@ import type { MediaMode } from './protocol.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { TtsRouter } from './voice/tts-router.js';
 import type { JobQueue } from './jobs/job-queue.js';
+import type { KioskReport } from './protocol.js';
+
+/** A session of another cluster node that kiosks here watch (server/cluster/remote-session.ts). */
+export interface RelayedSession {
+  id: string;
+  origin: string;
+  kioskCount: number;
+  kioskReports(): KioskReport[];
+}
 
 export interface ServerMetrics {
   registry: Registry;
@@ -15,7 +24,7 @@ export interface ServerMetrics {
   authRefused: Counter<'channel'>;
 }
 
-export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue): ServerMetrics {
+export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue, relays: () => RelayedSession[] = () => []): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avatar_' });
 
@@ -108,6 +117,33 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
       if (xs.length > 0) set({}, xs.reduce((a, b) => a + b, 0) / xs.length);
     },
   );
+
+  // cluster: kiosks here that watch another node's session (its own metrics are on that node)
+  new Gauge({
+    name: 'avatar_relay_kiosks',
+    help: 'Kiosks on this node watching a session that another node runs (relayed over a pipe transport)',
+    labelNames: ['session', 'origin'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of relays()) this.set({ session: r.id, origin: r.origin }, r.kioskCount);
+    },
+  });
+  new Gauge({
+    name: 'avatar_relay_kiosk_fps',
+    help: 'Frames per second decoded by kiosks on this node watching another node\'s session, as they report it (min and max)',
+    labelNames: ['session', 'stat'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of relays()) {
+        const fps = r.kioskReports().map((k) => k.fps);
+        if (fps.length === 0) continue;
+        this.set({ session: r.id, stat: 'min' }, Math.min(...fps));
+        this.set({ session: r.id, stat: 'max' }, Math.max(...fps));
+      }
+    },
+  });
 
   new Gauge({
     name: 'avatar_tts_active',

@@ -3,7 +3,7 @@
  * key (every scope on any session, plus management calls). Used by HTTP routes and socket.io
  * handshakes alike.
  */
-import { AuthError, ROLES, adminKeyMatches, signToken, verifyToken, type Role, type Scope, type TokenClaims } from './tokens.js';
+import { AuthError, ROLES, adminKeyMatches, signTokenWithClaims, verifyToken, type Role, type Scope, type TokenClaims } from './tokens.js';
 
 export { AuthError };
 
@@ -67,8 +67,13 @@ export class Authenticator {
   }
 
   mint(sessionId: string, role: Role, ttlSec: number): string {
+    return this.mintWithClaims(sessionId, role, ttlSec).token;
+  }
+
+  /** mint(), also giving back the signed claims (the token's id for revocations, its expiry). */
+  mintWithClaims(sessionId: string, role: Role, ttlSec: number): { token: string; claims: TokenClaims } {
     if (!this.hasSession(sessionId)) throw new TypeError(`no session "${sessionId}"`);
-    return signToken(this.secret, { sid: sessionId, scope: ROLES[role], ttlSec });
+    return signTokenWithClaims(this.secret, { sid: sessionId, scope: ROLES[role], ttlSec });
   }
 }
 

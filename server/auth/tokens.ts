@@ -55,6 +55,11 @@ export interface SignOptions {
 }
 
 export function signToken(secret: Uint8Array, opts: SignOptions): string {
+  return signTokenWithClaims(secret, opts).token;
+}
+
+/** signToken, also giving back the claims it signed (their id, jti, names the token in revocations). */
+export function signTokenWithClaims(secret: Uint8Array, opts: SignOptions): { token: string; claims: TokenClaims } {
   if (secret.length < 16) throw new TypeError('signToken: the secret must be at least 16 bytes');
   if (typeof opts.sid !== 'string' || opts.sid.length === 0) throw new TypeError('signToken: sid must be a session id');
   if (!(opts.ttlSec > 0)) throw new TypeError(`signToken: ttlSec must be positive seconds, got ${opts.ttlSec}`);
@@ -62,7 +67,7 @@ export function signToken(secret: Uint8Array, opts: SignOptions): string {
   const iat = Math.floor((opts.nowMs ?? Date.now()) / 1000);
   const claims: TokenClaims = { sid: opts.sid, scope: [...opts.scope], iat, exp: iat + Math.ceil(opts.ttlSec), jti: randomBytes(9).toString('base64url') };
   const body = `${PREFIX}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${body}.${mac(secret, body).toString('base64url')}`;
+  return { token: `${body}.${mac(secret, body).toString('base64url')}`, claims };
 }
 
 /** Checks signature and expiry; throws AuthError saying why a token is refused. */

@@ -208,6 +208,11 @@ export class ClusterNode {
     return remote;
   }
 
+  /** Sessions of other nodes that kiosks here watch (or did, until their relay closed). */
+  relays(): RemoteSession[] {
+    return [...this.remotes.values()];
+  }
+
   /** The URL of the node that runs a session elsewhere (sources' requests are forwarded there). */
   originUrl(sessionId: string): string | undefined {
     return this.directory.get(sessionId)?.url;

@@ -51,8 +51,9 @@ export class RemoteSession implements KioskSession {
     return this.entry.info;
   }
 
-  get origin(): DirectoryEntry {
-    return this.entry;
+  /** node id of the session's node */
+  get origin(): string {
+    return this.entry.node;
   }
 
   get kioskCount(): number {
@@ -120,6 +121,11 @@ export class RemoteSession implements KioskSession {
     return { droppedMs: body.droppedMs ?? 0, droppedSentences: body.droppedSentences ?? 0 };
   }
 
+  /** The latest report of each kiosk here that sent one. */
+  kioskReports(): KioskReport[] {
+    return [...this.kiosks.values()].map((k) => k.report).filter((r): r is KioskReport => r !== undefined);
+  }
+
   report(kioskId: string, report: KioskReport): void {
     const k = this.kiosks.get(kioskId);
     if (k) k.report = report;
@@ -162,7 +168,7 @@ export class RemoteSession implements KioskSession {
       kiosks: this.kiosks.size,
       relay: room ? room.counts() : null,
       relaysOpened: this.relaysOpened,
-      kioskReports: [...this.kiosks.values()].map((k) => k.report).filter((r): r is KioskReport => r !== undefined),
+      kioskReports: this.kioskReports(),
     };
   }
 

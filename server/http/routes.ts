@@ -217,11 +217,10 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       const body = parseRequest(tokenRequest, req.body, 'token request');
       if (!auth.knows(body.session)) throw new TypeError(`no session "${body.session}"`);
       const ttlSec = (body.ttl_days ?? config.auth.kiosk_token_days) * 86_400;
-      const token = auth.mint(body.session, body.role, ttlSec);
+      const { token, claims } = auth.mintWithClaims(body.session, body.role, ttlSec);
       req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');
       // an author token opens the batch job page, the others the kiosk page
       const url = deps.kioskUrl(token);
-      const claims = auth.claims(token);
       return { ok: true, token, id: claims.jti, url: body.role === 'author' ? url.replace('/kiosk/#', '/kiosk/jobs.html#') : url, expiresInSec: Math.round(ttlSec) };
     } catch (e) {
       return send(reply, e);

@@ -140,6 +140,10 @@ describe('two server processes as one cluster', () => {
     expect(relay).toMatchObject({ origin: 'node-a', kiosks: 1, relay: { kiosks: 1, transports: 1, consumers: 2, producers: 2 } });
     expect(onA.kiosks).toBe(0);
     expect(onA.sfu.pipes).toBe(1);
+    // B's /metrics counts its kiosk of A's session and the frame rate the kiosk reports (every 2 s)
+    const metric = async (re: RegExp) => Number(re.exec(await (await fetch(`${b.url}/metrics`)).text())?.[1] ?? NaN);
+    expect(await metric(/^avatar_relay_kiosks\{session="default",origin="node-a"\} (\S+)$/m)).toBe(1);
+    await expect.poll(() => metric(/^avatar_relay_kiosk_fps\{session="default",stat="min"\} (\S+)$/m), { timeout: 8000, interval: 500 }).toBeGreaterThan(20);
   }, 60_000);
 
   it('speech posted to B for the session reaches A (forwarded); the mouth moves on the kiosk at B and A\'s speaking state reaches it through Redis', async () => {
