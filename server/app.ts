@@ -242,8 +242,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     return n;
   };
-  await registerRoutes(app, { config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken, originUrl: (id) => cluster?.originUrl(id) });
-  cluster?.registerRoutes(app, auth);
+  const node = cluster;
+  await registerRoutes(app, {
+    config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken,
+    // a cluster node: speech for other nodes' sessions goes there; the pipe routes are served
+    ...(node ? { originUrl: (id: string) => node.originUrl(id), pipeListen: () => node.pipeListen() } : {}),
+  });
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
   const messagesPerSecond = config.limits.socket_messages_per_second;
   const kiosk = attachKioskNamespace(io, { auth, lookup: (id) => sessions.get(id) ?? cluster?.lookup(id), log, metrics, failures, messagesPerSecond });

@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     const first = server.sessions.all()[0];
     if (first) console.log(`\n  batch video jobs (page): ${server.kioskUrl(first.id, 'author').replace('/kiosk/#', '/kiosk/jobs.html#')}`);
     if (server.cluster) {
-      const elsewhere = (await server.cluster.health()).elsewhere.map((e) => `${e.id} (node ${e.node})`);
+      const elsewhere = server.cluster.elsewhere().map((e) => `${e.id} (node ${e.node})`);
       console.log(`\n  cluster node ${server.cluster.id}; sessions of other nodes kiosks may watch here: ${elsewhere.join(', ') || 'none yet'} (tokens: POST /api/tokens with the admin key)`);
     }
     console.log(`\n  health: ${server.url}/healthz   metrics: ${server.url}/metrics   admin key: ${config.auth.admin_key_file}\n`);

@@ -6,7 +6,7 @@
  *   - SessionDirectory: which node runs which session (Redis keys with a time to live);
  *   - RemoteSession per session of another node that kiosks here watch: a relay room fed by a
  *     mediasoup pipe from that node (the origin answers on PUT/DELETE
- *     /internal/cluster/sessions/:id/pipes/:node, admin key);
+ *     /internal/cluster/sessions/:id/pipes/:node, admin key: server/http/routes.ts);
  *   - revocations: a token revoked on any node is refused on all (Redis hash + a server-side
  *     event that also closes its connections everywhere);
  *   - media restarts: when a node rebuilds a session's media (its mediasoup worker died), the
@@ -15,20 +15,15 @@
  * Each node still runs only its own sessions' engines; kiosks may join any node.
  */
 import { hostname } from 'node:os';
-import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Namespace, Server as SocketServer } from 'socket.io';
-import { z } from 'zod';
 import type { ClusterConfig, Config } from '../../config/schema.js';
 import { ConfigError } from '../../config/load.js';
-import { AuthError, type Authenticator } from '../auth/authenticator.js';
 import type { Revocation, RevocationList } from '../auth/revocations.js';
-import { bearer } from '../http/routes.js';
 import type { Logger } from '../log.js';
 import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import type { SfuRoomOptions } from '../media/sfu-room.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { failure, parseRequest } from '../signalling/results.js';
 import { RemoteSession } from './remote-session.js';
 import { SessionDirectory } from './session-directory.js';
 
@@ -105,14 +100,17 @@ export class ClusterNode {
     const publish = this.pub.publish.bind(this.pub) as (channel: string, message: string) => Promise<number>;
     let warned = false;
     (this.pub as unknown as { publish: typeof publish }).publish = (channel, message) =>
-      publish(channel, message).catch((e: Error) => {
-        if (!warned) this.deps.log.error({ err: e }, 'cluster: Redis refused a broadcast; other nodes miss events until it is back');
-        warned = true;
-        return 0;
-      }).then((n) => {
-        if (n) warned = false;
-        return n;
-      });
+      publish(channel, message).then(
+        (n) => {
+          warned = false;
+          return n;
+        },
+        (e: Error) => {
+          if (!warned) this.deps.log.error({ err: e }, 'cluster: Redis refused a broadcast; other nodes miss events until it is back');
+          warned = true;
+          return 0;
+        },
+      );
     io.adapter(createAdapter(this.pub, this.sub, { key: `${this.cfg.prefix}#io`, requestsTimeout: 3000 }));
   }
 
@@ -128,44 +126,6 @@ export class ClusterNode {
     this.deps.revocations.onRevoke((r) => void this.publishRevocation(r));
   }
 
-  /** The origin's side of the pipes (admin key): PUT and DELETE /internal/cluster/sessions/:id/pipes/:node. */
-  registerRoutes(app: FastifyInstance, auth: Authenticator): void {
-    const params = z.object({ id: z.string().max(64), node: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/) });
-    const remote = z.object({ ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535) });
-    const admin = (auth_: string | undefined) => {
-      if (!auth.isAdmin(auth_)) throw new AuthError('cluster calls need the admin key');
-    };
-    const send = (reply: { code(n: number): { send(b: unknown): unknown } }, e: unknown) => {
-      const f = failure(e);
-      const status = e instanceof AuthError ? 401 : f.code === 'unavailable' ? 503 : f.code === 'bad-request' ? 400 : 500;
-      if (status === 500) this.deps.log.error({ err: e }, 'cluster call failed');
-      return reply.code(status).send(f);
-    };
-    app.put('/internal/cluster/sessions/:id/pipes/:node', async (req, reply) => {
-      try {
-        admin(bearer(req));
-        const { id, node } = parseRequest(params, req.params, 'pipe');
-        const to = parseRequest(remote, req.body, 'pipe request { ip, port }');
-        const offer = await this.deps.sessions.require(id).openPipe(node, to, this.pipeListen());
-        this.deps.log.info({ session: id, edge: node, to: `${to.ip}:${to.port}` }, 'cluster: pipe to an edge node opened');
-        return { ok: true, ...offer };
-      } catch (e) {
-        return send(reply, e);
-      }
-    });
-    app.delete('/internal/cluster/sessions/:id/pipes/:node', async (req, reply) => {
-      try {
-        admin(bearer(req));
-        const { id, node } = parseRequest(params, req.params, 'pipe');
-        const closed = this.deps.sessions.get(id)?.closePipe(node) ?? false;
-        if (closed) this.deps.log.info({ session: id, edge: node }, 'cluster: pipe to an edge node closed');
-        return { ok: true, closed };
-      } catch (e) {
-        return send(reply, e);
-      }
-    });
-  }
-
   /** Lists this node's sessions in the directory (once the node listens, at `url`). */
   async announce(url: string): Promise<void> {
     const base = (this.cfg.internal_url ?? url).replace(/\/$/, '');
@@ -173,7 +133,12 @@ export class ClusterNode {
     this.deps.log.info({ node: this.id, url: base, sessions: this.deps.sessions.all().map((s) => s.id), elsewhere: this.directory.others().map((e) => `${e.session}@${e.node}`) }, 'cluster: node announced');
   }
 
-  /** Whether a session runs on another node of the cluster. */
+  /** Sessions other nodes run, as of the last directory scan. */
+  elsewhere(): { id: string; node: string }[] {
+    return this.directory.others().map((e) => ({ id: e.session, node: e.node }));
+  }
+
+    /** Whether a session runs on another node of the cluster. */
   knows(sessionId: string): boolean {
     return this.directory.get(sessionId) !== undefined;
   }
@@ -238,7 +203,7 @@ export class ClusterNode {
     return {
       node: this.id,
       redis,
-      elsewhere: this.directory.others().map((e) => ({ id: e.session, node: e.node })),
+      elsewhere: this.elsewhere(),
       relays: await Promise.all([...this.remotes.values()].map((r) => r.stats())),
     };
   }
@@ -258,7 +223,8 @@ export class ClusterNode {
     return `${this.cfg.prefix}:${name}`;
   }
 
-  private pipeListen(): { ip: string; announcedIp?: string } {
+  /** Where this node's pipe transports listen (its end of a pipe, as origin or as edge). */
+  pipeListen(): { ip: string; announcedIp?: string } {
     if (this.cfg.pipe_ip) return { ip: this.cfg.pipe_ip };
     return { ip: this.deps.ice.listenIp, announcedIp: this.deps.ice.announcedIp };
   }

@@ -95,16 +95,16 @@ export class RemoteSession implements KioskSession {
     await (await this.joined(kioskId)).resume(kioskId, kind);
   }
 
-  directOffer(): Promise<string> {
-    return Promise.reject(new TypeError('a cluster node serves kiosks on the sfu path: use sfu:* requests'));
+  async directOffer(): Promise<string> {
+    throw sfuOnly();
   }
 
-  directAnswer(): Promise<void> {
-    return this.directOffer().then(() => undefined);
+  async directAnswer(): Promise<void> {
+    throw sfuOnly();
   }
 
-  directStartAudio(): Promise<void> {
-    return this.directAnswer();
+  async directStartAudio(): Promise<void> {
+    throw sfuOnly();
   }
 
   /** Asks the session's node to stop speaking (the kiosk's interrupt scope was checked here). */
@@ -201,4 +201,8 @@ export class RemoteSession implements KioskSession {
     if (!this.kiosks.has(kioskId) || !this.room) throw new KioskStateError('join first: this kiosk has no transport');
     return this.room;
   }
+}
+
+function sfuOnly(): TypeError {
+  return new TypeError('a cluster node serves kiosks on the sfu path: use sfu:* requests');
 }

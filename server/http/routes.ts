@@ -11,6 +11,7 @@
  *   POST /api/tokens/revoke         { id } or { token } -> refused from now on, its connections closed   admin key
  *   GET  /api/tokens/revoked        the revoked token ids                              admin key
  *   GET  /api/sessions              sessions with their stats                          admin key
+ *   PUT|DELETE /internal/cluster/sessions/:id/pipes/:node   a pipe to another node (cluster)  admin key
  * Credentials: `Authorization: Bearer <token or admin key>`.
  * On a cluster node, audio, say and interrupt for a session of another node are checked here and
  * passed on to that node (server/cluster/).
@@ -47,6 +48,8 @@ export interface RouteDeps {
   disconnectToken: (tokenId: string) => number;
   /** cluster: the URL of the node that runs a session this node does not (its speech requests go there) */
   originUrl?: (sessionId: string) => string | undefined;
+  /** cluster: where this node's pipe transports listen; with it, the pipe routes are served */
+  pipeListen?: () => { ip: string; announcedIp?: string };
 }
 
 /** The kiosk page may talk to its own server only: no other origin for anything. */
@@ -262,6 +265,37 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       return send(reply, e);
     }
   });
+
+  // cluster, origin side of a pipe (server/cluster/relay-feed.ts is the edge side): another node
+  // (`node`) whose pipe transport listens at { ip, port } gets this session's producers
+  const pipeListen = deps.pipeListen;
+  if (pipeListen) {
+    const pipeParams = z.object({ id: z.string().max(64), node: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/) });
+    const pipeRemote = z.object({ ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535) });
+    app.put('/internal/cluster/sessions/:id/pipes/:node', async (req, reply) => {
+      try {
+        requireAdmin(req);
+        const { id, node } = parseRequest(pipeParams, req.params, 'pipe');
+        const to = parseRequest(pipeRemote, req.body, 'pipe request { ip, port }');
+        const offer = await sessions.require(id).openPipe(node, to, pipeListen());
+        req.log.info({ session: id, edge: node, to: `${to.ip}:${to.port}` }, 'cluster: pipe to an edge node opened');
+        return { ok: true, ...offer };
+      } catch (e) {
+        return send(reply, e);
+      }
+    });
+    app.delete('/internal/cluster/sessions/:id/pipes/:node', async (req, reply) => {
+      try {
+        requireAdmin(req);
+        const { id, node } = parseRequest(pipeParams, req.params, 'pipe');
+        const closed = sessions.get(id)?.closePipe(node) ?? false;
+        if (closed) req.log.info({ session: id, edge: node }, 'cluster: pipe to an edge node closed');
+        return { ok: true, closed };
+      } catch (e) {
+        return send(reply, e);
+      }
+    });
+  }
 
   app.get('/api/sessions', async (req, reply) => {
     try {

@@ -16,7 +16,6 @@ import { getJob, waitJobState } from '../helpers/jobs.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startRedis, startUntil } from '../helpers/processes.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEST_CARD = fileURLToPath(new URL('../../pipeline/engine/test-pattern-engine.ts', import.meta.url));
 const PORTRAIT = readFileSync(DEFAULT_PORTRAIT);
 const SHORT = speakWav('Good morning, class.');
