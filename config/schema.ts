@@ -197,19 +197,24 @@ export const sonicSchema = z
     weights_dir: z.string().min(1).default('models/sonic/weights'),
     /** npm run render and batch jobs: offline (whole clip, windows shifted every step, as the reference) or streaming */
     render_mode: z.enum(['offline', 'streaming']).default('offline'),
-    /** offline windows, generated frames (12.5 fps): 25 = 2 s, as the reference */
+    /** offline windows, generated frames (12.5 fps): 25 = 2 s, as the reference (n_sample_frames) */
     window_frames: z.number().int().min(2).max(64).default(25),
-    overlap_frames: z.number().int().min(0).max(32).default(4),
-    /** offline: frames the windows move on at every sampler step */
+    /** offline: frames neighbouring windows share (sonic.yaml overlap: 0; shared frames are averaged) */
+    overlap_frames: z.number().int().min(0).max(32).default(0),
+    /** offline: frames the windows move back at every sampler step (sonic.yaml shift_offset) */
     shift_offset: z.number().int().min(0).max(64).default(7),
-    /** streaming (the live server): causal windows; latency = window / 12.5 fps + audio lookahead + compute */
-    stream_window_frames: z.number().int().min(2).max(64).default(12),
-    stream_overlap_frames: z.number().int().min(0).max(32).default(3),
+    /**
+     * streaming (the live server): causal windows, 25 generated frames as Sonic always runs; a
+     * window makes window - overlap new frames and must compute in less than their duration
+     * (hop / 12.5 s) to keep up: latency = window / 12.5 fps + 0.52 s audio lookahead + compute
+     */
+    stream_window_frames: z.number().int().min(2).max(64).default(25),
+    stream_overlap_frames: z.number().int().min(0).max(32).default(5),
     /** three-way guidance: image (2.0) and audio (7.5) scales */
     image_guidance: z.number().min(0).max(20).default(2.0),
     audio_guidance: z.number().min(0).max(20).default(7.5),
-    /** noise added to the portrait before the VAE encodes it (SVD's noise_aug_strength) */
-    noise_aug_strength: z.number().min(0).max(1).default(0.02),
+    /** noise added to the portrait before the VAE encodes its image condition (sonic.yaml noise_aug_strength: 0) */
+    noise_aug_strength: z.number().min(0).max(1).default(0),
     /** frames the VAE decodes per run (memory against speed) */
     decode_chunk_frames: z.number().int().min(1).max(64).default(8),
     /** execution providers, tried in this order (onnxruntime-node does not fall back by itself) */

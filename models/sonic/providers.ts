@@ -58,6 +58,17 @@ export function missingProviderLibrary(name: ProviderName): string | undefined {
 type Create = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
 /**
+ * The execution providers a session of `provider` registers: TensorRT takes the subgraphs it can
+ * build engines for and hands the rest to CUDA (when the CUDA provider is in the order), so no
+ * node falls to the CPU on a GPU host; CUDA and CPU stand alone.
+ */
+export function sessionProviders(provider: ProviderName, s: ProviderSettings, hasCuda = !missingProviderLibrary('cuda')): ort.InferenceSession.ExecutionProviderConfig[] {
+  const list = [providerConfig(provider, s)];
+  if (provider === 'tensorrt' && s.order.includes('cuda') && hasCuda) list.push(providerConfig('cuda', s));
+  return list;
+}
+
+/**
  * Opens `model` on the first provider of `s.order` that works. `create` is ONNX Runtime's (tests
  * may pass a stand-in for GPU providers that cannot run on a CPU-only machine).
  */
@@ -73,7 +84,7 @@ export async function openWithFallback(model: string | Uint8Array, s: ProviderSe
     }
     try {
       const session = await make(model, {
-        executionProviders: [providerConfig(provider, s)],
+        executionProviders: sessionProviders(provider, s, create ? true : undefined),
         intraOpNumThreads: s.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',

@@ -1,20 +1,26 @@
 /**
- * The Sonic runner: drives the seven ONNX sub-models of an export (contract.ts) through the pure
- * cores (mel, sampler, windows, audio-track) and keeps per-stage timings. The engine
+ * The Sonic runner: drives the eight ONNX sub-models of an export (contract.ts) through the pure
+ * cores (preprocess, mel, sampler, windows, audio-track) as the official pipeline does (sonic.py
+ * test() and SonicPipeline), and keeps per-stage timings. The engine
  * (pipeline/engine/sonic-engine.ts) uses it for the live server (streaming windows) and the
- * renderer (offline, the whole clip).
+ * renderer (offline, the whole clip); the parity harness (models/sonic/parity/) checks it stage by
+ * stage against the official code.
  *
- *   portrait  -> crop to multiples of 64 -> VAE encoder (noise-augmented) -> image latent
+ *   portrait  -> preprocess.ts (PIL Lanczos to the export's frame, face mask x 1.1, CLIP input)
+ *             -> VAE encoder: mean latent; x 0.18215 = the sampler's start, unscaled = the UNet's
+ *                image condition (of the portrait + noise_aug * noise; 0 by default, as sonic.yaml)
  *             -> CLIP encoder -> image embedding
- *   audio     -> log-mel (mel.ts) -> whisper encoder, 30 s at a time -> hidden states (50/s)
+ *   audio     -> log-mel (mel.ts) -> whisper encoder, 30 s at a time -> hidden states (50/s),
+ *                kept up to floor(samples / 640) * 2 frames (the official audio_len * 2)
  *             -> audio2token per generated frame (10 whisper frames) -> tokens
- *             -> audio2bucket per generated frame (50 frames of the last state + embedding),
- *                averaged over a window -> motion bucket x dynamic_scale
- *   sampler   Euler over inference_steps; every step runs the UNet once per window with the three
- *             guidance branches in one batch (uncond: no image latent, no embedding, silence's
- *             tokens; image: image latent + embedding, silence's tokens; full: image + audio) and
- *             blends the windows
- *   VAE       decodes the latents (/ 0.18215) in chunks of decode_chunk_frames
+ *             -> audio2bucket per generated frame (50 frames of the last state + embedding) -> C
+ *                buckets; a window's are the mean of its frames' x dynamic_scale
+ *   sampler   x = start latent + sigma_max * noise; Euler over inference_steps; every step runs the
+ *             UNet per window with the three guidance branches in one batch (uncond: no image
+ *             latent, no embedding, silence's tokens; image: image latent + embedding, silence's
+ *             tokens; full: image + audio), the face mask and time ids [12.5, b0, b1]
+ *   VAE       decodes the latents (/ 0.18215) in chunks of decode_chunk_frames (the last smaller)
+ *   RIFE      the middle frame between consecutive frames: 12.5 -> 25 fps
  *
  * Buffers fed to the UNet are allocated once per window length and reused (FP16 exports get
  * float16 copies of them, also reused).
@@ -22,18 +28,19 @@
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
+import type { Box } from '../face/PortraitTypes.js';
 import { emptyStageStats, recordStage, type StageStats } from '../../pipeline/engine/EngineTypes.js';
-import { AUDIO_WINDOWS, SONIC_CONTRACT, SVD, WHISPER, checkSessionNames, checkSessionShapes, type SonicDims, type SubModelSpec } from './contract.js';
+import { AUDIO_WINDOWS, SONIC_CONTRACT, SVD, TIME_ID_FPS, WHISPER, checkSessionNames, checkSessionShapes, type SonicDims, type SubModelSpec } from './contract.js';
 import { fromHalf, toHalf } from './fp16.js';
 import { MEL, type MelTimeline } from './mel.js';
 import { openWithFallback, type OpenedSession, type ProviderSettings } from './providers.js';
 import { gaussian, sampleEuler, SVD_SCHEDULE, type GuidanceScales } from './sampler.js';
-import { bucketWindowStart, gatherFrames, GENERATED_FPS, SAMPLES_PER_WHISPER, tokenWindowStart, type WhisperTrack } from './audio-track.js';
-import { clipPixels, cropToMultiple, rgbaToPlanes } from './frames.js';
-import { shiftedWindows, WindowBlender, windowWeights, type Window } from './windows.js';
+import { bucketWindowStart, gatherFrames, SAMPLES_PER_WHISPER, tokenWindowStart, type WhisperTrack } from './audio-track.js';
+import { prepareSonicInputs } from './preprocess.js';
+import { shiftedWindows, type Window } from './windows.js';
 import { checkWeights, manifestDims, type SonicManifest } from './weights.js';
 
-type SubId = SubModelSpec['id'];
+export type SubId = SubModelSpec['id'];
 
 export interface SonicRunnerOptions {
   weightsDir: string;
@@ -64,16 +71,32 @@ export function runnerOptionsFromConfig(config: Config): SonicRunnerOptions {
   };
 }
 
-/** The portrait's conditioning, computed once per portrait. */
-export interface SonicCondition {
-  /** the crop of the portrait Sonic animates (sides multiples of 64) = the output frame size */
+/** A portrait for Sonic: RGBA pixels and the face box (the official pipeline's detector box) in them. */
+export interface SonicPortrait {
+  rgba: Uint8Array;
   width: number;
   height: number;
-  crop: { x: number; y: number; width: number; height: number };
-  /** VAE latent of the noise-augmented crop, [4, h, w] */
+  faceBox: Box;
+}
+
+/** The portrait's conditioning, computed once per portrait. */
+export interface SonicCondition {
+  /** the export's frame size = the output frame size */
+  width: number;
+  height: number;
+  /** the region of the portrait that was used (all of it when its aspect is the export's) */
+  crop: Box;
+  /** VAE latent (mean) of the portrait, [4, h, w]: x 0.18215 the sampler's start */
   latent: Float32Array;
+  /** the UNet's image condition: the latent of the noise-augmented portrait (= latent at noise_aug 0) */
+  imageLatent: Float32Array;
   /** CLIP embedding, [D] */
   embeds: Float32Array;
+  /** the face mask [H, W] in [0, 1] */
+  mask: Float32Array;
+  /** the preprocessed portrait [3, H, W] in [-1, 1] and the CLIP input (the parity harness compares them) */
+  ref: Float32Array;
+  clipPixels: Float32Array;
 }
 
 /** The three guidance branches' predictions for one window. */
@@ -91,11 +114,26 @@ interface UnetBuffers {
   ehs: Float32Array;
   timeIds: Float32Array;
   timestep: Float32Array;
-  half?: { sample: Uint16Array; tokens: Uint16Array; ehs: Uint16Array; timeIds: Uint16Array; timestep: Uint16Array };
+  half?: { sample: Uint16Array; tokens: Uint16Array; ehs: Uint16Array; timeIds: Uint16Array; timestep: Uint16Array; mask: Uint16Array };
 }
 
-/** SVD's added_time_ids: fps - 1 of the generated frames, then the motion bucket, then the noise augmentation. */
-export const FPS_ID = GENERATED_FPS - 1;
+/** Generated frames of a clip of `samples` 16 kHz samples, as sonic.py: audio_len = samples // 640, frames = audio_len // 2. */
+export function clipFrames(samples: number): { audioLen: number; frames: number; whisperFrames: number } {
+  const audioLen = Math.floor(samples / 640);
+  return { audioLen, frames: Math.floor(audioLen / 2), whisperFrames: audioLen * 2 };
+}
+
+/** added_time_ids of a window: [12.5, b0, b1, ...], the buckets being its frames' mean x dynamic_scale. */
+export function windowTimeIds(frameBuckets: Float32Array, C: number, first: number, size: number, total: number, dynamicScale: number): Float32Array {
+  const out = new Float32Array(1 + C);
+  out[0] = TIME_ID_FPS;
+  for (let f = 0; f < size; f++) {
+    const g = (((first + f) % total) + total) % total;
+    for (let c = 0; c < C; c++) out[1 + c]! += frameBuckets[g * C + c]!;
+  }
+  for (let c = 0; c < C; c++) out[1 + c] = (out[1 + c]! / size) * dynamicScale;
+  return out;
+}
 
 export class SonicRunner {
   readonly stats: Record<string, StageStats> = {};
@@ -105,6 +143,7 @@ export class SonicRunner {
   private condition: SonicCondition | undefined;
   /** audio2token of silence (all-zero whisper frames): the uncond and image branches' tokens, [T, D] */
   private silenceTokens: Float32Array | undefined;
+  private noiseOverride: Float32Array | undefined;
   private closed = false;
 
   private constructor(
@@ -120,13 +159,16 @@ export class SonicRunner {
   static async open(options: SonicRunnerOptions): Promise<SonicRunner> {
     const manifest = await checkWeights(options.weightsDir, { verify: options.verifyChecksums });
     const dims = manifestDims(manifest);
+    if (dims.C !== 2) throw new Error(`${options.weightsDir}: the export declares ${dims.C} motion buckets per frame; SVD's UNet takes three time ids (fps and two buckets), so 2`);
+    const { width: W, height: H } = manifest.frame;
+    const shapeDims = { ...dims, W, H, w: W / SVD.vaeFactor, h: H / SVD.vaeFactor };
     const sessions: Partial<Record<SubId, OpenedSession>> = {};
     try {
       for (const spec of SONIC_CONTRACT) {
         const opened = await openWithFallback(join(options.weightsDir, spec.file), options.providers);
         sessions[spec.id] = opened;
         checkSessionNames(spec, opened.session.inputNames, opened.session.outputNames);
-        checkSessionShapes(spec, dims, metadata(opened.session.inputMetadata), metadata(opened.session.outputMetadata));
+        checkSessionShapes(spec, shapeDims, metadata(opened.session.inputMetadata), metadata(opened.session.outputMetadata));
       }
     } catch (e) {
       await Promise.all(Object.values(sessions).map((s) => s.session.release()));
@@ -139,6 +181,11 @@ export class SonicRunner {
     return this.manifest.precision === 'fp16';
   }
 
+  /** The frame size the export serves (its manifest's). */
+  get frame(): { width: number; height: number } {
+    return this.manifest.frame;
+  }
+
   /** Where each sub-model runs, and the providers skipped on the way with their reason. */
   providerReport(): Record<SubId, { provider: string; skipped: { provider: string; reason: string }[] }> {
     return Object.fromEntries(Object.entries(this.sessions).map(([id, s]) => [id, { provider: s.provider, skipped: s.skipped }])) as Record<
@@ -147,10 +194,9 @@ export class SonicRunner {
     >;
   }
 
-  /** Latent values per generated frame (4 * h * w) once conditioned. */
+  /** Latent values per generated frame (4 * h * w). */
   get frameSize(): number {
-    const c = this.requireCondition();
-    return SVD.latentChannels * (c.height / SVD.vaeFactor) * (c.width / SVD.vaeFactor);
+    return SVD.latentChannels * (this.frame.height / SVD.vaeFactor) * (this.frame.width / SVD.vaeFactor);
   }
 
   /** audio2token of silence, [T, D] (what the uncond and image branches hear) */
@@ -159,23 +205,31 @@ export class SonicRunner {
     return this.silenceTokens;
   }
 
-  /** Encodes the portrait (VAE latent and CLIP embedding); later calls replace it. */
-  async conditionOn(rgba: Uint8Array, width: number, height: number): Promise<SonicCondition> {
-    const crop = cropToMultiple(width, height);
-    const planes = rgbaToPlanes(rgba, width, crop);
-    const clip = clipPixels(planes, crop.width, crop.height, SVD.clipSize);
-    const [embedsOut] = await this.run('image_encoder', { pixel_values: [clip, [1, 3, SVD.clipSize, SVD.clipSize]] });
-    const noisy = planes.slice();
+  /** Encodes the portrait (preprocessing, VAE latent, CLIP embedding, face mask); later calls replace it. */
+  async conditionOn(p: SonicPortrait): Promise<SonicCondition> {
+    const t0 = performance.now();
+    const inp = prepareSonicInputs(p.rgba, p.width, p.height, p.faceBox, this.frame);
+    this.record('preprocess', performance.now() - t0);
+    const { width: W, height: H } = inp;
+    const [embeds] = await this.run('image_encoder', { pixel_values: [inp.clip, [1, 3, SVD.clipSize, SVD.clipSize]] });
+    const [latent] = await this.run('vae_encoder', { image: [inp.ref, [1, 3, H, W]] });
+    let imageLatent = latent!;
     if (this.options.noiseAugStrength > 0) {
-      const n = gaussian(noisy.length, this.options.seed ^ 0x5eed);
-      for (let i = 0; i < noisy.length; i++) noisy[i]! += this.options.noiseAugStrength * n[i]!;
+      const n = gaussian(inp.ref.length, this.options.seed ^ 0x5eed);
+      const noisy = inp.ref.map((v, i) => v + this.options.noiseAugStrength * n[i]!);
+      [imageLatent] = (await this.run('vae_encoder', { image: [noisy, [1, 3, H, W]] })) as [Float32Array];
     }
-    const [latent] = await this.run('vae_encoder', { image: [noisy, [1, 3, crop.height, crop.width]] });
-    this.condition = { width: crop.width, height: crop.height, crop, latent: latent!, embeds: embedsOut! };
+    this.condition = { width: W, height: H, crop: inp.crop, latent: latent!, imageLatent, embeds: embeds!, mask: inp.mask, ref: inp.ref, clipPixels: inp.clip };
     this.unetBuffers.clear();
     const [silence] = await this.run('audio2token', { audio_window: [new Float32Array(AUDIO_WINDOWS.token * this.audioWidth), [1, AUDIO_WINDOWS.token, this.dims.L, this.dims.A]] });
     this.silenceTokens = silence!;
     return this.condition;
+  }
+
+  /** The whisper encoder on one [80, 3000] log-mel input: hidden states [1500, L, A]. */
+  async whisper(features: Float32Array): Promise<Float32Array> {
+    const [hidden] = await this.run('audio_encoder', { input_features: [features, [1, MEL.bins, MEL.frames]] });
+    return hidden!;
   }
 
   /**
@@ -187,10 +241,10 @@ export class SonicRunner {
     const t0 = performance.now();
     const features = mel.features(startMel);
     this.record('mel', performance.now() - t0);
-    const [hidden] = await this.run('audio_encoder', { input_features: [features, [1, MEL.bins, MEL.frames]] });
+    const hidden = await this.whisper(features);
     // whisper frames past the audio pushed so far are padding: the track ends with the audio
     const audioFrames = Math.ceil(mel.sampleCount / SAMPLES_PER_WHISPER) - startMel / 2;
-    return { start: startMel / 2, count: Math.max(0, Math.min(WHISPER.hiddenFrames, audioFrames)), width: this.audioWidth, data: hidden! };
+    return { start: startMel / 2, count: Math.max(0, Math.min(WHISPER.hiddenFrames, audioFrames)), width: this.audioWidth, data: hidden };
   }
 
   /** Whisper hidden states of a whole clip, 30 s at a time (as the reference), up to `whisperFrames` or the audio's end. */
@@ -213,41 +267,58 @@ export class SonicRunner {
     return tokens!;
   }
 
-  /**
-   * Motion bucket of the window [first, first + size): the mean of its frames', scaled by
-   * dynamic_scale. Offline windows wrap around the clip (their tokens do): with `wrapAt` (the
-   * clip's generated frames), frame first + i is taken modulo it, so its audio does too.
-   */
-  async motionBucket(track: WhisperTrack, first: number, size: number, wrapAt?: number): Promise<number> {
+  /** Motion buckets of generated frames [first, first + n), C per frame (x 16 + 16 is in the graph): [n, C]. */
+  async frameBuckets(track: WhisperTrack, first: number, n: number): Promise<Float32Array> {
     const c = this.requireCondition();
     const A = this.dims.A;
-    const win = new Float32Array(size * AUDIO_WINDOWS.bucket * A);
+    const win = new Float32Array(n * AUDIO_WINDOWS.bucket * A);
     // the last hidden state of each whisper frame
     const last = { at: (this.dims.L - 1) * A, width: A };
-    for (let i = 0; i < size; i++) {
-      const g = wrapAt ? (first + i) % wrapAt : first + i;
-      gatherFrames(track, bucketWindowStart(g, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win, i * AUDIO_WINDOWS.bucket, last);
-    }
-    const embeds = new Float32Array(size * this.dims.D);
-    for (let i = 0; i < size; i++) embeds.set(c.embeds, i * this.dims.D);
+    for (let i = 0; i < n; i++) gatherFrames(track, bucketWindowStart(first + i, this.options.lipSyncOffsetMs), AUDIO_WINDOWS.bucket, win, i * AUDIO_WINDOWS.bucket, last);
+    const embeds = new Float32Array(n * this.dims.D);
+    for (let i = 0; i < n; i++) embeds.set(c.embeds, i * this.dims.D);
     const [buckets] = await this.run('audio2bucket', {
-      audio_window: [win, [size, AUDIO_WINDOWS.bucket, 1, A]],
-      image_embeds: [embeds, [size, this.dims.D]],
+      audio_window: [win, [n, AUDIO_WINDOWS.bucket, 1, A]],
+      image_embeds: [embeds, [n, this.dims.D]],
     });
-    let sum = 0;
-    for (let i = 0; i < size; i++) sum += buckets![i]!;
-    return (sum / size) * this.options.dynamicScale;
+    return buckets!;
+  }
+
+  /** added_time_ids of the window [first, first + size) of a clip of `total` frames whose per-frame buckets are given. */
+  timeIds(frameBuckets: Float32Array, first: number, size: number, total: number): Float32Array {
+    return windowTimeIds(frameBuckets, this.dims.C, first, size, total, this.options.dynamicScale);
+  }
+
+  /**
+   * Frame g's start noise from `noise` ([frames, 4, h, w]) while g is inside it, seeded beyond
+   * (the parity harness injects the official run's noise; undefined goes back to the seed).
+   */
+  useNoise(noise: Float32Array | undefined): void {
+    this.noiseOverride = noise;
   }
 
   /** The starting noise of generated frame g (the same offline and streaming, for one seed). */
   frameNoise(g: number): Float32Array {
+    const fs = this.frameSize;
+    if (this.noiseOverride && (g + 1) * fs <= this.noiseOverride.length) return this.noiseOverride.slice(g * fs, (g + 1) * fs);
     return gaussian(this.frameSize, (Math.imul(this.options.seed + 1, 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca6b)) >>> 0);
   }
 
+  /** The sampler's start latent (portrait latent x 0.18215) repeated over `frames` frames. */
+  private startLatent(frames: number): Float32Array {
+    const c = this.requireCondition();
+    const fs = this.frameSize;
+    const out = new Float32Array(frames * fs);
+    for (let i = 0; i < fs; i++) out[i] = c.latent[i]! * SVD.scalingFactor;
+    for (let f = 1; f < frames; f++) out.copyWithin(f * fs, 0, fs);
+    return out;
+  }
+
   /**
-   * Offline: the whole clip of `total` generated frames, every window at every step, the windows
-   * shifted by `shiftOffset` frames per step. `tokens` [total, T, D]; `bucketAt(first)` the bucket
-   * of the window starting at frame `first` (mod total).
+   * Offline (SonicPipeline): the whole clip of `total` generated frames; at every step every
+   * window of `window` frames (frames modulo total) is denoised and a frame's result is the mean of
+   * the windows that hold it; the windows start shiftOffset frames earlier at each step.
+   * `tokens` [total, T, D]; `buckets` [total, C] per frame; `noise` [total, 4, h, w] (else seeded).
    */
   async sampleOffline(o: {
     total: number;
@@ -255,50 +326,68 @@ export class SonicRunner {
     overlap: number;
     shiftOffset: number;
     tokens: Float32Array;
-    bucketAt: (first: number) => Promise<number>;
-    onStep?: (step: number) => void;
+    buckets: Float32Array;
+    noise?: Float32Array;
+    onStep?: (step: number, latents: Float32Array) => void;
+    onWindow?: (step: number, w: Window, timeIds: Float32Array) => void;
   }): Promise<Float32Array> {
     const fs = this.frameSize;
     const tokenSize = this.dims.T * this.dims.D;
-    const noise = new Float32Array(o.total * fs);
-    for (let g = 0; g < o.total; g++) noise.set(this.frameNoise(g), g * fs);
-    const single = o.total <= o.window;
-    const size = single ? o.total : o.window;
-    const weights = single ? new Float32Array(size).fill(1) : windowWeights(size, o.overlap, true, true);
+    const noise = o.noise ?? new Float32Array(o.total * fs);
+    if (!o.noise) for (let g = 0; g < o.total; g++) noise.set(this.frameNoise(g), g * fs);
+    const size = o.window;
     const winX = new Float32Array(size * fs);
     const winTokens = new Float32Array(size * tokenSize);
+    const sums = { uncond: new Float32Array(o.total * fs), image: new Float32Array(o.total * fs), full: new Float32Array(o.total * fs) };
+    const counts = new Float32Array(o.total);
     return sampleEuler({
       size: o.total * fs,
       schedule: { steps: this.options.steps, ...SVD_SCHEDULE },
       guidance: this.options.guidance,
       seed: this.options.seed,
       noise,
-      onStep: (s) => o.onStep?.(s),
+      init: this.startLatent(o.total),
+      onStep: (s, _sigma, x) => {
+        if (o.onStep) o.onStep(s, x);
+      },
       denoise: async (scaled, cNoise, step) => {
-        const windows: Window[] = single ? [{ start: 0, size }] : shiftedWindows(o.total, size, o.overlap, step, o.shiftOffset);
-        const blend = { uncond: new WindowBlender(o.total, fs), image: new WindowBlender(o.total, fs), full: new WindowBlender(o.total, fs) };
-        for (const w of windows) {
+        for (const b of Object.values(sums)) b.fill(0);
+        counts.fill(0);
+        for (const w of shiftedWindows(o.total, size, o.overlap, step, o.shiftOffset)) {
           for (let f = 0; f < size; f++) {
             const at = (w.start + f) % o.total;
             winX.set(scaled.subarray(at * fs, (at + 1) * fs), f * fs);
             winTokens.set(o.tokens.subarray(at * tokenSize, (at + 1) * tokenSize), f * tokenSize);
           }
-          const p = await this.unet(winX, cNoise, winTokens, await o.bucketAt(w.start % o.total), size);
-          blend.uncond.add(w, p.uncond, weights);
-          blend.image.add(w, p.image, weights);
-          blend.full.add(w, p.full, weights);
+          const ids = this.timeIds(o.buckets, w.start, size, o.total);
+          o.onWindow?.(step, w, ids);
+          const p = await this.unet(winX, cNoise, winTokens, ids, size);
+          for (let f = 0; f < size; f++) {
+            const at = (w.start + f) % o.total;
+            counts[at]! += 1;
+            for (const k of ['uncond', 'image', 'full'] as const) {
+              const dst = sums[k];
+              const src = p[k];
+              for (let i = 0; i < fs; i++) dst[at * fs + i]! += src[f * fs + i]!;
+            }
+          }
         }
-        return { uncond: blend.uncond.result(), image: blend.image.result(), full: blend.full.result() };
+        for (let g = 0; g < o.total; g++) {
+          const inv = 1 / counts[g]!;
+          for (const b of Object.values(sums)) for (let i = g * fs; i < (g + 1) * fs; i++) b[i]! *= inv;
+        }
+        return sums;
       },
     });
   }
 
   /**
-   * Streaming: one causal window of `size` generated frames from frame `first`. Its first
-   * `pinned.frames` frames are shared with the previous window: at every step they are set to
-   * the previous window's result noised to the step's sigma, so the new window continues it.
+   * Streaming: one causal window of `size` generated frames from frame `first`, with the window's
+   * time ids. Its first `pinned.frames` frames are shared with the previous window: at every step
+   * they are set to the previous window's result noised to the step's sigma, so the new window
+   * continues it.
    */
-  async sampleWindow(o: { first: number; size: number; tokens: Float32Array; bucket: number; pinned?: { frames: number; latents: Float32Array } }): Promise<Float32Array> {
+  async sampleWindow(o: { first: number; size: number; tokens: Float32Array; timeIds: Float32Array; pinned?: { frames: number; latents: Float32Array } }): Promise<Float32Array> {
     const fs = this.frameSize;
     const noise = new Float32Array(o.size * fs);
     for (let f = 0; f < o.size; f++) noise.set(this.frameNoise(o.first + f), f * fs);
@@ -310,46 +399,72 @@ export class SonicRunner {
       guidance: this.options.guidance,
       seed: this.options.seed,
       noise,
+      init: this.startLatent(o.size),
       beforeStep: pinnedValues
         ? (x, sigma) => {
             for (let i = 0; i < pinnedValues; i++) x[i] = o.pinned!.latents[i]! + sigma * noise[i]!;
           }
         : undefined,
-      denoise: (scaled, cNoise) => this.unet(scaled, cNoise, o.tokens, o.bucket, o.size),
+      denoise: (scaled, cNoise) => this.unet(scaled, cNoise, o.tokens, o.timeIds, o.size),
     });
     this.record('sample_window', performance.now() - t0);
     return x;
   }
 
-  /** Decodes `frames` generated frames of latents into planes [frames, 3, H, W] in [-1, 1]. */
+  /** Decodes `frames` generated frames of latents into planes [frames, 3, H, W] in [-1, 1], decode_chunk_frames at a time. */
   async decode(latents: Float32Array, frames: number): Promise<Float32Array> {
-    const c = this.requireCondition();
+    const { width: W, height: H } = this.frame;
     const fs = this.frameSize;
-    const h = c.height / SVD.vaeFactor;
-    const w = c.width / SVD.vaeFactor;
-    const px = 3 * c.width * c.height;
+    const px = 3 * W * H;
     const out = new Float32Array(frames * px);
-    // an export with a fixed frame count (SVD's temporal decoder) decodes exactly that many: pad
-    const fixed = this.decoderFrames;
-    const chunk = fixed ?? this.options.decodeChunkFrames;
+    const chunk = this.options.decodeChunkFrames;
     for (let f = 0; f < frames; f += chunk) {
       const n = Math.min(chunk, frames - f);
-      const run = fixed ?? n;
-      const scaled = new Float32Array(run * fs);
-      scaled.set(latents.subarray(f * fs, (f + n) * fs));
-      for (let k = n; k < run; k++) scaled.copyWithin(k * fs, (n - 1) * fs, n * fs); // repeat the last frame
+      const scaled = latents.slice(f * fs, (f + n) * fs);
       for (let i = 0; i < scaled.length; i++) scaled[i]! /= SVD.scalingFactor;
-      const [rgb] = await this.run('vae_decoder', { latents: [scaled, [run, SVD.latentChannels, h, w]] });
+      const [rgb] = await this.run('vae_decoder', { latents: [scaled, [n, SVD.latentChannels, H / SVD.vaeFactor, W / SVD.vaeFactor]] });
       out.set(rgb!.subarray(0, n * px), f * px);
     }
     return out;
   }
 
-  /** The decoder's frame count when the export fixes it (SVD's temporal decoder), else undefined. */
-  get decoderFrames(): number | undefined {
-    const m = this.sessions.vae_decoder.session.inputMetadata?.[0];
-    const d = m && m.isTensor ? m.shape[0] : undefined;
-    return typeof d === 'number' && d > 0 ? d : undefined;
+  /**
+   * RIFE between decoded frames a and b (planes [3, H, W] in [-1, 1]): the middle frame, in
+   * [-1, 1]. As Sonic.process: both clamped to [0, 1] first (video * 0.5 + 0.5), the result too.
+   */
+  async interpolate(a: Float32Array, b: Float32Array): Promise<Float32Array> {
+    const { width: W, height: H } = this.frame;
+    const unit = (p: Float32Array) => p.map((v) => Math.min(1, Math.max(0, v * 0.5 + 0.5)));
+    const [mid] = await this.run('interpolator', { frame0: [unit(a), [1, 3, H, W]], frame1: [unit(b), [1, 3, H, W]] });
+    return mid!.map((v) => v * 2 - 1);
+  }
+
+  /**
+   * The offline clip as sonic.py test() builds it from 16 kHz audio: its generated frames, per-frame
+   * tokens and buckets, and the sampled latents. `noise` [frames, 4, h, w] replaces the seeded noise.
+   */
+  async offlineClip(
+    mel: MelTimeline,
+    o: { window: number; overlap: number; shiftOffset: number; noise?: Float32Array; onStep?: (step: number, latents: Float32Array) => void; onWindow?: (step: number, w: Window, timeIds: Float32Array) => void },
+  ): Promise<{ frames: number; track: WhisperTrack; tokens: Float32Array; buckets: Float32Array; latents: Float32Array }> {
+    const { frames, whisperFrames } = clipFrames(mel.sampleCount);
+    if (frames < 1) throw new RangeError(`SonicRunner.offlineClip: ${mel.sampleCount} samples make no frame (Sonic needs at least 80 ms of audio)`);
+    const track = await this.encodeClip(mel, whisperFrames);
+    const tokenSize = this.dims.T * this.dims.D;
+    const tokens = new Float32Array(frames * tokenSize);
+    const buckets = new Float32Array(frames * this.dims.C);
+    for (let g = 0; g < frames; g += 64) {
+      const n = Math.min(64, frames - g);
+      tokens.set(await this.tokens(track, g, n), g * tokenSize);
+      buckets.set(await this.frameBuckets(track, g, n), g * this.dims.C);
+    }
+    const latents = await this.sampleOffline({ total: frames, window: o.window, overlap: o.overlap, shiftOffset: o.shiftOffset, tokens, buckets, noise: o.noise, onStep: o.onStep, onWindow: o.onWindow });
+    return { frames, track, tokens, buckets, latents };
+  }
+
+  /** One sub-model run on float32 feeds (the parity harness's isolated stage checks). */
+  async runSubModel(id: SubId, feeds: Record<string, [Float32Array, number[]]>): Promise<Float32Array[]> {
+    return this.run(id, feeds, false);
   }
 
   async close(): Promise<void> {
@@ -359,7 +474,7 @@ export class SonicRunner {
   }
 
   /** One UNet run over a window: the three guidance branches in one batch of 3. */
-  private async unet(scaled: Float32Array, cNoise: number, tokens: Float32Array, bucket: number, frames: number): Promise<Branches> {
+  private async unet(scaled: Float32Array, cNoise: number, tokens: Float32Array, timeIds: Float32Array, frames: number): Promise<Branches> {
     const c = this.requireCondition();
     const b = this.buffersFor(frames);
     const fs = this.frameSize;
@@ -370,17 +485,22 @@ export class SonicRunner {
     }
     b.tokens.set(tokens.subarray(0, frames * this.dims.T * this.dims.D), 2 * frames * this.dims.T * this.dims.D);
     b.timestep.fill(cNoise);
-    for (let br = 0; br < 3; br++) b.timeIds.set([FPS_ID, bucket, this.options.noiseAugStrength], br * 3);
+    for (let br = 0; br < 3; br++) b.timeIds.set(timeIds.subarray(0, 3), br * 3);
     const h = c.height / SVD.vaeFactor;
     const w = c.width / SVD.vaeFactor;
     const t0 = performance.now();
-    const [pred] = await this.run('unet', {
-      sample: [b.sample, [3, frames, 2 * SVD.latentChannels, h, w], b.half?.sample],
-      timestep: [b.timestep, [3], b.half?.timestep],
-      encoder_hidden_states: [b.ehs, [3, 1, this.dims.D], b.half?.ehs],
-      audio_tokens: [b.tokens, [3, frames, this.dims.T, this.dims.D], b.half?.tokens],
-      added_time_ids: [b.timeIds, [3, 3], b.half?.timeIds],
-    }, false);
+    const [pred] = await this.run(
+      'unet',
+      {
+        sample: [b.sample, [3, frames, 2 * SVD.latentChannels, h, w], b.half?.sample],
+        timestep: [b.timestep, [3], b.half?.timestep],
+        encoder_hidden_states: [b.ehs, [3, 1, this.dims.D], b.half?.ehs],
+        audio_tokens: [b.tokens, [3, frames, this.dims.T, this.dims.D], b.half?.tokens],
+        face_mask: [c.mask, [1, 1, c.height, c.width], b.half?.mask],
+        added_time_ids: [b.timeIds, [3, 3], b.half?.timeIds],
+      },
+      false,
+    );
     this.record('unet', performance.now() - t0);
     const n = frames * fs;
     return { uncond: pred!.subarray(0, n), image: pred!.subarray(n, 2 * n), full: pred!.subarray(2 * n, 3 * n) };
@@ -402,7 +522,7 @@ export class SonicRunner {
     };
     // the image and full branches see the image latent in every frame (the uncond branch keeps zeros)
     for (let br = 1; br < 3; br++) {
-      for (let f = 0; f < frames; f++) b.sample.set(c.latent, br * frames * 2 * fs + f * 2 * fs + fs);
+      for (let f = 0; f < frames; f++) b.sample.set(c.imageLatent, br * frames * 2 * fs + f * 2 * fs + fs);
     }
     // the uncond and image branches hear silence: its tokens, every frame
     for (let f = 0; f < 2 * frames; f++) b.tokens.set(this.silenceTokens!, f * td);
@@ -415,6 +535,7 @@ export class SonicRunner {
         ehs: new Uint16Array(b.ehs.length),
         timeIds: new Uint16Array(9),
         timestep: new Uint16Array(3),
+        mask: new Uint16Array(c.mask.length),
       };
     }
     this.unetBuffers.set(frames, b);

@@ -8,7 +8,9 @@
  *               (uncond: no image, no audio; image: image only; full: image and audio)
  *   v-pred      x0 = x / (sigma^2 + 1) - eps * sigma / sqrt(sigma^2 + 1)
  *   Euler       x <- x + (x - x0) / sigma * (sigma_next - sigma)
- *   start       x = noise * sqrt(sigma_max^2 + 1)   (diffusers' init_noise_sigma for this schedule)
+ *   start       x = ref latent * 0.18215 + sigma_max * noise   (SonicPipeline with i2i_noise_strength
+ *               1.0: scheduler.add_noise(ref latent, noise, first timestep), not init_noise_sigma)
+ * The schedule's sigmas and c_noise are rounded to float32, as diffusers keeps them.
  *
  * Deterministic: the noise comes from a seeded generator, so one seed gives one output.
  * The model is a callback: the runner puts the ONNX UNet (and the window logic) behind it.
@@ -31,7 +33,7 @@ export function karrasSigmas({ steps, sigmaMin, sigmaMax, rho }: SamplerSchedule
   const out = new Float64Array(steps + 1);
   const a = sigmaMax ** (1 / rho);
   const b = sigmaMin ** (1 / rho);
-  for (let i = 0; i < steps; i++) out[i] = (a + (steps === 1 ? 0 : i / (steps - 1)) * (b - a)) ** rho;
+  for (let i = 0; i < steps; i++) out[i] = Math.fround((a + (steps === 1 ? 0 : i / (steps - 1)) * (b - a)) ** rho);
   out[steps] = 0;
   return out;
 }
@@ -65,10 +67,12 @@ export interface SampleOptions {
   guidance: GuidanceScales;
   seed: number;
   denoise: Denoiser;
-  /** called after each step (stats, cancellation by throwing) */
-  onStep?: (step: number, sigma: number) => void;
+  /** called after each step with the latents it left (stats, cancellation by throwing, the parity harness) */
+  onStep?: (step: number, sigma: number, x: Float32Array) => void;
   /** the starting noise (`size` standard normal values) instead of gaussian(size, seed) */
   noise?: Float32Array;
+  /** the clean latent the sampler starts from (x = init + sigma_max * noise); zeros when absent */
+  init?: Float32Array;
   /**
    * called before each step with the current latents (x = x0 + sigma * noise): a streaming window
    * pins the frames it shares with the previous window here (previous result + sigma * their noise)
@@ -80,9 +84,10 @@ export interface SampleOptions {
 export async function sampleEuler(o: SampleOptions): Promise<Float32Array> {
   const sigmas = karrasSigmas(o.schedule);
   if (o.noise && o.noise.length !== o.size) throw new RangeError(`sampleEuler: noise has ${o.noise.length} values, size is ${o.size}`);
+  if (o.init && o.init.length !== o.size) throw new RangeError(`sampleEuler: init has ${o.init.length} values, size is ${o.size}`);
   const x = o.noise ? o.noise.slice() : gaussian(o.size, o.seed);
-  const start = Math.sqrt(sigmas[0]! ** 2 + 1);
-  for (let i = 0; i < x.length; i++) x[i]! *= start;
+  const start = sigmas[0]!;
+  for (let i = 0; i < x.length; i++) x[i] = (o.init ? o.init[i]! : 0) + x[i]! * start;
   const scaled = new Float32Array(o.size);
   const eps = new Float32Array(o.size);
   for (let s = 0; s < o.schedule.steps; s++) {
@@ -91,7 +96,7 @@ export async function sampleEuler(o: SampleOptions): Promise<Float32Array> {
     o.beforeStep?.(x, sigma, s);
     const cIn = 1 / Math.sqrt(sigma * sigma + 1);
     for (let i = 0; i < x.length; i++) scaled[i] = x[i]! * cIn;
-    const p = await o.denoise(scaled, Math.log(sigma) / 4, s);
+    const p = await o.denoise(scaled, Math.fround(0.25 * Math.fround(Math.log(sigma))), s);
     guide(p.uncond, p.image, p.full, o.guidance, eps);
     const cSkip = 1 / (sigma * sigma + 1);
     const cOut = sigma / Math.sqrt(sigma * sigma + 1);
@@ -100,7 +105,7 @@ export async function sampleEuler(o: SampleOptions): Promise<Float32Array> {
       const x0 = x[i]! * cSkip - eps[i]! * cOut;
       x[i] = x[i]! + ((x[i]! - x0) / sigma) * dt;
     }
-    o.onStep?.(s, sigma);
+    o.onStep?.(s, sigma, x);
   }
   return x;
 }

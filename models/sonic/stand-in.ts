@@ -6,27 +6,31 @@
  *
  *   audio_encoder  [B,80,3000] -> pool 2 in time -> linear 80 -> L*A -> tanh -> [B,1500,L,A]
  *   audio2token    [B,10,L,A]  -> linear -> tanh -> [B,T,D]
- *   audio2bucket   mean |audio| and mean image embedding -> 127 * sigmoid(..) -> [B,1]
+ *   audio2bucket   mean |audio| and mean image embedding -> 127 * sigmoid(..), two of them -> [B,2]
  *   image_encoder  global mean of the 3 channels -> linear 3 -> D -> tanh
  *   vae_encoder    8x8 average pool; RGB kept, a 4th channel = their mean
  *   unet           a v-prediction denoiser towards a target latent
- *                    target = k_img * image latent + audio tokens' mean (linear, x bucket / 127) + CLIP term
- *                             + k_bucket * (bucket / 127 - 0.5)   (a window-wide offset, as motion
- *                             intensity is window-wide in Sonic: what makes window seams visible)
+ *                    target = k_img * image latent + CLIP term
+ *                             + audio tokens' mean (linear, x bucket0 / 127) x face mask (8x8 mean)
+ *                             + k_bucket * (bucket0 / 127 - 0.5) + k_bucket1 * (bucket1 / 127 - 0.5)
+ *                             + k_fps * (time id 0 - 12.5)
+ *                  (the bucket terms are window-wide offsets, as motion intensity is window-wide in
+ *                  Sonic: what makes window seams visible; the fps term is 0 with the right time id)
  *                    v = (a * s + mix * (mean over frames of s - s)) / sigma - target * sqrt(sigma^2 + 1) / sigma
  *                  with a = 1 and mix = 0 it is the ideal denoiser: the sampler lands exactly on the
  *                  guided target (the tests check the runner's guidance wiring against that).
  *                  k_img = 0.18215 / 2, so the default image guidance 2.0 gives back the portrait.
- *   vae_decoder    RGB channels, upsampled x8 (linear)
+ *   vae_decoder    RGB channels, upsampled x8 (linear); any frame count
+ *   interpolator   the mean of the two frames (a cross-fade: RIFE's contract, not RIFE)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DType, GraphBuilder } from '../portrait-renderer/graph-builder.js';
-import { AUDIO_WINDOWS, SVD, WHISPER, type SonicDims, type SubModelSpec } from './contract.js';
+import { AUDIO_WINDOWS, SONIC_CONTRACT, SVD, WHISPER, type SonicDims, type SubModelSpec } from './contract.js';
 import { gaussian } from './sampler.js';
 import { sha256File, type SonicManifest } from './weights.js';
 
-export const STAND_IN_DIMS: Readonly<SonicDims> = Object.freeze({ L: 2, A: 8, T: 4, D: 16 });
+export const STAND_IN_DIMS: Readonly<SonicDims> = Object.freeze({ L: 2, A: 8, T: 4, D: 16, C: 2 });
 
 export interface StandInOptions {
   dims?: SonicDims;
@@ -36,8 +40,8 @@ export interface StandInOptions {
   a?: number;
   /** temporal mixing across a window's frames (0 = frames independent); default 0.05 */
   mix?: number;
-  /** a VAE decoder with this fixed frame count (as an export of SVD's temporal decoder has) */
-  decodeFrames?: number;
+  /** the frame size the manifest declares (the stand-in graphs take any) */
+  frame?: { width: number; height: number };
 }
 
 /** The stand-ins' weights, deterministic, exported so tests can compute references on their own. */
@@ -51,8 +55,11 @@ export function standInWeights(dims: SonicDims) {
     unetAudio: w(dims.D * SVD.latentChannels, 14, 0.04 / Math.sqrt(dims.D)),
     unetClip: w(dims.D * SVD.latentChannels, 15, 0.01 / Math.sqrt(dims.D)),
     kImg: SVD.scalingFactor / 2,
-    /** a window-wide offset from the motion bucket: k * (bucket / 127 - 0.5) on every channel */
+    /** window-wide offsets from the two motion buckets: k * (bucket / 127 - 0.5) on every channel */
     kBucket: 0.05,
+    kBucket1: 0.03,
+    /** an offset from a wrong fps time id: k * (id0 - 12.5) */
+    kFps: 0.02,
   };
 }
 
@@ -93,7 +100,9 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       const level = g.node('Reshape', [g.node('ReduceMean', [g.node('Abs', [a]), i64('axes', [1, 2, 3])], { keepdims: 1 }), i64('b1', [-1, 1])]);
       const img = g.node('ReduceMean', [e, i64('axes', [1])], { keepdims: 1 });
       const z = g.node('Add', [g.node('Mul', [level, g.scalar('k', 60)]), g.node('Add', [g.node('Mul', [img, g.scalar('ki', 0.1)]), g.scalar('b', -9.6)])]);
-      out(g.node('Mul', [g.node('Sigmoid', [z]), g.scalar('range', 127)]), 'motion_bucket', ['B', 1]);
+      const z1 = g.node('Add', [g.node('Mul', [z, g.scalar('k1', 0.5)]), g.scalar('b1c', 0.3)]);
+      const both = g.node('Concat', [z, z1], { axis: 1 });
+      out(g.node('Mul', [g.node('Sigmoid', [both]), g.scalar('range', 127)]), 'motion_bucket', ['B', 2]);
       break;
     }
     case 'image_encoder': {
@@ -111,7 +120,7 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       break;
     }
     case 'vae_decoder': {
-      const F = o.decodeFrames ?? 'F';
+      const F = 'F';
       const x = inp('latents', [F, C, 'h', 'w']);
       const conv = g.floats('dec', [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], [3, C, 1, 1]);
       const rgb = g.node('Conv', [x, conv]);
@@ -126,19 +135,28 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       const timestep = inp('timestep', ['B']);
       const ehs = inp('encoder_hidden_states', ['B', 1, dims.D]);
       const tokens = inp('audio_tokens', ['B', 'F', dims.T, dims.D]);
+      const mask = inp('face_mask', [1, 1, 'H', 'W']);
       const timeIds = inp('added_time_ids', ['B', 3]);
+      // the face mask at the latent's size, [1, 1, 1, h, w]
+      const maskLatent = g.node('Unsqueeze', [g.node('AveragePool', [mask], { kernel_shape: [SVD.vaeFactor, SVD.vaeFactor], strides: [SVD.vaeFactor, SVD.vaeFactor] }), i64('m1', [1])]);
       const b5 = i64('b5', [-1, 1, 1, 1, 1]);
       const sigma = g.node('Reshape', [g.node('Exp', [g.node('Mul', [timestep, g.scalar('four', 4)])]), b5]);
       const [s, c] = g.nodeN('Split', [sample, i64('split', [C, C])], { axis: 2 }, 2);
       const tokMean = g.node('ReduceMean', [tokens, i64('axesT', [2])], { keepdims: 0 });
       const audio = g.node('Unsqueeze', [g.node('MatMul', [tokMean, g.floats('wa', W.unetAudio, [dims.D, C])]), i64('hw', [3, 4])]);
       const bucket = g.node('Reshape', [g.node('Slice', [timeIds, i64('s0', [1]), i64('s1', [2]), i64('ax', [1])]), b5]);
+      const bucket1 = g.node('Reshape', [g.node('Slice', [timeIds, i64('s2', [2]), i64('s3', [3]), i64('ax1', [1])]), b5]);
+      const fps = g.node('Reshape', [g.node('Slice', [timeIds, i64('s4', [0]), i64('s5', [1]), i64('ax2', [1])]), b5]);
       const clip = g.node('Unsqueeze', [g.node('MatMul', [ehs, g.floats('we', W.unetClip, [dims.D, C])]), i64('hw2', [3, 4])]);
       const b01 = g.node('Div', [bucket, g.scalar('b127', 127)]);
-      const windowWide = g.node('Mul', [g.node('Sub', [b01, g.scalar('half', 0.5)]), g.scalar('kbucket', W.kBucket)]);
+      const windowWide0 = g.node('Mul', [g.node('Sub', [b01, g.scalar('half', 0.5)]), g.scalar('kbucket', W.kBucket)]);
+      const b11 = g.node('Div', [bucket1, g.scalar('b127b', 127)]);
+      const windowWide1 = g.node('Mul', [g.node('Sub', [b11, g.scalar('half1', 0.5)]), g.scalar('kbucket1', W.kBucket1)]);
+      const fpsTerm = g.node('Mul', [g.node('Sub', [fps, g.scalar('fps0', 12.5)]), g.scalar('kfps', W.kFps)]);
+      const windowWide = g.node('Add', [g.node('Add', [windowWide0, windowWide1]), fpsTerm]);
       const target = g.node('Add', [
         g.node('Add', [g.node('Mul', [c!, g.scalar('kimg', W.kImg)]), windowWide]),
-        g.node('Add', [g.node('Mul', [audio, b01]), clip]),
+        g.node('Add', [g.node('Mul', [g.node('Mul', [audio, b01]), maskLatent]), clip]),
       ]);
       const meanF = g.node('ReduceMean', [s!, i64('axesF', [1])], { keepdims: 1 });
       const own = g.node('Add', [g.node('Mul', [s!, g.scalar('a', a)]), g.node('Mul', [g.node('Sub', [meanF, s!]), g.scalar('mix', mix)])]);
@@ -147,13 +165,19 @@ export function buildStandIn(id: SubModelSpec['id'], o: StandInOptions = {}): Ui
       out(v, 'noise_pred', ['B', 'F', C, 'h', 'w']);
       break;
     }
+    case 'interpolator': {
+      const a = inp('frame0', ['B', 3, 'H', 'W']);
+      const b = inp('frame1', ['B', 3, 'H', 'W']);
+      out(g.node('Mul', [g.node('Add', [a, b]), g.scalar('halfab', 0.5)]), 'middle', ['B', 3, 'H', 'W']);
+      break;
+    }
   }
   return g.build(20, 'kiosk-avatar-server sonic stand-in');
 }
 
-const IDS: SubModelSpec['id'][] = ['audio_encoder', 'audio2token', 'audio2bucket', 'image_encoder', 'vae_encoder', 'unet', 'vae_decoder'];
+const IDS: SubModelSpec['id'][] = SONIC_CONTRACT.map((s) => s.id);
 
-/** Writes the seven stand-in files and their manifest (with SHA-256 and dims) into `dir`. */
+/** Writes the stand-in files and their manifest (with SHA-256, dims and frame size) into `dir`. */
 export async function writeStandInWeights(dir: string, o: StandInOptions = {}): Promise<SonicManifest> {
   mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = {};
@@ -163,10 +187,11 @@ export async function writeStandInWeights(dir: string, o: StandInOptions = {}): 
     files[file] = await sha256File(join(dir, file));
   }
   const manifest: SonicManifest = {
-    format: 'sonic-onnx/1',
+    format: 'sonic-onnx/2',
     precision: o.fp16 ? 'fp16' : 'fp32',
     files,
     dims: { ...(o.dims ?? STAND_IN_DIMS) },
+    frame: { ...(o.frame ?? { width: 128, height: 128 }) },
     producer: 'stand-in (models/sonic/stand-in.ts): tiny graphs with the Sonic contract, not Sonic',
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

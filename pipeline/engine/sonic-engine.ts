@@ -2,16 +2,18 @@
  * The Sonic engine (runtime.engine "sonic"): the TalkingHeadEngine over models/sonic's runner.
  *
  * Streaming (the live server; also `sonic.render_mode: streaming`): causal windows of
- * `stream_window_frames` generated frames (12.5 fps) that overlap by `stream_overlap_frames`.
- * Window j starts at generated frame j * stride (stride = window - overlap) and runs once the
- * audio reaches its end plus the token lookahead; its first `overlap` frames continue the
- * previous window (pinned during sampling, then cross-faded), and frames [j * stride,
- * (j + 1) * stride) are final after it. Output frames (avatar.fps) interpolate between generated
- * frames. Latency: info.lookaheadMs (a window, plus the reference's 0.52 s of bucket lookahead)
- * + one window's compute.
+ * `stream_window_frames` generated frames (12.5 fps; 25 by default, the length Sonic runs) that
+ * overlap by `stream_overlap_frames`. Window j starts at generated frame j * stride (stride =
+ * window - overlap) and runs once the audio reaches its end plus the bucket lookahead; its first
+ * `overlap` frames continue the previous window (pinned during sampling, then cross-faded), and
+ * frames [j * stride, (j + 1) * stride) are final after it. Output frames (avatar.fps) come from
+ * the generated frames and RIFE's middle frames between them (25 fps = all of them).
+ * Latency: streamingLatency() (models/sonic/windows.ts): info.lookaheadMs (a window, plus the
+ * reference's 0.52 s of bucket lookahead) + one window's compute while that compute takes less
+ * than a hop (stride / 12.5 s); beyond, it grows every window and the engine cannot stream.
  *
- * Offline (renderClip, used by the renderer): the whole clip at once, windows shifted every
- * sampler step as the reference does; frames come out after the whole clip is sampled.
+ * Offline (renderClip, used by the renderer): sonic.py's clip (frames from the audio length),
+ * every window at every step, shifted as SonicPipeline shifts them; then RIFE.
  *
  * Barge-in: audio from the next frame to show becomes silence and the windows not yet shown are
  * generated again from it; the face calms as soon as the next window is computed (one window's
@@ -21,8 +23,9 @@ import type { Config } from '../../config/schema.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { MEL, MelTimeline } from '../../models/sonic/mel.js';
 import { GENERATED_FPS, windowAudioEnd } from '../../models/sonic/audio-track.js';
-import { lerpI420, planesToI420 } from '../../models/sonic/frames.js';
-import { runnerOptionsFromConfig, SonicRunner, type SonicRunnerOptions } from '../../models/sonic/runner.js';
+import { planesToI420 } from '../../models/sonic/frames.js';
+import { runnerOptionsFromConfig, SonicRunner, type SonicPortrait, type SonicRunnerOptions } from '../../models/sonic/runner.js';
+import { streamingLatency } from '../../models/sonic/windows.js';
 import { ANALYSIS_RATE, framePts, REST_POSE, type AvatarFrame } from '../records.js';
 import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
 import { InvalidStateError } from './portrait-engine.js';
@@ -57,11 +60,15 @@ export class SonicEngine implements TalkingHeadEngine {
   private readonly ratio: number;
   /** windows run (window j covers generated frames [j * stride, j * stride + window)) */
   private windowsRun = 0;
-  /** I420 of final generated frames */
-  private readonly generated = new Map<number, Uint8Array>();
+  /** decoded planes [3, H, W] in [-1, 1] of final generated frames */
+  private readonly generated = new Map<number, Float32Array>();
+  /** RIFE's middle frame after generated frame g */
+  private readonly middles = new Map<number, Float32Array>();
   /** latents of each recent window's last `overlap` frames (the next window continues them) */
   private readonly tails = new Map<number, Float32Array>();
   private nextOut = 0;
+  /** the last generated frame of an offline clip (output frames past it repeat it) */
+  private lastGenerated = Infinity;
   private framesRendered = 0;
   private readonly windowStage: StageStats = emptyStageStats();
   private readonly outputStage: StageStats = emptyStageStats();
@@ -94,14 +101,14 @@ export class SonicEngine implements TalkingHeadEngine {
   }
 
   static async create(portrait: EnrolledPortrait, config: Config): Promise<SonicEngine> {
-    return SonicEngine.open(portrait, sonicEngineOptions(config));
+    return SonicEngine.open({ rgba: portrait.rgba, width: portrait.width, height: portrait.height, faceBox: portrait.landmarks.faceBox }, sonicEngineOptions(config));
   }
 
-  static async open(portrait: Pick<EnrolledPortrait, 'rgba' | 'width' | 'height'>, o: SonicEngineOptions): Promise<SonicEngine> {
+  static async open(portrait: SonicPortrait, o: SonicEngineOptions): Promise<SonicEngine> {
     if (o.overlap >= o.window) throw new RangeError(`SonicEngine: overlap (${o.overlap}) must be less than the window (${o.window})`);
     const runner = await SonicRunner.open(o.runner);
     try {
-      const c = await runner.conditionOn(portrait.rgba, portrait.width, portrait.height);
+      const c = await runner.conditionOn(portrait);
       return new SonicEngine(runner, o, c.width, c.height);
     } catch (e) {
       await runner.close();
@@ -141,11 +148,10 @@ export class SonicEngine implements TalkingHeadEngine {
         const k = this.nextOut;
         const p = k * this.ratio;
         while (Math.ceil(p - 1e-9) >= this.windowsRun * this.stride) await this.runWindow(this.windowsRun);
-        out.push(this.outputFrame(k));
+        out.push(await this.outputFrame(k));
         this.nextOut += 1;
       }
-      // generated frames behind the next output frame are not needed any more
-      for (const g of this.generated.keys()) if (g < Math.floor(this.nextOut * this.ratio)) this.generated.delete(g);
+      this.forgetBehind();
       this.framesRendered += out.length;
       return out;
     } finally {
@@ -154,49 +160,36 @@ export class SonicEngine implements TalkingHeadEngine {
   }
 
   /**
-   * Offline: the whole clip (16 kHz mono) at once, windows shifted every step (the reference's
-   * sampler); calls onFrame for each of `frames` output frames in order.
+   * Offline: the whole clip (16 kHz mono) at once as sonic.py makes it (its frame count from the
+   * audio length, windows shifted every step); calls onFrame for each of `frames` output frames in
+   * order (output frames past the clip's last generated frame repeat it).
    */
   async renderClip(audio: Float32Array, frames: number, onFrame: (f: AvatarFrame) => Promise<void>, signal?: AbortSignal): Promise<void> {
     this.checkOpen();
     this.reset();
     this.mel.push(audio);
-    const total = Math.max(1, Math.ceil((frames - 1) * this.ratio) + 1);
     const t0 = performance.now();
-    const whisperFrames = windowAudioEnd(total, this.o.offline.window, this.o.runner.lipSyncOffsetMs) + 1;
-    const track = await this.runner.encodeClip(this.mel, whisperFrames);
-    const tokenSize = this.runner.dims.T * this.runner.dims.D;
-    const tokens = new Float32Array(total * tokenSize);
-    for (let g = 0; g < total; g += 64) tokens.set(await this.runner.tokens(track, g, Math.min(64, total - g)), g * tokenSize);
-    const buckets = new Map<number, number>();
-    const window = Math.min(this.o.offline.window, total);
-    const latents = await this.runner.sampleOffline({
-      total,
-      window: this.o.offline.window,
-      overlap: this.o.offline.overlap,
-      shiftOffset: this.o.offline.shiftOffset,
-      tokens,
-      bucketAt: async (first) => {
-        let b = buckets.get(first);
-        if (b === undefined) buckets.set(first, (b = await this.runner.motionBucket(track, first, window, total)));
-        return b;
-      },
+    const clip = await this.runner.offlineClip(this.mel, {
+      ...this.o.offline,
       onStep: () => {
         if (signal?.aborted) throw new Error('render aborted');
       },
     });
     recordStage(this.windowStage, performance.now() - t0);
+    const total = clip.frames;
+    this.lastGenerated = total - 1;
     const fs = this.runner.frameSize;
     const chunk = this.o.runner.decodeChunkFrames;
     for (let g = 0; g < total && !signal?.aborted; g += chunk) {
       const n = Math.min(chunk, total - g);
-      await this.decodeInto(latents.subarray(g * fs, (g + n) * fs), g, n);
-      while (this.nextOut < frames && Math.ceil(this.nextOut * this.ratio - 1e-9) < g + n) {
-        const f = this.outputFrame(this.nextOut);
+      await this.decodeInto(clip.latents.subarray(g * fs, (g + n) * fs), g, n);
+      // output k needs generated frames up to ceil(k * ratio) (clamped to the clip's last)
+      while (this.nextOut < frames && (g + n >= total || Math.ceil(this.nextOut * this.ratio - 1e-9) < g + n)) {
+        const f = await this.outputFrame(this.nextOut);
         this.nextOut += 1;
         this.framesRendered += 1;
         await onFrame(f);
-        for (const k of this.generated.keys()) if (k < Math.floor(this.nextOut * this.ratio)) this.generated.delete(k);
+        this.forgetBehind();
       }
     }
   }
@@ -208,6 +201,7 @@ export class SonicEngine implements TalkingHeadEngine {
     const firstWindow = Math.min(this.windowsRun, Math.floor(Math.floor(this.nextOut * this.ratio) / this.stride));
     this.windowsRun = firstWindow;
     for (const g of this.generated.keys()) if (g >= firstWindow * this.stride) this.generated.delete(g);
+    for (const g of this.middles.keys()) if (g + 1 >= firstWindow * this.stride) this.middles.delete(g);
     for (const j of this.tails.keys()) if (j >= firstWindow) this.tails.delete(j);
   }
 
@@ -216,8 +210,18 @@ export class SonicEngine implements TalkingHeadEngine {
     this.mel.clear();
     this.windowsRun = 0;
     this.nextOut = 0;
+    this.lastGenerated = Infinity;
     this.generated.clear();
+    this.middles.clear();
     this.tails.clear();
+  }
+
+  /**
+   * Streaming latency at a window compute time (default: the mean measured so far), after
+   * `windows` windows: see streamingLatency(). realTime false = the engine cannot stream here.
+   */
+  latency(computeMs = this.windowStage.count ? this.windowStage.totalMs / this.windowStage.count : NaN, windows = 10): ReturnType<typeof streamingLatency> {
+    return streamingLatency({ lookaheadMs: this.info.lookaheadMs, hopMs: this.info.hopMs, computeMs, windows });
   }
 
   stats(): EngineStats {
@@ -232,6 +236,7 @@ export class SonicEngine implements TalkingHeadEngine {
     if (this.closed) return;
     this.closed = true;
     this.generated.clear();
+    this.middles.clear();
     await this.runner.close();
   }
 
@@ -250,10 +255,10 @@ export class SonicEngine implements TalkingHeadEngine {
     const startWhisper = Math.max(0, end - 1500);
     const track = await this.runner.encodeAudio(this.mel, startWhisper * 2);
     const tokens = await this.runner.tokens(track, first, window);
-    const bucket = await this.runner.motionBucket(track, first, window);
+    const timeIds = this.runner.timeIds(await this.runner.frameBuckets(track, first, window), 0, window, window);
     const prev = j > 0 ? this.tails.get(j - 1) : undefined;
     const fs = this.runner.frameSize;
-    const lat = await this.runner.sampleWindow({ first, size: window, tokens, bucket, pinned: prev && overlap > 0 ? { frames: overlap, latents: prev } : undefined });
+    const lat = await this.runner.sampleWindow({ first, size: window, tokens, timeIds, pinned: prev && overlap > 0 ? { frames: overlap, latents: prev } : undefined });
     if (prev) {
       // cross-fade the shared frames: the previous window's weight falls as this one's rises
       for (let f = 0; f < overlap; f++) {
@@ -270,19 +275,43 @@ export class SonicEngine implements TalkingHeadEngine {
 
   private async decodeInto(latents: Float32Array, first: number, n: number): Promise<void> {
     const planes = await this.runner.decode(latents, n);
-    const t0 = performance.now();
     const { width: w, height: h } = this.info;
-    for (let f = 0; f < n; f++) this.generated.set(first + f, planesToI420(planes.subarray(f * 3 * w * h, (f + 1) * 3 * w * h), w, h));
-    recordStage(this.outputStage, performance.now() - t0);
+    for (let f = 0; f < n; f++) this.generated.set(first + f, planes.slice(f * 3 * w * h, (f + 1) * 3 * w * h));
   }
 
-  private outputFrame(k: number): AvatarFrame {
-    const p = k * this.ratio;
-    const g0 = Math.floor(p + 1e-9);
-    const t = p - g0;
+  /** Generated and middle frames behind the next output frame are not needed any more. */
+  private forgetBehind(): void {
+    // an offline clip's last frame stays: output frames past the clip repeat it
+    const g = Math.min(Math.floor(this.nextOut * this.ratio + 1e-9), this.lastGenerated);
+    for (const k of this.generated.keys()) if (k < g) this.generated.delete(k);
+    for (const k of this.middles.keys()) if (k < g) this.middles.delete(k);
+  }
+
+  /**
+   * The picture at generated-frame position p: the generated frame nearest on the 25 fps grid
+   * Sonic makes (generated frames and RIFE's middles between them).
+   */
+  private async pictureAt(p: number): Promise<Float32Array> {
+    const half = Math.min(Math.round(p * 2), 2 * this.lastGenerated);
+    const g0 = Math.floor(half / 2);
     const a = this.generated.get(g0);
-    const b = t > 1e-9 ? this.generated.get(g0 + 1) : a;
-    if (!a || !b) throw new Error(`SonicEngine: generated frame ${a ? g0 + 1 : g0} is missing for output frame ${k}`);
+    if (!a) throw new Error(`SonicEngine: generated frame ${g0} is missing`);
+    if (half % 2 === 0) return a;
+    let mid = this.middles.get(g0);
+    if (!mid) {
+      const b = this.generated.get(g0 + 1);
+      if (!b) throw new Error(`SonicEngine: generated frame ${g0 + 1} is missing`);
+      mid = await this.runner.interpolate(a, b);
+      this.middles.set(g0, mid);
+    }
+    return mid;
+  }
+
+  private async outputFrame(k: number): Promise<AvatarFrame> {
+    const t0 = performance.now();
+    const planes = await this.pictureAt(k * this.ratio);
+    const i420 = planesToI420(planes, this.info.width, this.info.height);
+    recordStage(this.outputStage, performance.now() - t0);
     const from = Math.round((k * ANALYSIS_RATE) / this.o.fps);
     const to = Math.round(((k + 1) * ANALYSIS_RATE) / this.o.fps);
     return {
@@ -291,7 +320,7 @@ export class SonicEngine implements TalkingHeadEngine {
       index: k,
       width: this.info.width,
       height: this.info.height,
-      i420: lerpI420(a, b, t),
+      i420,
       params: REST_POSE,
       speaking: this.mel.rms(from, to) > SPEAKING_RMS,
     };

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type * as ort from 'onnxruntime-node';
 import { defaultVadModelPath } from '../../pipeline/motion/vad.js';
-import { DEFAULT_PROVIDERS, openWithFallback, providerConfig } from '../../models/sonic/providers.js';
+import { DEFAULT_PROVIDERS, openWithFallback, providerConfig, sessionProviders } from '../../models/sonic/providers.js';
 
 describe('Sonic execution providers', () => {
   it('on a CPU-only build: TensorRT and CUDA are skipped with their reason, the session opens on CPU and runs', async () => {
@@ -35,5 +35,20 @@ describe('Sonic execution providers', () => {
     expect(seen[0]).toEqual({ name: 'tensorrt', deviceId: 0, trtFp16Enable: true, trtEngineCacheEnable: true, trtEngineCachePath: '/var/cache/sonic-trt' });
     expect(opened.skipped).toEqual([{ provider: 'tensorrt', reason: 'stand-in: tensorrt is not on this fake host' }]);
     expect(providerConfig('cpu', DEFAULT_PROVIDERS)).toBe('cpu');
+  });
+
+  it('(fake GPU provider boundary) a TensorRT session registers CUDA after it, so subgraphs TensorRT cannot build run on the GPU, not the CPU', async () => {
+    const seen: ort.InferenceSession.SessionOptions[] = [];
+    const fakeTrtHost = async (_m: string | Uint8Array, o: ort.InferenceSession.SessionOptions) => {
+      seen.push(o);
+      return { inputNames: ['x'], outputNames: ['y'] } as unknown as ort.InferenceSession;
+    };
+    const opened = await openWithFallback('model.onnx', DEFAULT_PROVIDERS, fakeTrtHost);
+    expect(opened.provider).toBe('tensorrt');
+    expect((seen[0]!.executionProviders as { name: string }[]).map((e) => e.name)).toEqual(['tensorrt', 'cuda']);
+    // CUDA left out of the order (or not installed): TensorRT alone, CUDA-only and CPU sessions alone
+    expect(sessionProviders('tensorrt', { ...DEFAULT_PROVIDERS, order: ['tensorrt', 'cpu'] }, true).map((e) => (e as { name: string }).name)).toEqual(['tensorrt']);
+    expect(sessionProviders('tensorrt', DEFAULT_PROVIDERS, false).map((e) => (e as { name: string }).name)).toEqual(['tensorrt']);
+    expect(sessionProviders('cuda', DEFAULT_PROVIDERS, true).map((e) => (e as { name: string }).name)).toEqual(['cuda']);
   });
 });

@@ -7,14 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SVD } from '../../models/sonic/contract.js';
+import { SVD, TIME_ID_FPS } from '../../models/sonic/contract.js';
 import { MelTimeline } from '../../models/sonic/mel.js';
 import { DEFAULT_PROVIDERS } from '../../models/sonic/providers.js';
-import { SonicRunner, type SonicRunnerOptions } from '../../models/sonic/runner.js';
+import { clipFrames, SonicRunner, windowTimeIds, type SonicRunnerOptions } from '../../models/sonic/runner.js';
 import { STAND_IN_DIMS, standInWeights, writeStandInWeights } from '../../models/sonic/stand-in.js';
 import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
 
-const portrait = syntheticPortrait({ width: 128, height: 160 });
+const enrolled = syntheticPortrait({ width: 128, height: 160 });
+const portrait = { rgba: enrolled.rgba, width: enrolled.width, height: enrolled.height, faceBox: enrolled.landmarks.faceBox };
 let dir: string;
 const weights = { standard: '', ideal: '', fp16: '' };
 
@@ -27,7 +28,7 @@ function options(over: Partial<SonicRunnerOptions> = {}): SonicRunnerOptions {
     seed: 7,
     dynamicScale: 1,
     lipSyncOffsetMs: 0,
-    noiseAugStrength: 0.02,
+    noiseAugStrength: 0,
     decodeChunkFrames: 3,
     ...over,
   };
@@ -56,63 +57,73 @@ describe('Sonic runner on stand-in graphs', () => {
     const r = await SonicRunner.open(options());
     try {
       const report = r.providerReport();
-      expect(Object.keys(report).sort()).toEqual(['audio2bucket', 'audio2token', 'audio_encoder', 'image_encoder', 'unet', 'vae_decoder', 'vae_encoder']);
+      expect(Object.keys(report).sort()).toEqual(['audio2bucket', 'audio2token', 'audio_encoder', 'image_encoder', 'interpolator', 'unet', 'vae_decoder', 'vae_encoder']);
       for (const p of Object.values(report)) {
         expect(p.provider).toBe('cpu');
         expect(p.skipped.map((s) => s.provider)).toEqual(['tensorrt', 'cuda']);
       }
-      const c = await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
-      expect([c.width, c.height]).toEqual([128, 128]); // 160 rows cropped to a multiple of 64
-      expect(c.crop).toEqual({ x: 0, y: 16, width: 128, height: 128 });
+      const c = await r.conditionOn(portrait);
+      expect([c.width, c.height]).toEqual([128, 128]); // the export's frame; the 128 x 160 portrait cropped around its face to 1:1
+      expect(c.crop.width).toBe(128);
+      expect(c.crop.height).toBe(128);
       expect(c.latent.length).toBe(4 * 16 * 16);
       expect(c.embeds.length).toBe(STAND_IN_DIMS.D);
+      expect(c.mask.length).toBe(128 * 128);
       const track = await r.encodeAudio(speech(), 0);
       expect(track.data.length).toBe(1500 * STAND_IN_DIMS.L * STAND_IN_DIMS.A);
       const tokens = await r.tokens(track, 0, 6);
       expect(tokens.length).toBe(6 * STAND_IN_DIMS.T * STAND_IN_DIMS.D);
-      const bucket = await r.motionBucket(track, 0, 6);
-      expect(bucket).toBeGreaterThan(0);
-      expect(bucket).toBeLessThan(127);
-      const lat = await r.sampleWindow({ first: 0, size: 6, tokens, bucket });
+      const buckets = await r.frameBuckets(track, 0, 6);
+      expect(buckets.length).toBe(6 * 2); // two per frame (Audio2bucketModel context_tokens=2)
+      for (const b of buckets) expect(b > 0 && b < 127).toBe(true);
+      const timeIds = r.timeIds(buckets, 0, 6, 6);
+      expect(timeIds[0]).toBe(TIME_ID_FPS);
+      const lat = await r.sampleWindow({ first: 0, size: 6, tokens, timeIds });
       expect(lat.length).toBe(6 * r.frameSize);
       expect(lat.every(Number.isFinite)).toBe(true);
       const planes = await r.decode(lat, 6);
       expect(planes.length).toBe(6 * 3 * 128 * 128);
-      // 8 steps: one UNet run per step for one window; the decoder in chunks of 3
+      const mid = await r.interpolate(planes.subarray(0, 3 * 128 * 128), planes.subarray(3 * 128 * 128, 6 * 128 * 128));
+      expect(mid.length).toBe(3 * 128 * 128);
+      // 8 steps: one UNet run per step for one window; the decoder in chunks of 3 (3 + 3); RIFE once
       expect(r.stats.unet!.count).toBe(8);
       expect(r.stats.vae_decoder!.count).toBe(2);
+      expect(r.stats.interpolator!.count).toBe(1);
     } finally {
       await r.close();
     }
   });
 
-  it('offline: the motion bucket of a window that wraps past the clip end reads the clip start, as its tokens do', async () => {
-    const r = await SonicRunner.open(options());
-    try {
-      await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
-      const track = await r.encodeClip(speech(), 200);
-      const total = 25; // 2 s at 12.5 generated frames/s
-      const wrapped = await r.motionBucket(track, total - 2, 4, total);
-      const parts = ((await r.motionBucket(track, total - 2, 2)) + (await r.motionBucket(track, 0, 2))) / 2;
-      const unwrapped = await r.motionBucket(track, total - 2, 4);
-      console.log(`bucket of frames 23, 24, 0, 1: ${wrapped.toFixed(3)}; of its two halves ${parts.toFixed(3)}; reading past the end instead ${unwrapped.toFixed(3)}`);
-      expect(wrapped).toBeCloseTo(parts, 4);
-      expect(Math.abs(wrapped - unwrapped)).toBeGreaterThan(1e-3);
-    } finally {
-      await r.close();
-    }
+  it('time ids: [12.5, bucket 0, bucket 1], each the window mean x dynamic_scale; windows past the clip end wrap to its start', () => {
+    const per = Float32Array.from([10, 20, 30, 40, 50, 60, 70, 80]); // 4 frames x 2 buckets
+    expect(Array.from(windowTimeIds(per, 2, 0, 2, 4, 1))).toEqual([12.5, 20, 30]);
+    // frames 3, 0: (70 + 10) / 2, (80 + 20) / 2, then x 2
+    expect(Array.from(windowTimeIds(per, 2, 3, 2, 4, 2))).toEqual([12.5, 80, 100]);
+    // a window longer than the clip repeats frames, as the reference's windows do: 0 1 2 3 0
+    expect(windowTimeIds(per, 2, 0, 5, 4, 1)[1]).toBeCloseTo((10 + 30 + 50 + 70 + 10) / 5, 5);
+    // as sonic.py: frames = (samples // 640) // 2, whisper frames kept = (samples // 640) * 2
+    expect(clipFrames(41_600)).toEqual({ audioLen: 65, frames: 32, whisperFrames: 130 });
   });
 
     it('lands on the three-way guided target with an ideal denoiser: uncond + g_img (image - uncond) + g_audio (full - image), checked against a float64 reference', async () => {
     for (const [guidance, dynamicScale] of [[{ image: 2, audio: 7.5 }, 1], [{ image: 1.2, audio: 3 }, 2]] as const) {
       const r = await SonicRunner.open(options({ weightsDir: weights.ideal, guidance, dynamicScale, steps: 12 }));
       try {
-        const c = await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
+        const c = await r.conditionOn(portrait);
         const track = await r.encodeAudio(speech(), 0);
         const F = 5;
         const tokens = await r.tokens(track, 10, F);
-        const bucket = await r.motionBucket(track, 10, F);
-        const lat = await r.sampleWindow({ first: 10, size: F, tokens, bucket });
+        const timeIds = r.timeIds(await r.frameBuckets(track, 10, F), 0, F, F);
+        const [, bucket, bucket1] = timeIds as unknown as [number, number, number];
+        const lat = await r.sampleWindow({ first: 10, size: F, tokens, timeIds });
+        // the face mask at the latent's size (the stand-in's 8 x 8 mean)
+        const maskAt = (p: number) => {
+          const y = Math.floor(p / 16);
+          const x = p % 16;
+          let m = 0;
+          for (let dy = 0; dy < 8; dy++) for (let dx = 0; dx < 8; dx++) m += c.mask[(y * 8 + dy) * 128 + x * 8 + dx]! / 64;
+          return m;
+        };
         // reference: the stand-in UNet's target per branch, from its weights, in float64
         const W = standInWeights(STAND_IN_DIMS);
         const { T, D } = STAND_IN_DIMS;
@@ -121,6 +132,7 @@ describe('Sonic runner on stand-in graphs', () => {
         let maxErr = 0;
         let maxAbs = 0;
         let maxAudio = 0;
+        let audioOffFace = 0;
         for (let f = 0; f < F; f++) {
           const audioTerm = (tok: Float32Array, at: number) =>
             [0, 1, 2, 3].map((ch) => {
@@ -138,10 +150,13 @@ describe('Sonic runner on stand-in graphs', () => {
           for (const a of audio) maxAudio = Math.max(maxAudio, Math.abs(guidance.audio * a));
           for (let ch = 0; ch < 4; ch++) {
             for (let p = 0; p < hw; p++) {
-              const windowWide = W.kBucket * (bucket / 127 - 0.5); // the bucket reaches every branch
-              const uncond = windowWide + silent[ch]!; // no image latent, no embedding
-              const image = W.kImg * c.latent[ch * hw + p]! + clip[ch]! + windowWide + silent[ch]!;
-              const full = image + audio[ch]!;
+              const m = maskAt(p);
+              // the buckets reach every branch; a wrong fps id (not 12.5) would add k_fps * (id - 12.5)
+              const windowWide = W.kBucket * (bucket / 127 - 0.5) + W.kBucket1 * (bucket1 / 127 - 0.5);
+              const uncond = windowWide + m * silent[ch]!; // no image latent, no embedding
+              const image = W.kImg * c.latent[ch * hw + p]! + clip[ch]! + windowWide + m * silent[ch]!;
+              const full = image + m * audio[ch]!;
+              if (m === 0) audioOffFace = Math.max(audioOffFace, Math.abs(full - image));
               const want = uncond + guidance.image * (image - uncond) + guidance.audio * (full - image);
               const got = lat[f * 4 * hw + ch * hw + p]!;
               maxErr = Math.max(maxErr, Math.abs(got - want));
@@ -150,6 +165,8 @@ describe('Sonic runner on stand-in graphs', () => {
           }
         }
         expect(maxAbs).toBeGreaterThan(0.05);
+        // the face mask keeps audio attention off hair, background and shoulders
+        expect(audioOffFace).toBe(0);
         // the audio branch's share is far above the tolerance, so a mis-wired branch would show
         expect(maxAudio).toBeGreaterThan(10 * 2e-4);
         expect(maxErr).toBeLessThan(2e-4);
@@ -163,10 +180,10 @@ describe('Sonic runner on stand-in graphs', () => {
     const run = async (seed: number) => {
       const r = await SonicRunner.open(options({ seed }));
       try {
-        await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
+        await r.conditionOn(portrait);
         const track = await r.encodeAudio(speech(), 0);
         const tokens = await r.tokens(track, 0, 4);
-        return await r.sampleWindow({ first: 0, size: 4, tokens, bucket: await r.motionBucket(track, 0, 4) });
+        return await r.sampleWindow({ first: 0, size: 4, tokens, timeIds: r.timeIds(await r.frameBuckets(track, 0, 4), 0, 4, 4) });
       } finally {
         await r.close();
       }
@@ -183,10 +200,10 @@ describe('Sonic runner on stand-in graphs', () => {
     const run = async (weightsDir: string) => {
       const r = await SonicRunner.open(options({ weightsDir }));
       try {
-        await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
+        await r.conditionOn(portrait);
         const track = await r.encodeAudio(speech(), 0);
         const tokens = await r.tokens(track, 0, 4);
-        const lat = await r.sampleWindow({ first: 0, size: 4, tokens, bucket: await r.motionBucket(track, 0, 4) });
+        const lat = await r.sampleWindow({ first: 0, size: 4, tokens, timeIds: r.timeIds(await r.frameBuckets(track, 0, 4), 0, 4, 4) });
         return { fp16: r.fp16, planes: await r.decode(lat, 4) };
       } finally {
         await r.close();
@@ -202,7 +219,7 @@ describe('Sonic runner on stand-in graphs', () => {
   });
 
   it('refuses a folder without the export, naming the files and where they go', async () => {
-    await expect(SonicRunner.open(options({ weightsDir: join(dir, 'nothing-here') }))).rejects.toThrow(/missing audio_encoder\.onnx.*unet\.onnx.*manifest\.json.*models\/sonic\/export/);
+    await expect(SonicRunner.open(options({ weightsDir: join(dir, 'nothing-here') }))).rejects.toThrow(/missing audio_encoder\.onnx.*unet\.onnx.*interpolator\.onnx.*manifest\.json.*models\/sonic\/export/);
   });
 
   it('refuses an export whose widths differ from its manifest (contract shape check)', async () => {
@@ -215,31 +232,52 @@ describe('Sonic runner on stand-in graphs', () => {
     await expect(SonicRunner.open(options({ weightsDir: wrong }))).rejects.toThrow(/does not follow the Sonic ONNX contract.*expected 32/);
   });
 
-  it('pads the last chunk for an export whose VAE decoder takes a fixed frame count, and gives the same frames', async () => {
-    const fixedDir = join(dir, 'fixed-decoder');
-    await writeStandInWeights(fixedDir, { decodeFrames: 4 });
-    const fixed = await SonicRunner.open(options({ weightsDir: fixedDir, decodeChunkFrames: 7 }));
-    const free = await SonicRunner.open(options());
+  it('decodes in chunks of decode_chunk_frames with a smaller last chunk (the temporal decoder takes any count), as SonicPipeline.decode_latents', async () => {
+    const r = await SonicRunner.open(options({ decodeChunkFrames: 4 }));
+    const whole = await SonicRunner.open(options({ decodeChunkFrames: 16 }));
     try {
-      expect(fixed.decoderFrames).toBe(4);
-      expect(free.decoderFrames).toBeUndefined();
-      await fixed.conditionOn(portrait.rgba, portrait.width, portrait.height);
-      await free.conditionOn(portrait.rgba, portrait.width, portrait.height);
-      const lat = Float32Array.from({ length: 5 * fixed.frameSize }, (_, i) => Math.sin(i * 0.01) * 0.1);
-      const a = await fixed.decode(lat, 5);
-      const b = await free.decode(lat, 5);
-      expect(fixed.stats.vae_decoder!.count).toBe(2); // 4 + 1 padded to 4
-      expect(a.length).toBe(b.length);
-      expect(a.every((v, i) => Math.abs(v - b[i]!) < 1e-6)).toBe(true);
+      await r.conditionOn(portrait);
+      await whole.conditionOn(portrait);
+      const lat = Float32Array.from({ length: 9 * r.frameSize }, (_, i) => Math.sin(i * 0.01) * 0.1);
+      const a = await r.decode(lat, 9);
+      const b = await whole.decode(lat, 9);
+      expect(r.stats.vae_decoder!.count).toBe(3); // 4 + 4 + 1
+      expect(whole.stats.vae_decoder!.count).toBe(1);
+      expect(a.every((v, i) => Math.abs(v - b[i]!) < 1e-6)).toBe(true); // the stand-in decoder is per frame
     } finally {
-      await Promise.all([fixed.close(), free.close()]);
+      await Promise.all([r.close(), whole.close()]);
+    }
+  });
+
+  it('offline clip: frames from the audio length as sonic.py, one 25-frame window per step starting 7 frames earlier each step, the injected noise used', async () => {
+    const r = await SonicRunner.open(options({ steps: 3 }));
+    try {
+      const c = await r.conditionOn(portrait);
+      const mel = speech();
+      const { frames } = clipFrames(mel.sampleCount);
+      expect(frames).toBe(25); // 32000 samples: 50 frames of 25 fps, 25 generated
+      const noise = Float32Array.from({ length: frames * r.frameSize }, (_, i) => Math.sin(i * 0.37));
+      const seen: number[] = [];
+      const clip = await r.offlineClip(mel, { window: 25, overlap: 0, shiftOffset: 7, noise, onWindow: (step, w) => seen.push(step * 100 + w.start) });
+      expect(clip.frames).toBe(25);
+      expect(clip.buckets.length).toBe(50);
+      // one window of 25 per step, starting 7 frames earlier each step (mod 25)
+      expect(seen).toEqual([0, 100 + 18, 200 + 11]);
+      expect(clip.latents.every(Number.isFinite)).toBe(true);
+      expect(c.latent.length * frames).toBe(clip.latents.length);
+      const again = await r.offlineClip(mel, { window: 25, overlap: 0, shiftOffset: 7, noise });
+      const other = await r.offlineClip(mel, { window: 25, overlap: 0, shiftOffset: 7, noise: noise.map((v) => -v) });
+      expect(Buffer.from(again.latents.buffer).equals(Buffer.from(clip.latents.buffer))).toBe(true);
+      expect(other.latents.some((v, i) => Math.abs(v - clip.latents[i]!) > 1e-4)).toBe(true);
+    } finally {
+      await r.close();
     }
   });
 
   it('scales the latent by the VAE factor: decode(latent * 0.18215) gives back the image latent channels', async () => {
     const r = await SonicRunner.open(options({ noiseAugStrength: 0 }));
     try {
-      const c = await r.conditionOn(portrait.rgba, portrait.width, portrait.height);
+      const c = await r.conditionOn(portrait);
       const lat = c.latent.map((v) => v * SVD.scalingFactor);
       const planes = await r.decode(lat, 1);
       // the stand-in decoder upsamples the RGB channels of the latent: the pixel at a cell centre is its value

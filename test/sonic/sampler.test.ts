@@ -10,8 +10,8 @@ const model: Denoiser = async (x, cNoise) => {
   return { uncond: f(0.2, 0.01), image: f(0.25, 0.02), full: f(0.3, 0.05) };
 };
 
-/** diffusers EulerDiscreteScheduler (v_prediction, karras sigmas) written out in float64 */
-function reference(noise: Float32Array, steps: number): Float64Array {
+/** diffusers EulerDiscreteScheduler (v_prediction, karras sigmas) written out in float64; the start as SonicPipeline's add_noise(init, noise, t0) */
+function reference(noise: Float32Array, steps: number, init?: Float32Array): Float64Array {
   const { sigmaMin, sigmaMax, rho } = SVD_SCHEDULE;
   const sig: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -19,7 +19,7 @@ function reference(noise: Float32Array, steps: number): Float64Array {
     sig.push(Math.pow(Math.pow(sigmaMax, 1 / rho) * (1 - t) + Math.pow(sigmaMin, 1 / rho) * t, rho));
   }
   sig.push(0);
-  let x = Float64Array.from(noise, (n) => n * Math.sqrt(sigmaMax * sigmaMax + 1));
+  let x = Float64Array.from(noise, (n, i) => (init ? init[i]! : 0) + n * sig[0]!);
   for (let s = 0; s < steps; s++) {
     const sigma = sig[s]!;
     const inp = Float32Array.from(x, (v) => v / Math.sqrt(sigma * sigma + 1));
@@ -59,6 +59,24 @@ describe('Sonic sampler core', () => {
     const n = 96;
     const x = await sampleEuler({ size: n, schedule: { steps: 10, ...SVD_SCHEDULE }, guidance: g, seed: 42, denoise: model });
     const ref = reference(gaussian(n, 42), 10);
+    const scale = Math.max(...ref.map(Math.abs));
+    for (let i = 0; i < n; i++) expect(Math.abs(x[i]! - ref[i]!) / scale).toBeLessThan(1e-4);
+  });
+
+  it('starts from the clean latent plus sigma_max times the noise (i2i at strength 1, as SonicPipeline), not from noise x sqrt(sigma^2 + 1)', async () => {
+    const n = 64;
+    const init = Float32Array.from({ length: n }, (_, i) => Math.cos(i / 5));
+    let first: Float32Array | undefined;
+    const spy: Denoiser = async (x, c, step) => {
+      if (step === 0) first = x.slice();
+      return model(x, c, step);
+    };
+    const x = await sampleEuler({ size: n, schedule: { steps: 6, ...SVD_SCHEDULE }, guidance: g, seed: 9, init, denoise: spy });
+    const noise = gaussian(n, 9);
+    const sigma0 = karrasSigmas({ steps: 6, ...SVD_SCHEDULE })[0]!;
+    // the model's first input is (init + sigma0 * noise) * c_in
+    first!.forEach((v, i) => expect(v).toBeCloseTo((init[i]! + sigma0 * noise[i]!) / Math.sqrt(sigma0 * sigma0 + 1), 4));
+    const ref = reference(noise, 6, init);
     const scale = Math.max(...ref.map(Math.abs));
     for (let i = 0; i < n; i++) expect(Math.abs(x[i]! - ref[i]!) / scale).toBeLessThan(1e-4);
   });

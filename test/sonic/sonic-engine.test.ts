@@ -12,7 +12,8 @@ import { SonicEngine, type SonicEngineOptions } from '../../pipeline/engine/soni
 import { framePts, type AvatarFrame } from '../../pipeline/records.js';
 import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
 
-const portrait = syntheticPortrait({ width: 128, height: 128 });
+const enrolled = syntheticPortrait({ width: 128, height: 128 });
+const portrait = { rgba: enrolled.rgba, width: enrolled.width, height: enrolled.height, faceBox: enrolled.landmarks.faceBox };
 let dir: string;
 /** the ideal-denoiser stand-in (a = 1, no temporal mixing): its frames are exactly what the windows make, no noise residue */
 let idealDir: string;
@@ -27,7 +28,7 @@ function options(over: Partial<SonicEngineOptions> = {}): SonicEngineOptions {
       seed: 5,
       dynamicScale: 1,
       lipSyncOffsetMs: 0,
-      noiseAugStrength: 0.02,
+      noiseAugStrength: 0,
       decodeChunkFrames: 4,
     },
     fps: 25,
@@ -121,6 +122,23 @@ describe('Sonic engine on stand-in graphs', () => {
     const blended = await seamRatio(3);
     expect(hard).toBeGreaterThan(5);
     expect(blended).toBeLessThan(2);
+  });
+
+  it('states when it cannot stream: latency grows by compute - hop every window once a window computes slower than its hop', async () => {
+    const e = await SonicEngine.open(portrait, options());
+    try {
+      // window 8, overlap 3: a hop of 5 generated frames = 400 ms of video
+      expect(e.info.hopMs).toBeCloseTo(400, 6);
+      expect(e.latency(300)).toMatchObject({ realTime: true, growthPerWindowMs: 0, firstMs: e.info.lookaheadMs + 300 });
+      expect(e.latency(650, 5)).toMatchObject({ realTime: false, growthPerWindowMs: 250, lastMs: e.info.lookaheadMs + 650 + 4 * 250 });
+      e.pushAudio(swell(2));
+      await renderAll(e);
+      // measured: the mean window compute of this run
+      const measured = e.latency();
+      expect(measured.firstMs).toBeGreaterThan(e.info.lookaheadMs);
+    } finally {
+      await e.close();
+    }
   });
 
   it('renders a whole clip offline (windows shifted every step), deterministically, with the requested frame count', async () => {

@@ -30,7 +30,7 @@ function config(name: string, sonic: Record<string, unknown>): string {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sonic-render-'));
   weights = join(dir, 'weights');
-  await writeStandInWeights(weights);
+  await writeStandInWeights(weights, { frame: { width: 512, height: 512 } });
   wav = join(dir, 'speech.wav');
   writeFileSync(wav, speakWav('Good morning. Your number is forty two.'));
 });

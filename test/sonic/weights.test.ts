@@ -16,7 +16,12 @@ function folder(files: Record<string, string>, manifest?: unknown): string {
   return dir;
 }
 const all = Object.fromEntries(SONIC_CONTRACT.map((s) => [s.file, `stand-in ${s.id}`]));
-const manifestOf = (files: Record<string, string>) => ({ format: 'sonic-onnx/1', precision: 'fp16', files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)])) });
+const manifestOf = (files: Record<string, string>) => ({
+  format: 'sonic-onnx/2',
+  precision: 'fp16',
+  files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)])),
+  frame: { width: 512, height: 512 },
+});
 
 describe('Sonic weights folder', () => {
   it('names every missing file and says where the export goes', async () => {
@@ -38,6 +43,23 @@ describe('Sonic weights folder', () => {
     await expect(checkWeights(tampered, { verify: true })).rejects.toThrow(/unet\.onnx does not match its manifest/);
   });
 
+  it('external data listed in the manifest (a UNet over 2 GB) must be there and is hashed too', async () => {
+    const withData = { ...all, 'unet.onnx.data': 'weights' };
+    await expect(checkWeights(folder(withData, manifestOf(withData)), { verify: true })).resolves.toBeDefined();
+    const lost = folder(all, manifestOf(withData));
+    await expect(checkWeights(lost)).rejects.toThrow(/missing unet\.onnx\.data/);
+    const changed = folder({ ...all, 'unet.onnx.data': 'other weights' }, manifestOf(withData));
+    await expect(checkWeights(changed, { verify: true })).rejects.toThrow(/unet\.onnx\.data does not match its manifest/);
+  });
+
+  it('refuses the first export format, whose UNet call and time ids were wrong, and a manifest without the frame size', async () => {
+    await expect(checkWeights(folder(all, { ...manifestOf(all), format: 'sonic-onnx/1' }))).rejects.toThrow(/first export format.*export again/);
+    const noFrame: Record<string, unknown> = manifestOf(all);
+    delete noFrame.frame;
+    await expect(checkWeights(folder(all, noFrame))).rejects.toThrow(/frame must give the export's width and height/);
+    await expect(checkWeights(folder(all, { ...manifestOf(all), frame: { width: 500, height: 512 } }))).rejects.toThrow(/multiples of 64/);
+  });
+
   it('refuses a manifest that is not one', async () => {
     await expect(checkWeights(folder(all, '{nope'))).rejects.toThrow(/not valid JSON/);
     await expect(checkWeights(folder(all, { format: 'other' }))).rejects.toThrow(/not a Sonic export manifest/);
@@ -48,7 +70,9 @@ describe('Sonic weights folder', () => {
 
   it('a session that does not follow the contract is named with what it lacks', () => {
     const unet = SONIC_CONTRACT.find((s) => s.id === 'unet')!;
-    expect(() => checkSessionNames(unet, ['sample', 'timestep', 'encoder_hidden_states', 'audio_tokens', 'added_time_ids'], ['noise_pred'])).not.toThrow();
-    expect(() => checkSessionNames(unet, ['sample', 'timestep'], ['out'])).toThrow(/unet\.onnx does not follow the Sonic ONNX contract.*missing inputs encoder_hidden_states, audio_tokens, added_time_ids.*missing outputs noise_pred/);
+    expect(() => checkSessionNames(unet, ['sample', 'timestep', 'encoder_hidden_states', 'audio_tokens', 'face_mask', 'added_time_ids'], ['noise_pred'])).not.toThrow();
+    // the first exporter's UNet (no face mask) is refused by name
+    expect(() => checkSessionNames(unet, ['sample', 'timestep', 'encoder_hidden_states', 'audio_tokens', 'added_time_ids'], ['noise_pred'])).toThrow(/missing inputs face_mask/);
+    expect(() => checkSessionNames(unet, ['sample', 'timestep'], ['out'])).toThrow(/unet\.onnx does not follow the Sonic ONNX contract.*missing inputs encoder_hidden_states, audio_tokens, face_mask, added_time_ids.*missing outputs noise_pred/);
   });
 });
