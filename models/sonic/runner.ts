@@ -94,9 +94,6 @@ export interface SonicCondition {
   embeds: Float32Array;
   /** the face mask [H, W] in [0, 1] */
   mask: Float32Array;
-  /** the preprocessed portrait [3, H, W] in [-1, 1] and the CLIP input (the parity harness compares them) */
-  ref: Float32Array;
-  clipPixels: Float32Array;
 }
 
 /** The three guidance branches' predictions for one window. */
@@ -219,7 +216,7 @@ export class SonicRunner {
       const noisy = inp.ref.map((v, i) => v + this.options.noiseAugStrength * n[i]!);
       [imageLatent] = (await this.run('vae_encoder', { image: [noisy, [1, 3, H, W]] })) as [Float32Array];
     }
-    this.condition = { width: W, height: H, crop: inp.crop, latent: latent!, imageLatent, embeds: embeds!, mask: inp.mask, ref: inp.ref, clipPixels: inp.clip };
+    this.condition = { width: W, height: H, crop: inp.crop, latent: latent!, imageLatent, embeds: embeds!, mask: inp.mask };
     this.unetBuffers.clear();
     const [silence] = await this.run('audio2token', { audio_window: [new Float32Array(AUDIO_WINDOWS.token * this.audioWidth), [1, AUDIO_WINDOWS.token, this.dims.L, this.dims.A]] });
     this.silenceTokens = silence!;
