@@ -77,8 +77,11 @@ export function verifyToken(secret: Uint8Array, token: unknown, nowMs: number = 
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) throw new AuthError('malformed token');
   const body = `${parts[0]}.${parts[1]}`;
-  const given = Buffer.from(parts[2]!, 'base64url');
-  const want = mac(secret, body);
+  // compare the canonical text of the signature: Node's base64url decoding is lenient (it skips
+  // padding and stray characters and ignores the last character's spare bits), so comparing
+  // decoded bytes would accept many spellings of one signature
+  const given = Buffer.from(parts[2]!, 'utf8');
+  const want = Buffer.from(mac(secret, body).toString('base64url'), 'utf8');
   if (given.length !== want.length || !timingSafeEqual(given, want)) throw new AuthError('bad token signature');
   let claims: TokenClaims;
   try {

@@ -31,6 +31,23 @@ describe('kiosk tokens', () => {
     expect(() => verifyToken(secret, forged, NOW)).toThrow(/bad token signature/);
   });
 
+  it('accepts one spelling of a signature only: padding, stray characters or a flipped spare bit are refused (issue 19, item 8)', () => {
+    const t = signToken(secret, { sid: 's', scope: ['view'], ttlSec: 60, nowMs: NOW });
+    const [p, body, sig] = t.split('.') as [string, string, string];
+    // the last of 43 base64url characters carries 2 bits of the 32 bytes and 4 spare bits
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const flipped = sig.slice(0, -1) + alphabet[last ^ 1]!;
+    const variants = [`${sig}=`, `${sig}!!!`, flipped, ` ${sig}`];
+    let decodedSame = 0;
+    for (const v of variants) {
+      if (Buffer.from(v, 'base64url').equals(Buffer.from(sig, 'base64url'))) decodedSame += 1;
+      expect(() => verifyToken(secret, `${p}.${body}.${v}`, NOW), v).toThrow(/bad token signature/);
+    }
+    expect(decodedSame).toBe(variants.length); // every variant decodes to the same bytes: only the text tells them apart
+    expect(() => verifyToken(secret, t, NOW)).not.toThrow();
+  });
+
   it('refuses missing, non-string, malformed and oversized tokens with an AuthError', () => {
     for (const bad of [undefined, null, 42, '', 'abc', 'k1.x', 'k2.a.b', `k1.${'a'.repeat(2000)}.b`, { token: 'x' }]) {
       expect(() => verifyToken(secret, bad, NOW), String(bad)).toThrow(AuthError);
