@@ -151,44 +151,87 @@ def pretrained(cls, folder, **kw):
         return cls.from_pretrained(folder, **kw)
 
 
-def load(sonic_dir, ck, device, dtype, ip_scale):
-    sys.path.insert(0, sonic_dir)
-    from diffusers import AutoencoderKLTemporalDecoder
-    from transformers import CLIPVisionModelWithProjection, WhisperModel
-    from src.models.audio_adapter.audio_proj import AudioProjModel
-    from src.models.audio_adapter.audio_to_bucket import Audio2bucketModel
-    from src.models.base.unet_spatio_temporal_condition import UNetSpatioTemporalConditionModel, add_ip_adapters
-    from src.utils.RIFE.IFNet_HDv3 import IFNet
+class Checkpoints:
+    """
+    The official checkpoints folder, read lazily: the widths come from the configs and the small
+    adapter checkpoints; each module is loaded when first asked for (a full-size UNet export then
+    holds the UNet alone), torch.load memory-maps the large files.
+    """
 
-    svd = os.path.join(ck, "stable-video-diffusion-img2vid-xt")
-    whisper = WhisperModel.from_pretrained(os.path.join(ck, "whisper-tiny"))
-    L, A = whisper.config.encoder_layers + 1, whisper.config.d_model
-    clip = pretrained(CLIPVisionModelWithProjection, svd, subfolder="image_encoder")
-    D = clip.config.projection_dim
-    # the adapters' widths from their checkpoints (sonic.py: 10 x 5 x 384 -> 32 x 1024; 50 x 1 x 384 + 1024 -> 2 x 1)
-    t_sd = torch.load(os.path.join(ck, "Sonic", "audio2token.pth"), map_location="cpu")
-    T = t_sd["proj3.weight"].shape[0] // D
-    a2t = AudioProjModel(seq_len=10, blocks=L, channels=A, intermediate_dim=t_sd["proj1.weight"].shape[0], output_dim=D, context_tokens=T)
-    a2t.load_state_dict(t_sd, strict=True)
-    b_sd = torch.load(os.path.join(ck, "Sonic", "audio2bucket.pth"), map_location="cpu")
-    C = b_sd["proj3.weight"].shape[0]
-    a2b = Audio2bucketModel(seq_len=50, blocks=1, channels=A, clip_channels=D, intermediate_dim=b_sd["proj1.weight"].shape[0], output_dim=1, context_tokens=C)
-    a2b.load_state_dict(b_sd, strict=True)
-    vae = pretrained(AutoencoderKLTemporalDecoder, svd, subfolder="vae")
-    unet = pretrained(UNetSpatioTemporalConditionModel, svd, subfolder="unet")
-    add_ip_adapters(unet, [T], [ip_scale])
-    unet.load_state_dict(torch.load(os.path.join(ck, "Sonic", "unet.pth"), map_location="cpu"), strict=True)
-    rife = IFNet()
-    rife.load_state_dict({k.replace("module.", ""): v for k, v in torch.load(os.path.join(ck, "RIFE", "flownet.pkl"), map_location="cpu").items() if "module." in k})
-    mods = dict(whisper=whisper, a2t=a2t, a2b=a2b, clip=clip, vae=vae, unet=unet, rife=rife)
-    for m in mods.values():
-        m.to(device=device, dtype=dtype).eval().requires_grad_(False)
-    dims = {"L": L, "A": A, "T": T, "D": D, "C": C}
-    return mods, dims
+    def __init__(self, sonic_dir, ck, device, dtype, ip_scale):
+        sys.path.insert(0, sonic_dir)
+        from transformers import CLIPVisionConfig, WhisperConfig
+
+        self.ck, self.device, self.dtype, self.ip_scale = ck, device, dtype, ip_scale
+        self.svd = os.path.join(ck, "stable-video-diffusion-img2vid-xt")
+        w = WhisperConfig.from_pretrained(os.path.join(ck, "whisper-tiny"))
+        L, A = w.encoder_layers + 1, w.d_model
+        D = CLIPVisionConfig.from_pretrained(os.path.join(self.svd, "image_encoder")).projection_dim
+        # the adapters' widths from their checkpoints (sonic.py: 10 x 5 x 384 -> 32 x 1024; 50 x 1 x 384 + 1024 -> 2 x 1)
+        self.t_sd = torch.load(os.path.join(ck, "Sonic", "audio2token.pth"), map_location="cpu")
+        self.b_sd = torch.load(os.path.join(ck, "Sonic", "audio2bucket.pth"), map_location="cpu")
+        T = self.t_sd["proj3.weight"].shape[0] // D
+        C = self.b_sd["proj3.weight"].shape[0]
+        self.dims = {"L": L, "A": A, "T": T, "D": D, "C": C}
+        self.mods = {}
+
+    def __getitem__(self, key):
+        if key not in self.mods:
+            m = self._load(key)
+            m.to(device=self.device, dtype=self.dtype).eval().requires_grad_(False)
+            self.mods[key] = m
+        return self.mods[key]
+
+    def release(self, key):
+        self.mods.pop(key, None)
+
+    def _load(self, key):
+        from diffusers import AutoencoderKLTemporalDecoder
+        from transformers import CLIPVisionModelWithProjection, WhisperModel
+        from src.models.audio_adapter.audio_proj import AudioProjModel
+        from src.models.audio_adapter.audio_to_bucket import Audio2bucketModel
+        from src.models.base.unet_spatio_temporal_condition import UNetSpatioTemporalConditionModel, add_ip_adapters
+        from src.utils.RIFE.IFNet_HDv3 import IFNet
+
+        d, ck = self.dims, self.ck
+        if key == "whisper":
+            return WhisperModel.from_pretrained(os.path.join(ck, "whisper-tiny"))
+        if key == "clip":
+            return pretrained(CLIPVisionModelWithProjection, self.svd, subfolder="image_encoder")
+        if key == "a2t":
+            m = AudioProjModel(seq_len=10, blocks=d["L"], channels=d["A"], intermediate_dim=self.t_sd["proj1.weight"].shape[0], output_dim=d["D"], context_tokens=d["T"])
+            m.load_state_dict(self.t_sd, strict=True)
+            return m
+        if key == "a2b":
+            m = Audio2bucketModel(seq_len=50, blocks=1, channels=d["A"], clip_channels=d["D"], intermediate_dim=self.b_sd["proj1.weight"].shape[0], output_dim=1, context_tokens=d["C"])
+            m.load_state_dict(self.b_sd, strict=True)
+            return m
+        if key == "vae":
+            return pretrained(AutoencoderKLTemporalDecoder, self.svd, subfolder="vae")
+        if key == "unet":
+            unet = pretrained(UNetSpatioTemporalConditionModel, self.svd, subfolder="unet")
+            add_ip_adapters(unet, [d["T"]], [self.ip_scale])
+            unet.load_state_dict(torch.load(os.path.join(ck, "Sonic", "unet.pth"), map_location="cpu", mmap=True), strict=True)
+            return unet
+        if key == "rife":
+            rife = IFNet()
+            sd = torch.load(os.path.join(ck, "RIFE", "flownet.pkl"), map_location="cpu")
+            rife.load_state_dict({k.replace("module.", ""): v for k, v in sd.items() if "module." in k})
+            return rife
+        raise KeyError(key)
+
+
+def load(sonic_dir, ck, device, dtype, ip_scale):
+    """Every module at once (the parity harness runs the official pipeline on them): (dict, dims)."""
+    c = Checkpoints(sonic_dir, ck, device, dtype, ip_scale)
+    return {k: c[k] for k in ("whisper", "a2t", "a2b", "clip", "vae", "unet", "rife")}, c.dims
 
 
 def export(module, inputs, names, outputs, dynamic, path, opset):
-    kw = dict(input_names=names, output_names=outputs, dynamic_axes=dynamic, opset_version=opset, do_constant_folding=True)
+    # constant folding keeps a second copy of the weights while it works: not for the 1.5 B UNet
+    # (6 GB in FP32), whose export would need three copies at once
+    large = sum(p.numel() for p in module.parameters()) > 500_000_000
+    kw = dict(input_names=names, output_names=outputs, dynamic_axes=dynamic, opset_version=opset, do_constant_folding=not large)
     if "dynamo" in torch.onnx.export.__code__.co_varnames:
         kw["dynamo"] = False  # the TorchScript exporter: the graphs rely on its traced shapes
     tmp = tempfile.mkdtemp(dir=os.path.dirname(path))
@@ -254,11 +297,12 @@ def main():
     device, dtype = a.device, torch.float16 if a.fp16 else torch.float32
     os.makedirs(a.out, exist_ok=True)
     ck = a.checkpoints or os.path.join(a.sonic, "checkpoints")
-    m, dims = load(os.path.abspath(a.sonic), ck, device, dtype, a.ip_audio_scale)
+    m = Checkpoints(os.path.abspath(a.sonic), ck, device, dtype, a.ip_audio_scale)
+    dims = m.dims
     L, A, T, D, C = (dims[k] for k in "LATDC")
     H, W = a.height, a.width
     h, w = H // 8, W // 8
-    F, F2 = a.window, max(2, a.window // 2)
+    F, F2 = a.window, max(1, a.window // 2)
     r = lambda *s: torch.randn(*s, device=device, dtype=dtype)
     u = lambda *s: torch.rand(*s, device=device, dtype=dtype)
 
@@ -273,32 +317,36 @@ def main():
 
     providers = (["CUDAExecutionProvider"] if device == "cuda" else []) + ["CPUExecutionProvider"]
     jobs = [
-        ("audio_encoder.onnx", AudioEncoder(m["whisper"]), [[r(1, 80, 3000)], [r(2, 80, 3000)]], ["input_features"], ["hidden_states"],
+        ("audio_encoder.onnx", (lambda: AudioEncoder(m["whisper"]), "whisper"), [[r(1, 80, 3000)], [r(2, 80, 3000)]], ["input_features"], ["hidden_states"],
          {"input_features": {0: "B"}, "hidden_states": {0: "B"}}),
-        ("audio2token.onnx", AudioToToken(m["a2t"]), [[r(F, 10, L, A)], [r(3, 10, L, A)]], ["audio_window"], ["tokens"], {"audio_window": {0: "B"}, "tokens": {0: "B"}}),
-        ("audio2bucket.onnx", AudioToBucket(m["a2b"]), [[r(F, 50, 1, A), r(F, D)], [r(3, 50, 1, A), r(3, D)]], ["audio_window", "image_embeds"], ["motion_bucket"],
+        ("audio2token.onnx", (lambda: AudioToToken(m["a2t"]), "a2t"), [[r(F, 10, L, A)], [r(3, 10, L, A)]], ["audio_window"], ["tokens"], {"audio_window": {0: "B"}, "tokens": {0: "B"}}),
+        ("audio2bucket.onnx", (lambda: AudioToBucket(m["a2b"]), "a2b"), [[r(F, 50, 1, A), r(F, D)], [r(3, 50, 1, A), r(3, D)]], ["audio_window", "image_embeds"], ["motion_bucket"],
          {"audio_window": {0: "B"}, "image_embeds": {0: "B"}, "motion_bucket": {0: "B"}}),
-        ("image_encoder.onnx", ImageEncoder(m["clip"]), [[r(1, 3, 224, 224)], [r(2, 3, 224, 224)]], ["pixel_values"], ["image_embeds"],
+        ("image_encoder.onnx", (lambda: ImageEncoder(m["clip"]), "clip"), [[r(1, 3, 224, 224)], [r(2, 3, 224, 224)]], ["pixel_values"], ["image_embeds"],
          {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}}),
-        ("vae_encoder.onnx", VaeEncoder(m["vae"]), [[u(1, 3, H, W) * 2 - 1], [u(2, 3, H, W) * 2 - 1]], ["image"], ["latent"], {"image": {0: "B"}, "latent": {0: "B"}}),
-        ("unet.onnx", Unet(m["unet"]), [unet_in(F), unet_in(F2)], ["sample", "timestep", "encoder_hidden_states", "audio_tokens", "face_mask", "added_time_ids"],
+        ("vae_encoder.onnx", (lambda: VaeEncoder(m["vae"]), "vae"), [[u(1, 3, H, W) * 2 - 1], [u(2, 3, H, W) * 2 - 1]], ["image"], ["latent"], {"image": {0: "B"}, "latent": {0: "B"}}),
+        ("unet.onnx", (lambda: Unet(m["unet"]), "unet"), [unet_in(F), unet_in(F2)], ["sample", "timestep", "encoder_hidden_states", "audio_tokens", "face_mask", "added_time_ids"],
          ["noise_pred"], {"sample": {1: "F"}, "audio_tokens": {1: "F"}, "noise_pred": {1: "F"}}),
-        ("vae_decoder.onnx", VaeDecoder(m["vae"]), [[r(8, 4, h, w)], [r(5, 4, h, w)]], ["latents"], ["frames"], {"latents": {0: "F"}, "frames": {0: "F"}}),
-        ("interpolator.onnx", Interpolator(m["rife"]), [[u(1, 3, H, W), u(1, 3, H, W)], [u(2, 3, H, W), u(2, 3, H, W)]], ["frame0", "frame1"], ["middle"],
+        ("vae_decoder.onnx", (lambda: VaeDecoder(m["vae"]), "vae"), [[r(8, 4, h, w)], [r(5, 4, h, w)]], ["latents"], ["frames"], {"latents": {0: "F"}, "frames": {0: "F"}}),
+        ("interpolator.onnx", (lambda: Interpolator(m["rife"]), "rife"), [[u(1, 3, H, W), u(1, 3, H, W)], [u(2, 3, H, W), u(2, 3, H, W)]], ["frame0", "frame1"], ["middle"],
          {"frame0": {0: "B"}, "frame1": {0: "B"}, "middle": {0: "B"}}),
     ]
     only = set(a.only.split(",")) if a.only else None
     files = {}
-    for name, module, shapes, names, outputs, dynamic in jobs:
+    for name, (make, key), shapes, names, outputs, dynamic in jobs:
         if only and name not in only:
             continue
         path = os.path.join(a.out, name)
         print(f"exporting {name} ...", flush=True)
+        module = make()
         with torch.no_grad():
             written = export(module, shapes[0], names, outputs, dynamic, path, a.opset)
         check(path, module, shapes, names, a.tolerance, providers)
         for f in written:
             files[f] = sha256(os.path.join(a.out, f))
+        if key in ("unet", "clip"):  # the large ones: not kept once exported
+            del module
+            m.release(key)
     if only:
         print(f"exported {', '.join(sorted(files))} (no manifest with --only)")
         return

@@ -83,9 +83,9 @@ function speech16k(audioPath: string | undefined, text: string, seconds: number,
 
 async function fullSize(src: string, work: string, seed: number): Promise<void> {
   const t0 = performance.now();
-  python('tiny_sonic.py', ['--sonic-src', src, '--out', join(work, 'full'), '--size', 'full', '--seed', String(seed)]);
+  if (!existsSync(join(work, 'full', 'tiny_sonic.json'))) python('tiny_sonic.py', ['--sonic-src', src, '--out', join(work, 'full'), '--size', 'full', '--seed', String(seed)]);
   const tBuild = performance.now();
-  python('export_sonic.py', ['--sonic', src, '--checkpoints', join(work, 'full', 'checkpoints'), '--out', join(work, 'onnx-full'), '--width', '512', '--height', '512', '--window', '4', '--device', 'cpu', '--tolerance', '1e-3']);
+  python('export_sonic.py', ['--sonic', src, '--checkpoints', join(work, 'full', 'checkpoints'), '--out', join(work, 'onnx-full'), '--width', '512', '--height', '512', '--window', '2', '--device', 'cpu', '--tolerance', '1e-3']);
   const tExport = performance.now();
   const files = readdirSync(join(work, 'onnx-full')).map((f) => `${f} ${(statSync(join(work, 'onnx-full', f)).size / 2 ** 30).toFixed(2)} GiB`);
   console.log(`sonic parity (full size): random weights built in ${((tBuild - t0) / 1000).toFixed(0)} s (${(du(join(work, 'full')) / 2 ** 30).toFixed(1)} GiB), exported and checked in ${((tExport - tBuild) / 1000).toFixed(0)} s (${(du(join(work, 'onnx-full')) / 2 ** 30).toFixed(1)} GiB: ${files.join(', ')})`);
