@@ -128,6 +128,17 @@ export const limitsSchema = z.strictObject({
   auth_failures_per_minute: z.number().int().min(1).max(10_000).default(20),
   /** socket.io messages per second from one connection (bursts of twice as many pass); past it: 'rate-limited' */
   socket_messages_per_second: z.number().int().min(5).max(10_000).default(200),
+  /**
+   * interrupts per second a session takes, from every kiosk, source and admin together (bursts of
+   * twice as many pass); past it: 'rate-limited' (the face is already at rest: nothing is lost)
+   */
+  interrupts_per_second: z.number().min(0.1).max(100).default(2),
+  /** new socket.io connections per minute from one address (bursts of as many); past it: refused at the handshake */
+  socket_connections_per_minute: z.number().int().min(10).max(100_000).default(120),
+  /** live /kiosk connections one token may hold (a kiosk reloading holds two for a moment); past it: refused */
+  kiosks_per_token: z.number().int().min(1).max(1000).default(3),
+  /** live /audio connections one token may hold (a TTS source or a host microphone); past it: refused */
+  audio_connections_per_token: z.number().int().min(1).max(1000).default(4),
 });
 
 export const voiceSchema = z.strictObject({
@@ -240,6 +251,11 @@ export const jobsSchema = z.strictObject({
   redis_url: z.string().url().nullable().default(null),
   /** jobs this process renders at once (0: none; with redis, workers started by npm run jobs:worker render) */
   concurrency: z.number().int().min(0).max(64).default(1),
+  /**
+   * niceness of the render processes (0..19): live sessions come first, a render takes the CPU the
+   * live streams leave (0: same priority as the server)
+   */
+  render_nice: z.number().int().min(0).max(19).default(10),
   /** seconds a job may run before its render process is killed and the job fails */
   timeout_sec: z.number().min(1).max(86_400).default(900),
   /** jobs waiting at once; more are refused (429) */

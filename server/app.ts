@@ -34,6 +34,7 @@ import type { TtsError } from './voice/tts-provider.js';
 import { TtsRouter } from './voice/tts-router.js';
 import { UpstreamTts } from './voice/upstream-tts.js';
 import { attachKioskNamespace } from './signalling/kiosk-namespace.js';
+import { AddressBuckets } from './auth/token-bucket.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 
 /** Where kiosk-client/build.ts writes the page. */
@@ -198,13 +199,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // --- HTTP + socket.io
   // requests are not logged one by one (metrics scrapes, page loads); refusals and failures are
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024, https }) as unknown as FastifyInstance;
+  // socket.io connections are not fastify requests: the HTTP rate limit does not see them. Per
+  // address at most socket_connections_per_minute new connections (bursts of that many); refused
+  // credentials are limited at the namespaces' handshake, which says why
+  const connectionBudgets = new AddressBuckets(config.limits.socket_connections_per_minute / 60, config.limits.socket_connections_per_minute);
   const io = new SocketServer(app.server, {
     serveClient: false,
     maxHttpBufferSize: MAX_CHUNK_BYTES + 64 * 1024,
     pingInterval: 5000,
     pingTimeout: 5000,
+    // a connection that joins no namespace (only /kiosk and /audio exist) is closed after 5 s
+    connectTimeout: 5000,
     connectionStateRecovery: undefined,
+    allowRequest: (req, cb) => {
+      const address = req.socket.remoteAddress ?? '';
+      if (!connectionBudgets.take(address)) return cb('rate-limited: too many new connections from this address (limits.socket_connections_per_minute)', false);
+      cb(null, true);
+    },
   });
+  // the default namespace serves nothing: refused, so nobody holds connections or sends messages there
+  io.of('/').use((_socket, next) => next(new Error('no such namespace: kiosks use /kiosk, audio sources /audio')));
   // a cluster node's rooms span the nodes (socket.io Redis adapter)
   await cluster?.useAdapter(io);
   const metrics = createMetrics(sessions, () => mode, tts, jobQueue, () => cluster?.relays() ?? []);
@@ -250,11 +264,28 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
   const messagesPerSecond = config.limits.socket_messages_per_second;
-  const kiosk = attachKioskNamespace(io, { auth, lookup: (id) => sessions.get(id) ?? cluster?.lookup(id), log, metrics, failures, messagesPerSecond });
+  const kiosk = attachKioskNamespace(io, {
+    auth,
+    lookup: (id) => sessions.get(id) ?? cluster?.lookup(id),
+    log,
+    metrics,
+    failures,
+    messagesPerSecond,
+    connectionsPerToken: config.limits.kiosks_per_token,
+  });
   // 'media-restart' goes to this node's kiosks only: another node's kiosks of the session watch its relay, which that node drops (cluster)
   const tellKiosks = (sessionId: string) => kiosk.local.to(`session:${sessionId}`).emit('media-restart');
   cluster?.attach(kiosk, { tellKiosks, disconnectToken });
-  const audio = attachAudioNamespace(io, { auth, sessions, log, metrics, vad: config.voice.vad, failures, messagesPerSecond });
+  const audio = attachAudioNamespace(io, {
+    auth,
+    sessions,
+    log,
+    metrics,
+    vad: config.voice.vad,
+    failures,
+    messagesPerSecond,
+    connectionsPerToken: config.limits.audio_connections_per_token,
+  });
   for (const s of sessions.all()) {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));

@@ -27,7 +27,19 @@ export interface SileroVadOptions {
   modelPath: string;
   /** ONNX Runtime intra-op threads */
   intraOpNumThreads: number;
+  /**
+   * use the process's one shared session of the default model (its recurrent state is an input,
+   * so every gate keeps its own): many microphones cost one model, not one each
+   */
+  shared?: boolean;
 }
+
+/** ONNX sessions of the Silero model this process has loaded (the shared one counts once). */
+let sessionsLoaded = 0;
+export function vadSessionsLoaded(): number {
+  return sessionsLoaded;
+}
+let sharedSession: Promise<ort.InferenceSession> | undefined;
 
 export function defaultVadModelPath(): string {
   const require = createRequire(import.meta.url);
@@ -44,7 +56,11 @@ export class SileroVad {
   /** frames run since the last reset */
   frames = 0;
 
-  private constructor(private readonly session: ort.InferenceSession) {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** the process's shared session: close() leaves it to the others */
+    private readonly shared = false,
+  ) {
     this.feeds = {
       input: new ort.Tensor('float32', this.input, [1, VAD_CONTEXT + VAD_FRAME]),
       state: new ort.Tensor('float32', this.state, [2, 1, 128]),
@@ -54,6 +70,17 @@ export class SileroVad {
 
   static async create(options: Partial<SileroVadOptions> = {}): Promise<SileroVad> {
     const o: SileroVadOptions = { modelPath: '', intraOpNumThreads: 1, ...options };
+    if (o.shared && !o.modelPath) {
+      sharedSession ??= SileroVad.load({ ...o, modelPath: defaultVadModelPath() }).catch((e: unknown) => {
+        sharedSession = undefined;
+        throw e;
+      });
+      return new SileroVad(await sharedSession, true);
+    }
+    return new SileroVad(await SileroVad.load(o));
+  }
+
+  private static async load(o: SileroVadOptions): Promise<ort.InferenceSession> {
     const path = o.modelPath || defaultVadModelPath();
     if (!existsSync(path)) throw new Error(`Silero VAD model not found at ${path}`);
     if (!Number.isInteger(o.intraOpNumThreads) || o.intraOpNumThreads < 1) throw new RangeError(`SileroVad: intraOpNumThreads must be an integer >= 1, got ${o.intraOpNumThreads}`);
@@ -65,7 +92,8 @@ export class SileroVad {
       await session.release();
       throw new Error(`${path} is not a Silero VAD v5 model (inputs ${session.inputNames.join(',')}, outputs ${session.outputNames.join(',')})`);
     }
-    return new SileroVad(session);
+    sessionsLoaded += 1;
+    return session;
   }
 
   /** Speech probability (0..1) of the next 512-sample frame. */
@@ -97,7 +125,7 @@ export class SileroVad {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.session.release();
+    if (!this.shared) await this.session.release();
   }
 }
 

@@ -13,7 +13,7 @@ import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { SfuRoom, type SfuRoomOptions } from '../media/sfu-room.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 import type { ConsumerInfo, KioskReport, SessionInfo, TransportInfo } from '../protocol.js';
-import { KioskLimitError, SessionUnavailableError } from '../session/avatar-session.js';
+import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../session/avatar-session.js';
 import type { KioskSession } from '../session/kiosk-session.js';
 import type { DirectoryEntry } from './session-directory.js';
 import { pipeFromOrigin } from './relay-feed.js';
@@ -70,15 +70,17 @@ export class RemoteSession implements KioskSession {
     if (this.closed) throw new SessionUnavailableError(`session ${this.id} is no longer in the cluster`);
     if (this.kiosks.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
     if (this.kiosks.size >= this.opts.maxKiosks) throw new KioskLimitError(this.opts.maxKiosks);
-    this.kiosks.set(kioskId, {});
+    const entry = {};
+    this.kiosks.set(kioskId, entry);
     if (this.idle) clearTimeout(this.idle);
     this.idle = undefined;
     try {
       const room = await this.openRoom();
-      if (!this.kiosks.has(kioskId)) throw new KioskStateError('the kiosk left');
+      if (this.kiosks.get(kioskId) !== entry) throw new KioskStateError('the kiosk left');
       return { sfu: await room.addKiosk(kioskId) };
     } catch (e) {
-      this.removeKiosk(kioskId);
+      // only this join's own entry: the kiosk may have left and joined again meanwhile
+      if (this.kiosks.get(kioskId) === entry) this.removeKiosk(kioskId);
       throw e;
     }
   }
@@ -117,6 +119,7 @@ export class RemoteSession implements KioskSession {
       throw new SessionUnavailableError(`the session's node (${this.entry.node}) did not answer: ${e.message}`);
     });
     const body = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: string; droppedMs?: number; droppedSentences?: number };
+    if (res.status === 429) throw new RateLimitedError(body.error ?? 'the session takes no more interrupts this second');
     if (!res.ok || !body.ok) throw new SessionUnavailableError(`the session's node (${this.entry.node}) refused the interrupt: ${body.error ?? res.status}`);
     return { droppedMs: body.droppedMs ?? 0, droppedSentences: body.droppedSentences ?? 0 };
   }

@@ -158,10 +158,24 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     return true;
   };
 
-  app.post('/api/sessions/:id/audio', { bodyLimit: config.limits.audio_upload_bytes }, async (req, reply) => {
+  app.post(
+    '/api/sessions/:id/audio',
+    {
+      bodyLimit: config.limits.audio_upload_bytes,
+      // the credential before the body: a caller without one is answered (and counted as a refused
+      // credential) before up to audio_upload_bytes of it are read into memory
+      onRequest: async (req, reply) => {
+        try {
+          const { id } = parseRequest(sessionParam, req.params, 'session');
+          requireScope(principal(req, id), 'speak');
+        } catch (e) {
+          return send(reply, e);
+        }
+      },
+    },
+    async (req, reply) => {
     try {
       const { id } = parseRequest(sessionParam, req.params, 'session');
-      requireScope(principal(req, id), 'speak');
       if (await viaOrigin(req, reply, id)) return reply;
       if (!Buffer.isBuffer(req.body)) {
         return reply.code(415).send({ ok: false, error: 'send the audio file as the request body with Content-Type audio/* (e.g. audio/wav, audio/mpeg, audio/ogg)', code: 'bad-request' });
@@ -177,7 +191,8 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     } catch (e) {
       return send(reply, e);
     }
-  });
+    },
+  );
 
   const sayBody = z.union([z.object({ text: z.string(), interrupt: z.boolean().optional() }), z.string().transform((text) => ({ text, interrupt: undefined }))]);
 

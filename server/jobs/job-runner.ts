@@ -50,7 +50,13 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
   const t0 = performance.now();
   try {
     const result = await new Promise<NonNullable<JobRecord['result']>>((resolve, reject) => {
-      const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      // under nice(1), so every thread of the render (ONNX Runtime's, the encoder's) starts at the lower priority
+      const nice = config.jobs.render_nice;
+      const child = fork(CHILD, [], {
+        ...(nice > 0 ? { execPath: 'nice', execArgv: ['-n', String(nice), process.execPath, '--import', 'tsx'] } : { execArgv: ['--import', 'tsx'] }),
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+      });
       let stderr = '';
       let settled = false;
       const finish = (err: Error | null, r?: NonNullable<JobRecord['result']>) => {

@@ -64,6 +64,12 @@ export class SfuRoom {
   readonly router: ms.Router;
   private readonly opts: SfuRoomOptions;
   private readonly kiosks = new Map<string, KioskPeer>();
+  /**
+   * kiosks whose transport is being created: closeKiosk() while it is cancels it (the transport is
+   * closed as soon as it exists), and a second addKiosk() for the same kiosk is refused, so no
+   * transport (and its ports) outlives its kiosk
+   */
+  private readonly pending = new Map<string, symbol>();
   private readonly producers: ms.Producer[];
   private readonly feed: RoomFeed;
   /** pipe transports to edge nodes, by node id (origin side) */
@@ -163,17 +169,31 @@ export class SfuRoom {
   /** Creates the kiosk's receive transport. */
   async addKiosk(kioskId: string): Promise<{ routerRtpCapabilities: msc.RtpCapabilities; transport: TransportInfo }> {
     this.assertOpen();
-    if (this.kiosks.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
-    const transport = await this.router.createWebRtcTransport({
+    if (this.kiosks.has(kioskId) || this.pending.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
+    const ticket = Symbol(kioskId);
+    this.pending.set(kioskId, ticket);
+    let transport: ms.WebRtcTransport;
+    try {
+      transport = await this.router.createWebRtcTransport({
       listenIps: [{ ip: this.opts.listenIp, announcedIp: this.opts.announcedIp }],
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
       initialAvailableOutgoingBitrate: Math.min(this.opts.videoMaxBitrate + 128_000, 2_000_000),
-    });
+      });
+    } catch (e) {
+      if (this.pending.get(kioskId) === ticket) this.pending.delete(kioskId);
+      throw e;
+    }
+    const current = this.pending.get(kioskId) === ticket;
+    if (current) this.pending.delete(kioskId);
     if (this.closed) {
       transport.close();
       throw new Error('the session closed');
+    }
+    if (!current) {
+      transport.close();
+      throw new KioskStateError('the kiosk left while it was joining');
     }
     this.kiosks.set(kioskId, { transport, consumers: [] });
     return { routerRtpCapabilities: wire(this.router.rtpCapabilities), transport: transportInfo(transport) };
@@ -208,10 +228,16 @@ export class SfuRoom {
 
   /** Releases the kiosk's transport and consumers. Safe to call for an unknown or closed kiosk. */
   closeKiosk(kioskId: string): void {
+    this.pending.delete(kioskId);
     const peer = this.kiosks.get(kioskId);
     if (!peer) return;
     this.kiosks.delete(kioskId);
     peer.transport.close();
+  }
+
+  /** WebRTC transports the router holds (kiosks' and the publisher's): what really holds ports, for leak checks. */
+  async routerTransports(): Promise<number> {
+    return (await this.router.dump()).transportIds.length;
   }
 
   /** Counts for health checks and leak tests. */

@@ -28,6 +28,7 @@ import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
 import type { TtsRouter } from '../voice/tts-router.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
+import { TokenBucket } from '../auth/token-bucket.js';
 
 const ENGINE_MODULE = fileURLToPath(new URL('../../pipeline/engine/portrait-engine-module.ts', import.meta.url));
 
@@ -76,6 +77,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   private live: LiveSession;
   private room: SfuRoom | undefined;
   private readonly kiosks = new Map<string, KioskState>();
+  private readonly interruptBudget: TokenBucket;
   private speaking = false;
   /** the latest frame sent with the face at rest (isAtRest): what barge-in shows at once */
   private restFrame: AvatarFrame | undefined;
@@ -102,6 +104,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.engine = engine;
     this.source = source;
     this.live = live;
+    const ips = opts.config.limits.interrupts_per_second;
+    this.interruptBudget = new TokenBucket(ips, Math.max(1, 2 * ips), () => performance.now());
     const { name, width, height, fps, lookaheadMs } = engine.info;
     this.info = { id: opts.id, engine: name, width, height, fps, lookaheadMs };
     const v = opts.config.voice;
@@ -224,16 +228,30 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.live.segmentEnd();
   }
 
-  /** Queues text to speak (sentence by sentence, see server/voice/say-queue.ts); `interrupt` barges in first. */
+  /**
+   * Queues text to speak (sentence by sentence, see server/voice/say-queue.ts); `interrupt` barges
+   * in first (not when interrupts are past their limit: one came within the last moments).
+   */
   say(text: string, opts: { interrupt?: boolean } = {}): { sayId: number; sentences: number; queuedSentences: number; droppedMs?: number } {
     this.assertRunning();
-    const dropped = opts.interrupt ? this.interrupt() : undefined;
+    const dropped = opts.interrupt && this.interruptBudget.take() ? this.bargeIn() : undefined;
     return { ...this.sayQueue.say(text), ...dropped };
   }
 
-  /** Barge-in: queued speech and text waiting to be spoken are dropped; the face returns to rest. */
+  /**
+   * Barge-in: queued speech and text waiting to be spoken are dropped; the face returns to rest.
+   * At most limits.interrupts_per_second (bursts of twice as many): each sends a frame at rest at
+   * once, so a flood would flood the kiosks; past it, RateLimitedError and nothing changes.
+   */
   interrupt(): { droppedMs: number; droppedSentences: number } {
     this.assertRunning();
+    if (!this.interruptBudget.take()) {
+      throw new RateLimitedError(`more than ${this.opts.config.limits.interrupts_per_second} interrupts a second for this session (limits.interrupts_per_second): the face is already at rest`);
+    }
+    return this.bargeIn();
+  }
+
+  private bargeIn(): { droppedMs: number; droppedSentences: number } {
     const droppedSentences = this.sayQueue.clear();
     this.interruptAt = performance.now();
     const { dropped } = this.live.interrupt();
@@ -257,15 +275,22 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (this.closed) throw new SessionUnavailableError('the session is closed');
     if (this.kiosks.has(kioskId)) throw new KioskStateError(`kiosk ${kioskId} has already joined`);
     if (this.kiosks.size >= this.opts.config.media.max_kiosks_per_session) throw new KioskLimitError(this.opts.config.media.max_kiosks_per_session);
-    this.kiosks.set(kioskId, {});
+    const entry: KioskState = {};
+    this.kiosks.set(kioskId, entry);
     try {
       if (this.room) return { sfu: await this.room.addKiosk(kioskId) };
       if (this.mode === 'sfu') throw new SessionUnavailableError('the media path is restarting (a new mediasoup worker is starting): join again in a moment');
       return {};
     } catch (e) {
-      this.removeKiosk(kioskId);
+      // only this join's own entry: the kiosk may have left and joined again meanwhile
+      if (this.kiosks.get(kioskId) === entry) this.removeKiosk(kioskId);
       throw e;
     }
+  }
+
+  /** The router's WebRTC transports (sfu mode): what holds ports, for leak checks; undefined on the direct path. */
+  async routerTransports(): Promise<number | undefined> {
+    return this.room?.routerTransports();
   }
 
   sfuConnect(kioskId: string, dtlsParameters: unknown): Promise<void> {
@@ -443,6 +468,11 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (this.closed) throw new SessionUnavailableError(`session ${this.id} is closed`);
     if (this.restarting) throw new SessionUnavailableError(`session ${this.id} is restarting its engine: retry in a moment`);
   }
+}
+
+/** Past a rate limit (interrupts per session): try again later; nothing was changed. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
 }
 
 export class KioskLimitError extends Error {

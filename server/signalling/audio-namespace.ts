@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
-import { handshake } from './handshake.js';
+import { handshake, withTokenCap } from './handshake.js';
 import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
@@ -37,12 +37,22 @@ function chunkBytes(pcm: unknown): Uint8Array {
 
 export function attachAudioNamespace(
   io: Server,
-  deps: { auth: Authenticator; sessions: SessionRegistry; log: Logger; metrics: ServerMetrics; vad: VoiceConfig['vad']; failures?: AuthFailureLimiter; messagesPerSecond?: number },
+  deps: {
+    auth: Authenticator;
+    sessions: SessionRegistry;
+    log: Logger;
+    metrics: ServerMetrics;
+    vad: VoiceConfig['vad'];
+    failures?: AuthFailureLimiter;
+    messagesPerSecond?: number;
+    /** live connections one token may hold (limits.audio_connections_per_token); the admin key is not capped */
+    connectionsPerToken?: number;
+  },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
   const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
 
-  nsp.use(handshake(deps, 'speak', 'audio'));
+  nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio')));
 
   nsp.on('connection', (socket) => {
     if (deps.messagesPerSecond) limitMessages(socket, deps.messagesPerSecond, (n) => n === 1 && deps.log.warn({ ip: socket.handshake.address, namespace: nsp.name }, 'messages past the rate limit refused'));

@@ -3,7 +3,7 @@
  * `auth: { token }` (or the admin key with `auth.session`); a credential that is refused or lacks
  * the namespace's scope fails the connection with the reason (counted in avatar_auth_refused_total).
  */
-import type { Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import type { Scope } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
@@ -36,4 +36,31 @@ export function handshake(
       next(new Error((e as Error).message));
     }
   };
+}
+
+/**
+ * Wraps a namespace's handshake: after it, a token that already holds `cap` live connections on
+ * this namespace (this node) is refused with code 'too-many-connections'; the admin key is not
+ * capped, and neither is anything when cap is undefined.
+ */
+export function withTokenCap(
+  nsp: Namespace,
+  cap: number | undefined,
+  log: Logger,
+  inner: (socket: Socket, next: (err?: Error) => void) => void,
+): (socket: Socket, next: (err?: Error) => void) => void {
+  return (socket, next) =>
+    inner(socket, (err) => {
+      if (err) return next(err);
+      const { tokenId, admin } = (socket.data as { principal: Principal }).principal;
+      if (cap && tokenId && !admin) {
+        let held = 0;
+        for (const other of nsp.sockets.values()) if ((other.data as { principal?: Principal }).principal?.tokenId === tokenId) held += 1;
+        if (held >= cap) {
+          log.warn({ token: tokenId, ip: socket.handshake.address, held, namespace: nsp.name }, 'connection refused: the token holds its limit of connections');
+          return next(Object.assign(new Error(`too-many-connections: this token already holds ${held} connections to ${nsp.name} (limits); close one first`), { data: { code: 'too-many-connections' } }));
+        }
+      }
+      next();
+    });
 }

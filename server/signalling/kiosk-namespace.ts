@@ -9,17 +9,21 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
-import { handshake } from './handshake.js';
+import { handshake, withTokenCap } from './handshake.js';
 import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
 import type { KioskSession } from '../session/kiosk-session.js';
 import { SessionUnavailableError } from '../session/avatar-session.js';
+import { KioskStateError } from '../media/kiosk-state-error.js';
 import { parseRequest, request } from './results.js';
+import { implausible, kioskReportSchema } from './kiosk-report.js';
 
 interface SocketData {
   principal: Principal;
   joined: boolean;
+  /** a join is in flight: another is refused (each would create a transport) */
+  joining: boolean;
 }
 
 const empty = z.object({}).passthrough().optional();
@@ -32,16 +36,6 @@ const dtlsRequest = z.object({
   }),
 });
 const capsRequest = z.object({ rtpCapabilities: z.object({ codecs: z.array(z.unknown()).max(256).optional(), headerExtensions: z.array(z.unknown()).max(256).optional() }) });
-const finite = z.number().finite();
-const reportSchema = z.object({
-  framesDecoded: finite.nonnegative(),
-  framesDropped: finite.nonnegative(),
-  fps: finite.nonnegative().max(1000),
-  audioSamples: finite.nonnegative(),
-  avOffsetMs: finite.min(-10_000).max(10_000).nullable(),
-  width: finite.nonnegative().max(16_384),
-  height: finite.nonnegative().max(16_384),
-});
 
 export function attachKioskNamespace(
   io: Server,
@@ -53,6 +47,8 @@ export function attachKioskNamespace(
     metrics: ServerMetrics;
     failures?: AuthFailureLimiter;
     messagesPerSecond?: number;
+    /** live connections one token may hold on this node (limits.kiosks_per_token); the admin key is not capped */
+    connectionsPerToken?: number;
   },
 ): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
   const { lookup, log } = deps;
@@ -60,7 +56,8 @@ export function attachKioskNamespace(
 
   nsp.use((socket, next) => {
     socket.data.joined = false;
-    handshake(deps, 'view', 'kiosk')(socket, next);
+    socket.data.joining = false;
+    withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'view', 'kiosk'))(socket, next);
   });
 
   nsp.on('connection', (socket) => {
@@ -81,9 +78,21 @@ export function attachKioskNamespace(
       'join',
       request(async (req: unknown) => {
         parseRequest(empty, req, 'join');
+        if (socket.data.joining) throw new KioskStateError('a join is already in progress on this connection');
         const s = session();
-        s.removeKiosk(kioskId); // a second join (after a media restart) starts afresh
-        const media = await s.addKiosk(kioskId);
+        socket.data.joining = true;
+        let media: Awaited<ReturnType<KioskSession['addKiosk']>>;
+        try {
+          s.removeKiosk(kioskId); // a second join (after a media restart) starts afresh
+          media = await s.addKiosk(kioskId);
+        } finally {
+          socket.data.joining = false;
+        }
+        if (socket.disconnected) {
+          // the kiosk left while it was joining: release what the join made
+          s.removeKiosk(kioskId);
+          throw new KioskStateError('the kiosk left while it was joining');
+        }
         socket.data.joined = true;
         log.info({ kiosk: kioskId, session: sessionId, mode: s.mode }, 'kiosk joined');
         return { mode: s.mode, session: s.info, scopes: [...principal.scopes], ...(media.sfu ? { sfu: media.sfu } : {}) };
@@ -153,10 +162,19 @@ export function attachKioskNamespace(
       }, onError),
     );
 
+    const connectedAt = Date.now();
+    let doubted = 0;
     socket.on('report', (report: unknown) => {
-      const parsed = reportSchema.safeParse(report);
-      if (!parsed.success || !socket.data.joined) return;
-      lookup(sessionId)?.report(kioskId, parsed.data as KioskReport);
+      const parsed = kioskReportSchema.safeParse(report);
+      const s = lookup(sessionId);
+      if (!parsed.success || !socket.data.joined || !s) return;
+      const why = implausible(parsed.data, { ...s.info, connectedMs: Date.now() - connectedAt });
+      if (why) {
+        // not believed, not in /metrics; said once per connection
+        if (doubted++ === 0) log.warn({ kiosk: kioskId, session: sessionId, ip: socket.handshake.address, why }, 'kiosk report dropped: not plausible');
+        return;
+      }
+      s.report(kioskId, parsed.data as KioskReport);
     });
 
     socket.on('disconnect', (reason) => {

@@ -5,18 +5,13 @@
  * closed. The server's other connections never wait for it.
  */
 import type { Socket } from 'socket.io';
+import { TokenBucket } from '../auth/token-bucket.js';
 
 export function limitMessages(socket: Socket, perSecond: number, onRefused?: (count: number) => void, clock: () => number = Date.now): void {
-  const capacity = perSecond * 2;
-  let tokens = capacity;
-  let last = clock();
+  const bucket = new TokenBucket(perSecond, perSecond * 2, clock);
   let refused = 0;
   socket.use((packet, next) => {
-    const now = clock();
-    tokens = Math.min(capacity, tokens + ((now - last) / 1000) * perSecond);
-    last = now;
-    if (tokens >= 1) {
-      tokens -= 1;
+    if (bucket.take()) {
       refused = 0;
       next();
       return;

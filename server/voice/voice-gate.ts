@@ -62,7 +62,8 @@ export class VoiceGate {
   ) {}
 
   static async create(sink: GatedSink, opts: VoiceConfig['vad']): Promise<VoiceGate> {
-    return new VoiceGate(await SileroVad.create(), sink, opts);
+    // one model for every microphone of the process: each gate keeps only its own state
+    return new VoiceGate(await SileroVad.create({ shared: true }), sink, opts);
   }
 
   get speaking(): boolean {

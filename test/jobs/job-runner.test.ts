@@ -47,6 +47,27 @@ describe('job runner', () => {
     expect(store.readLog(id).map((l) => l.event)).toEqual(['submitted', 'started', 'failed']);
   }, 30_000);
 
+  it('runs renders at a lower priority than the live server (jobs.render_nice 10): every thread of the render process (issue 19, item 10)', async () => {
+    const { config, store, add } = setup();
+    expect(config.jobs.render_nice).toBe(10);
+    const id = add(LONG);
+    const run = runJob(store, id, config, { timeoutSec: 8 });
+    let seen: { nice: number[]; args: string } | undefined;
+    for (let i = 0; i < 100 && !seen; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').find((l) => l.includes('render-child'));
+      if (!line) continue;
+      const pid = line.trim().split(/\s+/)[0]!;
+      // the nice value of each of its threads (the 19th field of /proc/<pid>/task/<tid>/stat)
+      const tids = execFileSync('ls', [`/proc/${pid}/task`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const nice = tids.map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+      if (tids.length > 3) seen = { nice, args: line };
+    }
+    await run;
+    expect(seen, 'the render process was not seen').toBeDefined();
+    expect(seen!.nice.every((n) => n === 10)).toBe(true);
+  }, 30_000);
+
   it('runs at most jobs.concurrency jobs at once, in order, and all of them', async () => {
     const { config, store, add } = setup(2);
     const ids = [add(SHORT), add(SHORT), add(SHORT)];

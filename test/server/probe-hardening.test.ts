@@ -1,0 +1,165 @@
+/**
+ * What the outside probe found (issue 19), each against a real server with a real mediasoup worker,
+ * counted rather than timed: transports held after joins and leaves, bytes read before a 401,
+ * interrupts accepted, connections per token, connections to the default namespace and per
+ * address, reports believed.
+ */
+import { request as httpRequest } from 'node:http';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { vadSessionsLoaded } from '../../pipeline/motion/vad.js';
+
+let ts: TestServer;
+beforeAll(async () => {
+  ts = await startTestServer({ mode: 'sfu', rtcBase: 50400, config: { limits: { kiosks_per_token: 3, interrupts_per_second: 2 } } });
+});
+afterAll(async () => {
+  await ts?.server.close();
+});
+
+const token = (role: 'kiosk' | 'host' = 'kiosk') => decodeURIComponent(new URL(ts.server.kioskUrl('default', role)).hash.replace(/^#token=/, ''));
+
+function connect(url: string, ns: string, auth: Record<string, unknown>): Promise<{ socket?: Socket; error?: string }> {
+  return new Promise((resolve) => {
+    const s = io(`${url}${ns}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+    s.once('connect', () => resolve({ socket: s }));
+    s.once('connect_error', (e) => {
+      s.close();
+      resolve({ error: e.message });
+    });
+  });
+}
+
+describe('hardening (issue 19)', () => {
+  it('item 1: thirty joins at once on one connection and twenty joins cut short by a disconnect leave no transport (no ports) behind', async () => {
+    const session = ts.server.sessions.get('default')!;
+    const base = (await session.routerTransports())!;
+    const { socket } = await connect(ts.server.url, '/kiosk', { token: token() });
+    const answers = (await Promise.all(Array.from({ length: 30 }, () => socket!.timeout(10_000).emitWithAck('join', {})))) as { ok: boolean; error?: string }[];
+    const heldWhileJoined = (await session.routerTransports())! - base;
+    socket!.close();
+    for (let i = 0; i < 20; i++) {
+      const k = await connect(ts.server.url, '/kiosk', { token: token() });
+      k.socket!.emit('join', {}, () => undefined);
+      k.socket!.close();
+    }
+    const settled = async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return (await session.routerTransports())! - base;
+    };
+    await expect.poll(settled, { timeout: 10_000, interval: 100 }).toBe(0);
+    expect(session.kioskCount).toBe(0);
+    // one join ran, the others were told one is in progress; one transport while it was joined
+    expect(answers.filter((a) => a.ok)).toHaveLength(1);
+    expect(answers.filter((a) => !a.ok).every((a) => /already in progress|already joined/.test(a.error!))).toBe(true);
+    expect(heldWhileJoined).toBe(1);
+  }, 60_000);
+
+  it('item 2: an audio upload without a credential is refused before its body is read (401 after 64 KiB of 16 MiB)', async () => {
+    const refusedBefore = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
+      const u = new URL(`${ts.server.url}/api/sessions/default/audio`);
+      let sent = 0;
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'audio/wav', 'content-length': String(16 << 20) } }, (res) => {
+        resolve({ status: res.statusCode!, sent });
+        res.resume();
+        req.destroy();
+      });
+      req.on('error', (e) => (sent > 0 ? undefined : reject(e)));
+      const chunk = Buffer.alloc(64 * 1024);
+      req.write(chunk, () => (sent += chunk.length));
+      setTimeout(() => resolve({ status: 0, sent }), 3000);
+    });
+    expect(refusedBefore.status).toBe(401);
+    expect(refusedBefore.sent).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('item 3: a flood of interrupts is limited per session (limits.interrupts_per_second 2, bursts of 4): the rest are rate-limited', async () => {
+    await new Promise((r) => setTimeout(r, 2100)); // a full bucket
+    const { socket } = await connect(ts.server.url, '/kiosk', { token: token() });
+    try {
+      const answers = (await Promise.all(Array.from({ length: 40 }, () => socket!.timeout(5000).emitWithAck('interrupt', {})))) as { ok: boolean; code?: string }[];
+      const accepted = answers.filter((a) => a.ok).length;
+      expect(accepted).toBeGreaterThanOrEqual(1);
+      expect(accepted).toBeLessThanOrEqual(6); // 4 at once + 2 a second while the 40 arrive
+      expect(answers.filter((a) => !a.ok).every((a) => a.code === 'rate-limited')).toBe(true);
+    } finally {
+      socket!.close();
+    }
+  });
+
+  it('item 4: one token holds at most limits.kiosks_per_token connections; another kiosk still gets in', async () => {
+    const shared = token();
+    const held = await Promise.all([1, 2, 3].map(() => connect(ts.server.url, '/kiosk', { token: shared })));
+    expect(held.every((h) => h.socket?.connected)).toBe(true);
+    const fourth = await connect(ts.server.url, '/kiosk', { token: shared });
+    expect(fourth.error).toMatch(/too-many-connections/);
+    const other = await connect(ts.server.url, '/kiosk', { token: token() });
+    expect(other.socket?.connected).toBe(true);
+    const join = (await other.socket!.timeout(10_000).emitWithAck('join', {})) as { ok: boolean };
+    expect(join.ok).toBe(true);
+    for (const h of [...held, other]) h.socket!.close();
+    // once one closes, the token may connect again
+    await expect.poll(async () => {
+      const again = await connect(ts.server.url, '/kiosk', { token: shared });
+      again.socket?.close();
+      return again.socket !== undefined;
+    }, { timeout: 5000 }).toBe(true);
+  }, 30_000);
+
+  it('item 5: twelve microphones (one chunk each) load the voice-activity model once, not twelve times; one token holds at most limits.audio_connections_per_token sources', async () => {
+    const before = vadSessionsLoaded();
+    const pcm = Buffer.from(new Int16Array(3200).map((_, i) => Math.round(3000 * Math.sin(i / 7))).buffer);
+    const mics: Socket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const m = await connect(ts.server.url, '/audio', { token: token('host') });
+        mics.push(m.socket!);
+        const r = (await m.socket!.timeout(10_000).emitWithAck('mic', { encoding: 's16le', sampleRate: 16_000, channels: 1 }, pcm)) as { ok: boolean };
+        expect(r.ok).toBe(true);
+      }
+      expect(vadSessionsLoaded() - before).toBeLessThanOrEqual(1);
+      const shared = token('host');
+      const held = await Promise.all([1, 2, 3, 4].map(() => connect(ts.server.url, '/audio', { token: shared })));
+      mics.push(...held.map((h) => h.socket!));
+      expect(held.every((h) => h.socket?.connected)).toBe(true);
+      expect((await connect(ts.server.url, '/audio', { token: shared })).error).toMatch(/too-many-connections/);
+    } finally {
+      for (const m of mics) m.close();
+    }
+  }, 30_000);
+
+  it('item 7: an impossible kiosk report (1000 fps, 1e15 dropped frames, 10 s offset) does not reach /metrics; a real one does', async () => {
+    const { socket } = await connect(ts.server.url, '/kiosk', { token: token() });
+    try {
+      expect(((await socket!.timeout(10_000).emitWithAck('join', {})) as { ok: boolean }).ok).toBe(true);
+      const metric = async () => ((await (await fetch(`${ts.server.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('avatar_kiosk_fps')));
+      const base = { framesDecoded: 10, framesDropped: 0, audioSamples: 48_000, avOffsetMs: 20, width: 512, height: 512 };
+      for (const bogus of [{ ...base, fps: 1000 }, { ...base, fps: 25, framesDropped: 1e15 }, { ...base, fps: 25, avOffsetMs: -10_000 }]) socket!.emit('report', bogus);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await metric()).some((l) => / (1000|25)$/.test(l))).toBe(false);
+      socket!.emit('report', { ...base, fps: 24.75 });
+      await expect.poll(async () => (await metric()).some((l) => / 24\.75$/.test(l)), { timeout: 3000 }).toBe(true);
+    } finally {
+      socket!.close();
+    }
+  });
+
+  it('item 6: the default namespace serves nobody, and one address opens at most limits.socket_connections_per_minute connections', async () => {
+    const tight = await startTestServer({ mode: 'direct', rtcBase: 50600, config: { limits: { socket_connections_per_minute: 10 } } });
+    try {
+      const root = await connect(tight.server.url, '/', {});
+      expect(root.error).toMatch(/no such namespace/);
+      expect(tight.server.io.of('/').sockets.size).toBe(0);
+      const results = [];
+      for (let i = 0; i < 14; i++) results.push(await connect(tight.server.url, '/kiosk', { token: 'k1.e30.AAAA' }));
+      // each reached the handshake (and was refused its bad token) until the address's budget was spent
+      const handshaken = results.filter((r) => /bad token signature/.test(r.error ?? '')).length;
+      expect(handshaken).toBeLessThanOrEqual(9); // 10 a minute, one spent on '/'
+      expect(handshaken).toBeGreaterThanOrEqual(1);
+      expect(results.length - handshaken).toBeGreaterThanOrEqual(5);
+    } finally {
+      await tight.server.close();
+    }
+  }, 30_000);
+});
