@@ -4,6 +4,7 @@
  * min_resolution, expand_ratio, inference_steps, dynamic_scale, motion_scale, fps, ...
  */
 import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const smoothingSchema = z.strictObject({
@@ -59,6 +60,12 @@ export const runtimeSchema = z.strictObject({
 export const serverSchema = z.strictObject({
   /** bind address of HTTP + socket.io; loopback by default, nothing listens beyond what this says */
   host: z.string().min(1).default('127.0.0.1'),
+  /**
+   * addresses of reverse proxies in front of the server (deploy/cluster/nginx.conf): their
+   * X-Forwarded-For names the client, so per-address limits apply to each client, not to the
+   * proxy. Empty: the header is ignored (a client cannot choose its address).
+   */
+  trust_proxy: z.array(z.string().refine((a) => isIP(a) !== 0, { message: 'an IP address' })).max(64).default([]),
   port: z.number().int().min(0).max(65535).default(8080),
   /** the address kiosks use to reach the server, for the printed kiosk URLs (default http(s)://host:port) */
   public_url: z.string().url().nullable().default(null),

@@ -35,6 +35,7 @@ import { TtsRouter } from './voice/tts-router.js';
 import { UpstreamTts } from './voice/upstream-tts.js';
 import { attachKioskNamespace } from './signalling/kiosk-namespace.js';
 import { AddressBuckets } from './auth/token-bucket.js';
+import { clientAddress, normaliseAddress } from './http/client-address.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 
 /** Where kiosk-client/build.ts writes the page. */
@@ -198,7 +199,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   // --- HTTP + socket.io
   // requests are not logged one by one (metrics scrapes, page loads); refusals and failures are
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024, https }) as unknown as FastifyInstance;
+  const trusted = new Set(config.server.trust_proxy.map(normaliseAddress));
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    https,
+    // req.ip: the client behind the trusted proxies (server.trust_proxy), as clientAddress() for socket.io
+    trustProxy: config.server.trust_proxy.length > 0 ? config.server.trust_proxy : false,
+  }) as unknown as FastifyInstance;
   // socket.io connections are not fastify requests: the HTTP rate limit does not see them. Per
   // address at most socket_connections_per_minute new connections (bursts of that many); refused
   // credentials are limited at the namespaces' handshake, which says why
@@ -212,10 +221,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     connectTimeout: 5000,
     connectionStateRecovery: undefined,
     allowRequest: (req, cb) => {
-      const address = req.socket.remoteAddress ?? '';
+      const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
       if (!connectionBudgets.take(address)) return cb('rate-limited: too many new connections from this address (limits.socket_connections_per_minute)', false);
       cb(null, true);
     },
+  });
+  // every socket's handshake.address (what the per-address limits and the logs use) is the client's behind trusted proxies
+  io.engine.on('connection', (conn: { remoteAddress: string; request: { headers: Record<string, string | string[] | undefined> } }) => {
+    conn.remoteAddress = clientAddress(conn.remoteAddress, conn.request.headers['x-forwarded-for'], trusted);
   });
   // the default namespace serves nothing: refused, so nobody holds connections or sends messages there
   io.of('/').use((_socket, next) => next(new Error('no such namespace: kiosks use /kiosk, audio sources /audio')));

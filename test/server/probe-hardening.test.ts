@@ -145,6 +145,33 @@ describe('hardening (issue 19)', () => {
     }
   });
 
+  it('item 9: behind a trusted proxy (server.trust_proxy) each client has its own refused-credential budget; without it the header is ignored', async () => {
+    const behind = await startTestServer({ mode: 'direct', rtcBase: 50800, config: { server: { trust_proxy: ['127.0.0.1'] }, limits: { auth_failures_per_minute: 3 } } });
+    const direct = await startTestServer({ mode: 'direct', rtcBase: 51000, config: { limits: { auth_failures_per_minute: 3 } } });
+    const say = (t: TestServer, from: string) =>
+      fetch(`${t.server.url}/api/sessions/default/say`, { method: 'POST', headers: { authorization: 'Bearer forged', 'content-type': 'application/json', 'x-forwarded-for': from }, body: '{"text":"x"}' });
+    const health = (t: TestServer, from: string) => fetch(`${t.server.url}/healthz`, { headers: { 'x-forwarded-for': from } });
+    const kiosk = (t: TestServer, from: string) =>
+      new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        const s = io(`${t.server.url}/kiosk`, { auth: { token: t.server.auth.mint('default', 'kiosk', 60) }, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': from } });
+        s.once('connect', () => (s.close(), resolve({ ok: true })));
+        s.once('connect_error', (e) => (s.close(), resolve({ ok: false, error: e.message })));
+      });
+    try {
+      for (let i = 0; i < 3; i++) expect((await say(behind, '10.9.9.1')).status).toBe(401);
+      expect((await health(behind, '10.9.9.1')).status).toBe(429); // the bad client is locked out
+      expect((await health(behind, '10.9.9.2')).status).toBe(200); // the rest of the hall is not
+      expect((await kiosk(behind, '10.9.9.1')).error).toMatch(/^rate-limited/);
+      expect((await kiosk(behind, '10.9.9.2')).ok).toBe(true);
+      // not trusted: the header is the client's word, ignored; everyone is 127.0.0.1
+      for (let i = 0; i < 3; i++) expect((await say(direct, `10.9.9.${i + 1}`)).status).toBe(401);
+      expect((await health(direct, '10.9.9.7')).status).toBe(429);
+    } finally {
+      await behind.server.close();
+      await direct.server.close();
+    }
+  }, 30_000);
+
   it('item 6: the default namespace serves nobody, and one address opens at most limits.socket_connections_per_minute connections', async () => {
     const tight = await startTestServer({ mode: 'direct', rtcBase: 50600, config: { limits: { socket_connections_per_minute: 10 } } });
     try {
