@@ -172,6 +172,13 @@ describe('hardening (issue 19)', () => {
     }
   }, 30_000);
 
+  it('item 11: the kiosk page comes without source maps', async () => {
+    const js = await (await fetch(`${ts.server.url}/kiosk/kiosk.js`)).text();
+    expect(js.length).toBeGreaterThan(1000);
+    expect(js).not.toMatch(/sourceMappingURL/);
+    expect((await fetch(`${ts.server.url}/kiosk/kiosk.js.map`)).status).toBe(404);
+  });
+
   it('item 6: the default namespace serves nobody, and one address opens at most limits.socket_connections_per_minute connections', async () => {
     const tight = await startTestServer({ mode: 'direct', rtcBase: 50600, config: { limits: { socket_connections_per_minute: 10 } } });
     try {
