@@ -16,7 +16,7 @@ import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type Kiosk
 import type { KioskSession } from '../session/kiosk-session.js';
 import { SessionUnavailableError } from '../session/avatar-session.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
-import { parseRequest, request } from './results.js';
+import { BadRequestError, parseRequest, request } from './results.js';
 import { implausible, kioskReportSchema } from './kiosk-report.js';
 
 interface SocketData {
@@ -71,6 +71,21 @@ export function attachKioskNamespace(
       return s;
     };
     const onError = (e: unknown) => log.error({ err: e, kiosk: kioskId, session: sessionId }, 'kiosk request failed');
+    /**
+     * mediasoup's own validation errors name its internals ("[method:transport.connect]"): the
+     * kiosk gets `refusal` (bad-request), the log gets the detail; our own errors pass as they are
+     */
+    const refusedAs = async <T>(refusal: string, run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (e) {
+        if (e instanceof TypeError || (e instanceof Error && /\[method:/.test(e.message))) {
+          log.info({ kiosk: kioskId, session: sessionId, reason: e.message }, 'kiosk media request refused');
+          throw new BadRequestError(refusal);
+        }
+        throw e;
+      }
+    };
     log.info({ kiosk: kioskId, session: sessionId, token: principal.tokenId, ip: socket.handshake.address }, 'kiosk connected');
     void socket.join(`session:${sessionId}`);
 
@@ -103,7 +118,7 @@ export function attachKioskNamespace(
       'sfu:connect',
       request(async (req: unknown) => {
         const { dtlsParameters } = parseRequest(dtlsRequest, req, 'sfu:connect');
-        await session().sfuConnect(kioskId, dtlsParameters);
+        await refusedAs('sfu:connect: the DTLS parameters were refused', () => session().sfuConnect(kioskId, dtlsParameters));
         return {};
       }, onError),
     );
@@ -112,7 +127,7 @@ export function attachKioskNamespace(
       'sfu:consume',
       request(async (req: unknown) => {
         const { rtpCapabilities } = parseRequest(capsRequest, req, 'sfu:consume');
-        return { consumers: await session().sfuConsume(kioskId, rtpCapabilities) };
+        return { consumers: await refusedAs('sfu:consume: the RTP capabilities were refused', () => session().sfuConsume(kioskId, rtpCapabilities)) };
       }, onError),
     );
 

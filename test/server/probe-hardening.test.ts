@@ -172,6 +172,17 @@ describe('hardening (issue 19)', () => {
     }
   }, 30_000);
 
+  it('item 11: a refused DTLS fingerprint is a bad request without mediasoup\'s internals in it', async () => {
+    const { socket } = await connect(ts.server.url, '/kiosk', { token: token() });
+    try {
+      expect(((await socket!.timeout(10_000).emitWithAck('join', {})) as { ok: boolean }).ok).toBe(true);
+      const r = (await socket!.timeout(10_000).emitWithAck('sfu:connect', { dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'md5x', value: 'AB:CD' }] } })) as { ok: boolean; code?: string; error?: string };
+      expect(r).toMatchObject({ ok: false, code: 'bad-request', error: 'sfu:connect: the DTLS parameters were refused' });
+    } finally {
+      socket!.close();
+    }
+  });
+
   it('item 11: the kiosk page comes without source maps', async () => {
     const js = await (await fetch(`${ts.server.url}/kiosk/kiosk.js`)).text();
     expect(js.length).toBeGreaterThan(1000);
