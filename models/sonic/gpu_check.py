@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--size", choices=["full", "tiny"], default="full")
     ap.add_argument("--side", type=int, default=512)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--frames", default="25,12", help="UNet window lengths to time (the fps estimates need 25)")
     ap.add_argument("--out", help="write the figures as JSON here")
     a = ap.parse_args()
     from tiny_sonic import make_modules
@@ -66,7 +67,7 @@ def main():
     unet = Unet(mods["unet"])
     figures = {}
     with torch.no_grad():
-        for F in (25, 12):
+        for F in [int(f) for f in a.frames.split(",")]:
             ids = torch.tensor([[12.5, 40.0, 60.0]] * 3, device=dev, dtype=dtype)
             args = (r(3, F, 8, h, w), torch.full((3,), 1.0, device=dev, dtype=dtype), r(3, 1, D), r(3, F, T, D), mask, ids)
             figures[f"unet_ms_window{F}"] = timed(lambda: unet(*args), dev, a.repeat)
@@ -88,6 +89,11 @@ def main():
         figures["rife_ms_per_middle"] = timed(lambda: rife(f0, f1), dev, a.repeat)
     for k in ("vae_decode_ms_per_frame", "vae_encode_ms", "whisper_ms_30s", "audio_models_ms_window25", "clip_ms", "rife_ms_per_middle"):
         print(f"  {k}: {figures[k]:.1f} ms", flush=True)
+    if "unet_ms_window25" not in figures:
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(figures, f, indent=2)
+        return
     print("\nframes per second these allow (per 25-frame window: steps x UNet + 25 decodes + 24 RIFE + audio models; generated at 12.5 fps, shown at 25 with RIFE)")
     for steps in (10, 15, 25):
         window_ms = steps * figures["unet_ms_window25"] + 25 * figures["vae_decode_ms_per_frame"] + 24 * figures["rife_ms_per_middle"] + figures["audio_models_ms_window25"]
