@@ -426,14 +426,13 @@ export class SonicRunner {
   }
 
   /**
-   * RIFE between decoded frames a and b (planes [3, H, W] in [-1, 1]): the middle frame, in
-   * [-1, 1]. As Sonic.process: both clamped to [0, 1] first (video * 0.5 + 0.5), the result too.
+   * RIFE between two frames given as planes [3, H, W] in [0, 1] (Sonic.process: the decoded video
+   * clamped, video * 0.5 + 0.5; frames.ts toUnit): the middle frame, in [0, 1].
    */
   async interpolate(a: Float32Array, b: Float32Array): Promise<Float32Array> {
     const { width: W, height: H } = this.frame;
-    const unit = (p: Float32Array) => p.map((v) => Math.min(1, Math.max(0, v * 0.5 + 0.5)));
-    const [mid] = await this.run('interpolator', { frame0: [unit(a), [1, 3, H, W]], frame1: [unit(b), [1, 3, H, W]] });
-    return mid!.map((v) => v * 2 - 1);
+    const [mid] = await this.run('interpolator', { frame0: [a, [1, 3, H, W]], frame1: [b, [1, 3, H, W]] });
+    return mid!;
   }
 
   /**

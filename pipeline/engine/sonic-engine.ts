@@ -23,7 +23,7 @@ import type { Config } from '../../config/schema.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { MEL, MelTimeline } from '../../models/sonic/mel.js';
 import { GENERATED_FPS, windowAudioEnd } from '../../models/sonic/audio-track.js';
-import { planesToI420 } from '../../models/sonic/frames.js';
+import { planesToI420, toUnit } from '../../models/sonic/frames.js';
 import { runnerOptionsFromConfig, SonicRunner, type SonicPortrait, type SonicRunnerOptions } from '../../models/sonic/runner.js';
 import { streamingLatency } from '../../models/sonic/windows.js';
 import { ANALYSIS_RATE, framePts, REST_POSE, type AvatarFrame } from '../records.js';
@@ -60,7 +60,7 @@ export class SonicEngine implements TalkingHeadEngine {
   private readonly ratio: number;
   /** windows run (window j covers generated frames [j * stride, j * stride + window)) */
   private windowsRun = 0;
-  /** decoded planes [3, H, W] in [-1, 1] of final generated frames */
+  /** final generated frames: planes [3, H, W] in [0, 1] (clamped once, as RIFE takes them) */
   private readonly generated = new Map<number, Float32Array>();
   /** RIFE's middle frame after generated frame g */
   private readonly middles = new Map<number, Float32Array>();
@@ -276,7 +276,7 @@ export class SonicEngine implements TalkingHeadEngine {
   private async decodeInto(latents: Float32Array, first: number, n: number): Promise<void> {
     const planes = await this.runner.decode(latents, n);
     const { width: w, height: h } = this.info;
-    for (let f = 0; f < n; f++) this.generated.set(first + f, planes.slice(f * 3 * w * h, (f + 1) * 3 * w * h));
+    for (let f = 0; f < n; f++) this.generated.set(first + f, toUnit(planes.subarray(f * 3 * w * h, (f + 1) * 3 * w * h)));
   }
 
   /** Generated and middle frames behind the next output frame are not needed any more. */
@@ -310,7 +310,7 @@ export class SonicEngine implements TalkingHeadEngine {
   private async outputFrame(k: number): Promise<AvatarFrame> {
     const t0 = performance.now();
     const planes = await this.pictureAt(k * this.ratio);
-    const i420 = planesToI420(planes, this.info.width, this.info.height);
+    const i420 = planesToI420(planes, this.info.width, this.info.height, undefined, 'unit');
     recordStage(this.outputStage, performance.now() - t0);
     const from = Math.round((k * ANALYSIS_RATE) / this.o.fps);
     const to = Math.round(((k + 1) * ANALYSIS_RATE) / this.o.fps);

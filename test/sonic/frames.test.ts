@@ -1,6 +1,6 @@
 /** Pixels out of Sonic's graphs: decoded planes to I420, against colour.ts. */
 import { describe, expect, it } from 'vitest';
-import { planesToI420 } from '../../models/sonic/frames.js';
+import { planesToI420, toUnit } from '../../models/sonic/frames.js';
 import { rgbToYuv } from '../../models/portrait-renderer/colour.js';
 
 describe('Sonic frames', () => {
@@ -15,5 +15,9 @@ describe('Sonic frames', () => {
     // chroma: the 2x2 mean
     const [, u00] = [0, 1, w, w + 1].map((i) => rgbToYuv(rgba[i * 4]!, rgba[i * 4 + 1]!, rgba[i * 4 + 2]!)).reduce((a, b) => [a[0]! + b[0]!, a[1]! + b[1]!, a[2]! + b[2]!]);
     expect(Math.abs(out[w * h]! - u00! / 4)).toBeLessThanOrEqual(1);
+    // the same pixels in [0, 1] (RIFE's range) give the same I420
+    const unit = toUnit(planes);
+    expect(Math.min(...unit)).toBeGreaterThanOrEqual(0);
+    expect(Array.from(planesToI420(unit, w, h, undefined, 'unit'))).toEqual(Array.from(out));
   });
 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Box } from '../../face/PortraitTypes.js';
 import { MelTimeline, MEL } from '../mel.js';
 import { SVD } from '../contract.js';
-import { planesToI420 } from '../frames.js';
+import { planesToI420, toUnit } from '../frames.js';
 import { prepareSonicInputs } from '../preprocess.js';
 import { karrasSigmas, SVD_SCHEDULE } from '../sampler.js';
 import { shiftedWindows } from '../windows.js';
@@ -177,8 +177,8 @@ export async function compareWithOfficial(inp: Inputs, log: (line: string) => vo
     const middlesRef = ref('middles').data;
     const mids = new Float32Array(middlesRef.length);
     for (let g = 0; g + 1 < N; g++) {
-      const m = await runner.interpolate(decodedRef.subarray(g * pixels, (g + 1) * pixels), decodedRef.subarray((g + 1) * pixels, (g + 2) * pixels));
-      mids.set(m.map((v) => v * 0.5 + 0.5), g * pixels);
+      const m = await runner.interpolate(toUnit(decodedRef.subarray(g * pixels, (g + 1) * pixels)), toUnit(decodedRef.subarray((g + 1) * pixels, (g + 2) * pixels)));
+      mids.set(m, g * pixels);
     }
     add('RIFE middle frames', errors(mids, middlesRef, 'middles'));
 
@@ -231,10 +231,11 @@ async function frames25(runner: SonicRunner, latents: Float32Array, n: number): 
   const decoded = await runner.decode(latents, n);
   const pixels = decoded.length / n;
   const out = new Float32Array((2 * n - 1) * pixels);
+  const video = toUnit(decoded);
   for (let g = 0; g < n; g++) {
-    const a = decoded.subarray(g * pixels, (g + 1) * pixels);
-    out.set(a.map((v) => Math.min(1, Math.max(0, v * 0.5 + 0.5))), 2 * g * pixels);
-    if (g + 1 < n) out.set((await runner.interpolate(a, decoded.subarray((g + 1) * pixels, (g + 2) * pixels))).map((v) => v * 0.5 + 0.5), (2 * g + 1) * pixels);
+    const a = video.subarray(g * pixels, (g + 1) * pixels);
+    out.set(a, 2 * g * pixels);
+    if (g + 1 < n) out.set(await runner.interpolate(a, video.subarray((g + 1) * pixels, (g + 2) * pixels)), (2 * g + 1) * pixels);
   }
   return out;
 }
@@ -270,7 +271,7 @@ async function streaming(inp: Inputs, runnerOptions: SonicRunnerOptions, noise: 
     const out: Uint8Array[] = [];
     while (out.length < 2 * n - 1 && engine.framesReady() > 0) for (const f of await engine.renderReady(2 * n - 1 - out.length)) out.push(f.i420);
     const { width: W, height: H } = engine.info;
-    const official = Array.from({ length: 2 * n - 1 }, (_, k) => planesToI420(official25.subarray(k * pixels, (k + 1) * pixels).map((v) => v * 2 - 1), W, H));
+    const official = Array.from({ length: 2 * n - 1 }, (_, k) => planesToI420(official25.subarray(k * pixels, (k + 1) * pixels), W, H, undefined, 'unit'));
     const ys = (list: Uint8Array[]) => list.map((f) => f.subarray(0, W * H));
     let se = 0;
     let count = 0;
