@@ -197,10 +197,12 @@ describe('hardening (issue 19)', () => {
       expect(root.error).toMatch(/no such namespace/);
       expect(tight.server.io.of('/').sockets.size).toBe(0);
       const results = [];
+      const t0 = performance.now();
       for (let i = 0; i < 14; i++) results.push(await connect(tight.server.url, '/kiosk', { token: 'k1.e30.AAAA' }));
+      const refill = Math.floor((((performance.now() - t0) / 1000) * 10) / 60); // the budget refills 10 a minute
       // each reached the handshake (and was refused its bad token) until the address's budget was spent
       const handshaken = results.filter((r) => /bad token signature/.test(r.error ?? '')).length;
-      expect(handshaken).toBeLessThanOrEqual(9); // 10 a minute, one spent on '/'
+      expect(handshaken).toBeLessThanOrEqual(9 + refill); // 10 a minute, one spent on '/'
       expect(handshaken).toBeGreaterThanOrEqual(1);
       expect(results.length - handshaken).toBeGreaterThanOrEqual(5);
     } finally {
