@@ -85,6 +85,21 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
     return reply.code(status).send({ ok: false, error: message, code });
   };
 
+  /**
+   * What reading the multipart body can throw, as the caller's mistake: too many parts or files is
+   * not a size problem (400 saying so); a body the parser cannot read is malformed (400), not an
+   * internal error. Our own refusals and the size limits pass as they are.
+   */
+  const uploadFailure = (e: unknown): unknown => {
+    const err = e as Error & { code?: string; statusCode?: number };
+    if (e instanceof UploadError || e instanceof z.ZodError || err.code === 'FST_REQ_FILE_TOO_LARGE') return e;
+    if (err.code === 'FST_PARTS_LIMIT' || err.code === 'FST_FILES_LIMIT' || err.code === 'FST_FIELDS_LIMIT') {
+      return new UploadError('too many parts: a job takes a `portrait` file, an `audio` file or a `text` field, and a `preset`', 400);
+    }
+    if (err.statusCode === undefined || err.statusCode >= 500) return new UploadError(`malformed multipart body: ${err.message}`, 400);
+    return e;
+  };
+
   app.post('/api/jobs', async (req, reply) => {
     try {
       const owner = caller(req);
@@ -95,28 +110,32 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
       let portrait: string | null = null;
       let text: string | null = null;
       let preset: 'fast' | 'quality' = config.preset;
-      for await (const part of req.parts()) {
-        if (part.type === 'file') {
-          const bytes = await part.toBuffer();
-          uploads.push({ field: part.fieldname, name: part.filename, bytes: bytes.length });
-          if (part.fieldname === 'audio') {
-            if (bytes.length > config.limits.audio_upload_bytes) throw new UploadError(`the audio file has ${bytes.length} bytes, at most ${config.limits.audio_upload_bytes} are taken`, 413);
-            const kind = sniffAudioContainer(bytes.subarray(0, 64));
-            if (!kind) throw new UploadError(`the audio upload is not an audio file: ${describeNonAudio(bytes.subarray(0, 64))}`, 415);
-            audio = `audio.${kind}`;
-            files[audio] = bytes;
-          } else if (part.fieldname === 'portrait') {
-            if (bytes.length > config.jobs.portrait_upload_bytes) throw new UploadError(`the portrait has ${bytes.length} bytes, at most ${config.jobs.portrait_upload_bytes} are taken`, 413);
-            const type = IMAGE_TYPES.find((t) => t.test(bytes));
-            if (!type) throw new UploadError('the portrait must be a PNG or JPEG photo', 415);
-            portrait = `portrait.${type.ext}`;
-            files[portrait] = bytes;
-          } else throw new UploadError(`unexpected file field "${part.fieldname}" (expected audio, portrait)`, 400);
-        } else if (part.fieldname === 'text') {
-          text = String(part.value);
-        } else if (part.fieldname === 'preset') {
-          preset = z.enum(['fast', 'quality']).parse(part.value, { error: () => 'preset must be fast or quality' });
-        } else throw new UploadError(`unexpected field "${part.fieldname}" (expected audio, text, portrait, preset)`, 400);
+      try {
+        for await (const part of req.parts()) {
+          if (part.type === 'file') {
+            const bytes = await part.toBuffer();
+            uploads.push({ field: part.fieldname, name: part.filename, bytes: bytes.length });
+            if (part.fieldname === 'audio') {
+              if (bytes.length > config.limits.audio_upload_bytes) throw new UploadError(`the audio file has ${bytes.length} bytes, at most ${config.limits.audio_upload_bytes} are taken`, 413);
+              const kind = sniffAudioContainer(bytes.subarray(0, 64));
+              if (!kind) throw new UploadError(`the audio upload is not an audio file: ${describeNonAudio(bytes.subarray(0, 64))}`, 415);
+              audio = `audio.${kind}`;
+              files[audio] = bytes;
+            } else if (part.fieldname === 'portrait') {
+              if (bytes.length > config.jobs.portrait_upload_bytes) throw new UploadError(`the portrait has ${bytes.length} bytes, at most ${config.jobs.portrait_upload_bytes} are taken`, 413);
+              const type = IMAGE_TYPES.find((t) => t.test(bytes));
+              if (!type) throw new UploadError('the portrait must be a PNG or JPEG photo', 415);
+              portrait = `portrait.${type.ext}`;
+              files[portrait] = bytes;
+            } else throw new UploadError(`unexpected file field "${part.fieldname}" (expected audio, portrait)`, 400);
+          } else if (part.fieldname === 'text') {
+            text = String(part.value);
+          } else if (part.fieldname === 'preset') {
+            preset = z.enum(['fast', 'quality']).parse(part.value, { error: () => 'preset must be fast or quality' });
+          } else throw new UploadError(`unexpected field "${part.fieldname}" (expected audio, text, portrait, preset)`, 400);
+        }
+      } catch (e) {
+        throw uploadFailure(e);
       }
       if (!portrait) throw new UploadError('a `portrait` file (PNG or JPEG) is required', 400);
       if (audio && text !== null) throw new UploadError('send either an `audio` file or a `text` field, not both', 400);

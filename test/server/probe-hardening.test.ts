@@ -183,6 +183,20 @@ describe('hardening (issue 19)', () => {
     }
   });
 
+  it('item 11: a malformed multipart body and too many parts are bad requests saying so (not 500, not "over its size limit")', async () => {
+    const author = token('author' as 'kiosk');
+    const post = (body: string, boundary = 'XyZ') =>
+      fetch(`${ts.server.url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${author}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    const truncated = await post('--XyZ\r\nContent-Disposition: form-data; name="text"\r\n\r\nhello');
+    expect(truncated.status).toBe(400);
+    expect(await truncated.json()).toMatchObject({ ok: false, code: 'bad-request', error: expect.stringMatching(/^malformed multipart body/) });
+    // every part a field the API knows (text), one after another: past the parser's limits
+    const field = `--XyZ\r\nContent-Disposition: form-data; name="text"\r\n\r\nx\r\n`;
+    const many = await post(`${field.repeat(9)}--XyZ--\r\n`);
+    expect(many.status).toBe(400);
+    expect(((await many.json()) as { error: string }).error).toMatch(/^too many parts/);
+  });
+
   it('item 11: the kiosk page comes without source maps', async () => {
     const js = await (await fetch(`${ts.server.url}/kiosk/kiosk.js`)).text();
     expect(js.length).toBeGreaterThan(1000);
