@@ -16,6 +16,8 @@
  *      and 2 (`--only jobs`: this alone)
  *  10. Sonic runner on stand-in graphs: cost per streaming window by stage against its budget, and
  *      the arithmetic of what a real Sonic needs for 25 fps (`--only sonic`: this alone)
+ *  12. the outside probe's loads (issue 19): another session's fps under each (`--only probe`, not in
+ *      the full run)
  *  11. load and soak (`--only load [--kiosks 1,2,4,6] [--soak-minutes 30] [--soak-kiosks 4]`, not in
  *      the full run): kiosks holding 25 fps with A/V within 45 ms; memory growth per kiosk-hour
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
@@ -32,6 +34,7 @@ import { benchSayToMouth, printSayLatency } from './voice.js';
 import { benchJobs, printJobs } from './jobs.js';
 import { benchSonic, printSonic } from './sonic.js';
 import { benchLoad, benchSoak, printLoad, printSoak } from './load.js';
+import { benchProbe, printProbe } from './probe.js';
 
 const TARGET_ENGINE_MS = 8;
 const TARGET_LOOKAHEAD_MS = 80;
@@ -85,6 +88,11 @@ async function sonicSection(): Promise<Record<string, unknown>> {
   return printSonic(await benchSonic());
 }
 
+/** 12. the outside probe's loads (issue 19), the other session's fps. */
+async function probeSection(): Promise<Record<string, unknown>> {
+  return printProbe(await benchProbe());
+}
+
 /** 11. load, then soak. */
 async function loadSection(): Promise<Record<string, unknown>> {
   const steps = (opt('--kiosks') ?? '1,2,4,6').split(',').map(Number);
@@ -100,10 +108,10 @@ async function loadSection(): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const only = opt('--only');
-  if (only === 'voice' || only === 'jobs' || only === 'sonic' || only === 'load') {
+  if (only === 'voice' || only === 'jobs' || only === 'sonic' || only === 'load' || only === 'probe') {
     console.log(`kiosk-avatar bench (${only} only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
-    const sections = { voice: voiceSection, jobs: jobsSection, sonic: sonicSection, load: loadSection };
+    const sections = { voice: voiceSection, jobs: jobsSection, sonic: sonicSection, load: loadSection, probe: probeSection };
     const result = await sections[only]();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), [only]: result })}`);

@@ -163,12 +163,14 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     {
       bodyLimit: config.limits.audio_upload_bytes,
       // the credential before the body: a caller without one is answered (and counted as a refused
-      // credential) before up to audio_upload_bytes of it are read into memory
+      // credential) before up to audio_upload_bytes of it are read into memory, and the connection
+      // is closed so the rest of the body is not even received
       onRequest: async (req, reply) => {
         try {
           const { id } = parseRequest(sessionParam, req.params, 'session');
           requireScope(principal(req, id), 'speak');
         } catch (e) {
+          reply.header('connection', 'close');
           return send(reply, e);
         }
       },

@@ -1,0 +1,90 @@
+/**
+ * The loads of bench section 12 (bench/probe.ts), run in a process of their own as the prober ran
+ * on its own (its CPU and event loop are not the server's). Each comes from an address of its own
+ * through X-Forwarded-For (the bench server trusts 127.0.0.1 as a proxy).
+ *
+ *   node --import tsx bench/probe-attacker.ts <load> <server url> <until (ms since epoch)> [token]
+ *
+ * Prints one JSON line { note } at the end.
+ */
+import { io, type Socket } from 'socket.io-client';
+
+const [load, url, untilText, token] = process.argv.slice(2) as [string, string, string, string | undefined];
+const until = Number(untilText);
+
+function connect(ns: string, auth: Record<string, unknown>, from: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = io(`${url}${ns}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': from } });
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', () => {
+      s.close();
+      resolve(undefined);
+    });
+  });
+}
+
+async function uploads(): Promise<string> {
+  const body = Buffer.alloc(16 << 20);
+  let refused = 0;
+  await Promise.all(
+    Array.from({ length: 40 }, async () => {
+      while (Date.now() < until) {
+        const res = await fetch(`${url}/api/sessions/default/audio`, { method: 'POST', headers: { 'content-type': 'audio/wav', 'x-forwarded-for': '10.66.0.2' }, body }).catch(() => undefined);
+        if (res && (res.status === 401 || res.status === 429)) refused += 1;
+        await res?.arrayBuffer().catch(() => undefined);
+      }
+    }),
+  );
+  return `${refused} refused`;
+}
+
+async function interrupts(): Promise<string> {
+  const s = await connect('/kiosk', { token }, '10.66.0.3');
+  let ok = 0;
+  let limited = 0;
+  while (Date.now() < until && s) {
+    for (let i = 0; i < 19; i++) s.emit('interrupt', {}, (r: { ok: boolean }) => (r.ok ? ok++ : limited++));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  s?.close();
+  return `${ok} accepted, ${limited} refused`;
+}
+
+async function microphones(): Promise<string> {
+  const tokens = (token ?? '').split(',');
+  const pcm = Buffer.from(new Int16Array(3200).map((_, i) => Math.round(4000 * Math.sin(i / 9))).buffer);
+  const mics = (await Promise.all(tokens.map((t) => connect('/audio', { token: t }, '10.66.0.5')))).filter((m): m is Socket => m !== undefined);
+  while (Date.now() < until) {
+    for (const m of mics) m.emit('mic', { encoding: 's16le', sampleRate: 16_000, channels: 1 }, pcm, () => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const m of mics) m.close();
+  return `${mics.length} connected`;
+}
+
+async function rootNamespace(): Promise<string> {
+  let refused = 0;
+  for (let i = 0; i < 1000 && Date.now() < until; i += 50) {
+    const batch = await Promise.all(Array.from({ length: 50 }, () => connect('/', {}, '10.66.0.6')));
+    refused += batch.filter((b) => !b).length;
+    for (const b of batch) b?.close();
+  }
+  return `${refused} of 1000 refused`;
+}
+
+const loads: Record<string, () => Promise<string>> = { uploads, interrupts, microphones, root: rootNamespace };
+const run = loads[load];
+if (!run) {
+  console.error(`probe-attacker: unknown load ${load} (${Object.keys(loads).join(', ')})`);
+  process.exit(2);
+}
+run().then(
+  (note) => {
+    console.log(JSON.stringify({ note }));
+    process.exit(0);
+  },
+  (e: Error) => {
+    console.log(JSON.stringify({ note: `failed: ${e.message}` }));
+    process.exit(1);
+  },
+);
