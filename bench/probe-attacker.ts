@@ -7,21 +7,14 @@
  *
  * Prints one JSON line { note } at the end.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { tryConnect } from '../test/helpers/socket-connect.js';
 
 const [load, url, untilText, token] = process.argv.slice(2) as [string, string, string, string | undefined];
 const until = Number(untilText);
 
-function connect(ns: string, auth: Record<string, unknown>, from: string): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const s = io(`${url}${ns}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': from } });
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', () => {
-      s.close();
-      resolve(undefined);
-    });
-  });
-}
+const connect = async (ns: string, auth: Record<string, unknown>, from: string): Promise<Socket | undefined> =>
+  (await tryConnect(url, ns, auth, { forceNew: true, headers: { 'x-forwarded-for': from } })).socket;
 
 async function uploads(): Promise<string> {
   const body = Buffer.alloc(16 << 20);

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
+import type { Role } from '../server/auth/tokens.js';
 import { startTestServer, type TestServer } from '../test/helpers/test-server.js';
 import { speakWav } from '../test/helpers/speech.js';
 import { f, passFail, r2, section } from './common.js';
@@ -30,7 +31,7 @@ export interface ProbeRow {
   note: string;
 }
 
-const tokenOf = (ts: TestServer, session: string, role: 'kiosk' | 'host' | 'source' | 'author') => decodeURIComponent(new URL(ts.server.kioskUrl(session, role)).hash.replace(/^#token=/, ''));
+const tokenOf = (ts: TestServer, session: string, role: Role) => ts.server.auth.mint(session, role, 3600);
 
 /** a load in a process of its own (bench/probe-attacker.ts): its note */
 function attacker(load: string, url: string, until: number, token?: string): Promise<string> {

@@ -5,9 +5,11 @@
  * address, reports believed.
  */
 import { request as httpRequest } from 'node:http';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { tryConnect } from '../helpers/socket-connect.js';
+import type { Role } from '../../server/auth/tokens.js';
 import { vadSessionsLoaded } from '../../pipeline/motion/vad.js';
 
 let ts: TestServer;
@@ -18,18 +20,8 @@ afterAll(async () => {
   await ts?.server.close();
 });
 
-const token = (role: 'kiosk' | 'host' = 'kiosk') => decodeURIComponent(new URL(ts.server.kioskUrl('default', role)).hash.replace(/^#token=/, ''));
-
-function connect(url: string, ns: string, auth: Record<string, unknown>): Promise<{ socket?: Socket; error?: string }> {
-  return new Promise((resolve) => {
-    const s = io(`${url}${ns}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-    s.once('connect', () => resolve({ socket: s }));
-    s.once('connect_error', (e) => {
-      s.close();
-      resolve({ error: e.message });
-    });
-  });
-}
+const token = (role: Role = 'kiosk') => ts.server.auth.mint('default', role, 3600);
+const connect = (url: string, ns: string, auth: Record<string, unknown>, headers?: Record<string, string>) => tryConnect(url, ns, auth, { forceNew: true, headers });
 
 describe('hardening (issue 19)', () => {
   it('item 1: thirty joins at once on one connection and twenty joins cut short by a disconnect leave no transport (no ports) behind', async () => {
@@ -151,12 +143,11 @@ describe('hardening (issue 19)', () => {
     const say = (t: TestServer, from: string) =>
       fetch(`${t.server.url}/api/sessions/default/say`, { method: 'POST', headers: { authorization: 'Bearer forged', 'content-type': 'application/json', 'x-forwarded-for': from }, body: '{"text":"x"}' });
     const health = (t: TestServer, from: string) => fetch(`${t.server.url}/healthz`, { headers: { 'x-forwarded-for': from } });
-    const kiosk = (t: TestServer, from: string) =>
-      new Promise<{ ok: boolean; error?: string }>((resolve) => {
-        const s = io(`${t.server.url}/kiosk`, { auth: { token: t.server.auth.mint('default', 'kiosk', 60) }, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': from } });
-        s.once('connect', () => (s.close(), resolve({ ok: true })));
-        s.once('connect_error', (e) => (s.close(), resolve({ ok: false, error: e.message })));
-      });
+    const kiosk = async (t: TestServer, from: string) => {
+      const r = await connect(t.server.url, '/kiosk', { token: t.server.auth.mint('default', 'kiosk', 60) }, { 'x-forwarded-for': from });
+      r.socket?.close();
+      return { ok: r.socket !== undefined, error: r.error };
+    };
     try {
       for (let i = 0; i < 3; i++) expect((await say(behind, '10.9.9.1')).status).toBe(401);
       expect((await health(behind, '10.9.9.1')).status).toBe(429); // the bad client is locked out
@@ -184,7 +175,7 @@ describe('hardening (issue 19)', () => {
   });
 
   it('item 11: a malformed multipart body and too many parts are bad requests saying so (not 500, not "over its size limit")', async () => {
-    const author = token('author' as 'kiosk');
+    const author = token('author');
     const post = (body: string, boundary = 'XyZ') =>
       fetch(`${ts.server.url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${author}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
     const truncated = await post('--XyZ\r\nContent-Disposition: form-data; name="text"\r\n\r\nhello');

@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuthFailureLimiter } from '../../server/auth/failure-limiter.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { tryConnect } from '../helpers/socket-connect.js';
 
 const servers: TestServer[] = [];
 afterAll(async () => {
@@ -25,16 +26,7 @@ async function start(rtcBase: number, config: Record<string, unknown> = {}): Pro
   return ts;
 }
 
-function connect(url: string, ns: string, auth: Record<string, unknown>): Promise<{ socket?: Socket; error?: string }> {
-  return new Promise((resolve) => {
-    const s = io(`${url}${ns}`, { auth, transports: ['websocket'], reconnection: false });
-    s.once('connect', () => resolve({ socket: s }));
-    s.once('connect_error', (e) => {
-      s.close();
-      resolve({ error: e.message });
-    });
-  });
-}
+const connect = (url: string, ns: string, auth: Record<string, unknown>) => tryConnect(url, ns, auth);
 
 const post = (url: string, path: string, key: string, body: unknown) =>
   fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -9,7 +9,7 @@
  * frames >= 40 dB PSNR. Streaming differs from the offline reference on purpose (causal windows):
  * its PSNR against the offline frames and its seam measure are reported, not judged.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Box } from '../../face/PortraitTypes.js';
 import { MelTimeline, MEL } from '../mel.js';
@@ -288,8 +288,4 @@ async function streaming(inp: Inputs, runnerOptions: SonicRunnerOptions, noise: 
   } finally {
     await engine.close();
   }
-}
-
-export function referenceExists(dir: string): boolean {
-  return existsSync(join(dir, 'index.json'));
 }
