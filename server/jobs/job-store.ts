@@ -36,6 +36,11 @@ export interface JobRecord {
   owner: string;
   input: JobInput;
   createdAt: string;
+  /**
+   * submission time in ms with a fraction (performance.timeOrigin + now()): orders jobs submitted
+   * within one millisecond, which createdAt cannot (records written before it lack it)
+   */
+  submittedMs?: number;
   startedAt: string | null;
   finishedAt: string | null;
   /** 0..1 */
@@ -75,7 +80,7 @@ export class JobStore {
     mkdirSync(folder, { mode: 0o700 });
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(folder, name), bytes);
     const rec: JobRecord = {
-      id, state: 'queued', owner, input, createdAt: new Date().toISOString(), startedAt: null, finishedAt: null,
+      id, state: 'queued', owner, input, createdAt: new Date().toISOString(), submittedMs: performance.timeOrigin + performance.now(), startedAt: null, finishedAt: null,
       progress: 0, attempts: 0, worker: null, error: null, result: null,
     };
     this.write(rec);
@@ -89,7 +94,7 @@ export class JobStore {
     return JSON.parse(readFileSync(path, 'utf8')) as JobRecord;
   }
 
-  /** Every job, oldest first. Folders without a readable record (a crash mid-create) are skipped. */
+  /** Every job, oldest first (in submission order). Folders without a readable record (a crash mid-create) are skipped. */
   list(): JobRecord[] {
     const out: JobRecord[] = [];
     for (const name of readdirSync(this.dir)) {
@@ -100,7 +105,8 @@ export class JobStore {
         /* half-created: no record */
       }
     }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const at = (r: JobRecord) => r.submittedMs ?? Date.parse(r.createdAt);
+    return out.sort((a, b) => at(a) - at(b));
   }
 
   update(id: string, patch: Partial<JobRecord>): JobRecord {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { createLogger } from '../../server/log.js';
@@ -67,6 +67,21 @@ describe('job runner', () => {
     expect(seen, 'the render process was not seen').toBeDefined();
     expect(seen!.nice.every((n) => n === 10)).toBe(true);
   }, 30_000);
+
+  it('lists jobs in submission order, also those submitted within one millisecond (the queue takes them up in that order)', () => {
+    const { store } = setup();
+    const input: JobInput = { audio: 'audio.wav', text: null, portrait: 'portrait.png', params: { preset: 'fast' }, uploads: [] };
+    // the wall clock stands still: every job gets the same createdAt, as jobs submitted within one ms do
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let ids: string[];
+    try {
+      ids = Array.from({ length: 40 }, () => store.create(store.newId(), 'test', input, { 'audio.wav': new Uint8Array(1), 'portrait.png': new Uint8Array(1) }).id);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(new Set(ids.map((id) => store.get(id).createdAt)).size).toBe(1);
+    expect(store.list().map((r) => r.id)).toEqual(ids);
+  });
 
   it('runs at most jobs.concurrency jobs at once, in order, and all of them', async () => {
     const { config, store, add } = setup(2);
