@@ -118,8 +118,10 @@ export const authSchema = z.strictObject({
   secret_file: z.string().min(1).default('.cache/auth/secret'),
   /** file with the admin key (management calls); created (random, mode 0600) when missing */
   admin_key_file: z.string().min(1).default('.cache/auth/admin-key'),
-  /** lifetime of the kiosk tokens the server prints at start, days */
+  /** lifetime of the tokens POST /api/tokens mints when the request names none, days */
   kiosk_token_days: z.number().min(0.001).max(3650).default(365),
+  /** lifetime of the links printed at start (on a terminal only: never into a log), hours */
+  start_link_hours: z.number().min(0.1).max(720).default(12),
   /** file of revoked token ids (POST /api/tokens/revoke); created when the first is revoked */
   revoked_file: z.string().min(1).default('.cache/auth/revoked.json'),
 });

@@ -70,6 +70,8 @@ export interface RunningServer {
   jobs: { store: JobStore; queue: JobQueue };
   /** mints a token for a session and role and returns the URL a kiosk opens with it */
   kioskUrl(sessionId: string, role?: Role, ttlSec?: number): string;
+  /** the mediasoup worker's process id (in-process only: /healthz does not show it), else undefined */
+  mediasoupWorkerPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -248,7 +250,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ok = (mode === 'direct' || workerState === 'running') && list.every((s) => s.state !== 'restarting' && s.fps > 0) && (!clusterHealth || clusterHealth.redis === 'ok');
     return {
       ok, status: ok ? 'ok' : 'degraded', mode, uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-      mediasoupWorker: { state: workerState, pid: supervisor?.worker.pid ?? null, restarts: supervisor?.restarts ?? 0 },
+      // no pid: an unauthenticated page need not tell which process to aim at
+      mediasoupWorker: { state: workerState, restarts: supervisor?.restarts ?? 0 },
       jobs: await jobQueue.stats().catch((e: Error) => ({ error: e.message })),
       ...(clusterHealth ? { cluster: clusterHealth } : {}),
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
@@ -354,6 +357,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     tts,
     jobs: { store: jobStore, queue: jobQueue },
     kioskUrl: (sessionId, role = 'kiosk', ttlSec = config.auth.kiosk_token_days * 86_400) => kioskUrlFor(auth.mint(sessionId, role, ttlSec)),
+    mediasoupWorkerPid: () => supervisor?.worker.pid,
     close() {
       closing ??= (async () => {
         io.close();

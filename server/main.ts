@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { parseArgs } from '../pipeline/cli/args.js';
 import { isInputError } from '../pipeline/errors.js';
 import { startServer } from './app.js';
+import { startBanner } from './start-banner.js';
 
 const USAGE =
   'usage: npm start -- [--config <file.json>] [--preset fast|quality] [--host <ip>] [--port <n>] [--mode auto|sfu|direct] [--log-level debug|info|warn|error]';
@@ -40,16 +41,7 @@ async function main(argv: string[]): Promise<number> {
     if (preset && preset !== 'fast' && preset !== 'quality') throw new ConfigError(`--preset must be fast or quality (got "${preset}")`);
     const config = loadConfig({ file: values.config, preset, overrides });
     server = await startServer(config, { logLevel: values['log-level'] ?? 'info' });
-    for (const s of server.sessions.all()) {
-      console.log(`\n  kiosk for session "${s.id}": ${server.kioskUrl(s.id)}`);
-    }
-    const first = server.sessions.all()[0];
-    if (first) console.log(`\n  batch video jobs (page): ${server.kioskUrl(first.id, 'author').replace('/kiosk/#', '/kiosk/jobs.html#')}`);
-    if (server.cluster) {
-      const elsewhere = server.cluster.elsewhere().map((e) => `${e.id} (node ${e.node})`);
-      console.log(`\n  cluster node ${server.cluster.id}; sessions of other nodes kiosks may watch here: ${elsewhere.join(', ') || 'none yet'} (tokens: POST /api/tokens with the admin key)`);
-    }
-    console.log(`\n  health: ${server.url}/healthz   metrics: ${server.url}/metrics   admin key: ${config.auth.admin_key_file}\n`);
+    console.log(`\n${startBanner(server, config, process.stdout.isTTY === true).map((l) => `  ${l}`).join('\n\n')}\n`);
   } catch (e) {
     if (isInputError(e)) {
       console.error(`server: ${(e as Error).message}`);

@@ -26,9 +26,14 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body;
 }
 
-function describe(j: Job): string {
-  if (j.input.text) return `text: ${j.input.text.slice(0, 60)}${j.input.text.length > 60 ? '…' : ''}`;
-  return j.input.uploads.find((u) => u.field === 'audio')?.name ?? 'audio';
+const clip = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
+
+/** what a job speaks, isolated from the page's text direction (a U+202E in a name turns only itself) */
+function describe(j: Job): HTMLElement {
+  const what = document.createElement('bdi');
+  what.className = 'what';
+  what.textContent = j.input.text ? `text: ${clip(j.input.text, 60)}` : clip(j.input.uploads.find((u) => u.field === 'audio')?.name ?? 'audio', 80);
+  return what;
 }
 
 function render(jobs: Job[]): void {
@@ -44,7 +49,7 @@ function render(jobs: Job[]): void {
         return td;
       };
       cell(new Date(j.createdAt).toLocaleString());
-      cell(`${describe(j)} (${j.input.params.preset})`);
+      cell(describe(j)).append(` (${j.input.params.preset})`);
       const bar = document.createElement('progress');
       bar.max = 1;
       bar.value = j.progress;

@@ -23,6 +23,7 @@ import { JobNotFoundError, type JobInput, type JobRecord, type JobStore } from '
 import type { ServerMetrics } from '../metrics.js';
 import { splitSentences } from '../voice/sentences.js';
 import { bearer, refuseCredential } from './routes.js';
+import { uploadName } from './upload-name.js';
 
 export interface JobRouteDeps {
   config: Config;
@@ -114,7 +115,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
         for await (const part of req.parts()) {
           if (part.type === 'file') {
             const bytes = await part.toBuffer();
-            uploads.push({ field: part.fieldname, name: part.filename, bytes: bytes.length });
+            uploads.push({ field: part.fieldname, name: uploadName(part.filename, part.fieldname), bytes: bytes.length });
             if (part.fieldname === 'audio') {
               if (bytes.length > config.limits.audio_upload_bytes) throw new UploadError(`the audio file has ${bytes.length} bytes, at most ${config.limits.audio_upload_bytes} are taken`, 413);
               const kind = sniffAudioContainer(bytes.subarray(0, 64));

@@ -54,4 +54,29 @@ describe('the jobs page', () => {
     expect([...values].some((v) => v > 0 && v < 1) || values.size >= 2).toBe(true);
     expect(foreign).toEqual([]);
   }, 90_000);
+
+  it('a 5000-character file name does not widen the page, and a U+202E in a name reverses nothing (issue 19, item 11)', async () => {
+    const token = ts.server.auth.mint('default', 'author', 600);
+    const names = ['x'.repeat(5000) + '.wav', 'invoice\u202Evaw.exe'];
+    for (const name of names) {
+      const form = new FormData();
+      form.append('portrait', new Blob([new Uint8Array(readFileSync(DEFAULT_PORTRAIT))], { type: 'image/png' }), 'p.png');
+      form.append('audio', new Blob([new Uint8Array(speakWav('One.'))], { type: 'audio/wav' }), name);
+      const res = await fetch(`${ts.server.url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+      expect(res.status).toBe(202);
+      const job = (await res.json()) as { input: { uploads: { field: string; name: string }[] } };
+      const kept = job.input.uploads.find((u) => u.field === 'audio')!.name;
+      // kept as a label: no bidi controls, at most 120 characters
+      expect(kept).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect([...kept].length).toBeLessThanOrEqual(120);
+    }
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    await page.goto(`${ts.server.url}/kiosk/jobs.html#token=${token}`);
+    await expect.poll(() => page.$$eval('#jobs tbody tr', (r) => r.length), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const layout = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth, text: document.querySelector('#jobs')!.textContent ?? '' }));
+    expect(layout.scroll).toBeLessThanOrEqual(layout.view);
+    expect(layout.text).toContain('invoicevaw.exe');
+    expect(layout.text).not.toMatch(/[\u202a-\u202e]/);
+    await page.close();
+  }, 60_000);
 });

@@ -4,13 +4,19 @@
  * interrupts accepted, connections per token, connections to the default namespace and per
  * address, reports believed.
  */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { tryConnect } from '../helpers/socket-connect.js';
 import type { Role } from '../../server/auth/tokens.js';
 import { vadSessionsLoaded } from '../../pipeline/motion/vad.js';
+import { startBanner } from '../../server/start-banner.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 let ts: TestServer;
 beforeAll(async () => {
@@ -187,6 +193,35 @@ describe('hardening (issue 19)', () => {
     expect(many.status).toBe(400);
     expect(((await many.json()) as { error: string }).error).toMatch(/^too many parts/);
   });
+
+  it('item 11: the start prints no token into a log; on a terminal its links live auth.start_link_hours; /healthz names no process', async () => {
+    // npm start under a service manager: standard output is a pipe (a log)
+    const file = join(ts.dir, 'start.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 0 }, media: { mode: 'direct' }, auth: { secret_file: join(ts.dir, 's2'), admin_key_file: join(ts.dir, 'k2'), revoked_file: join(ts.dir, 'r2.json') }, runtime: { cache_dir: join(ts.dir, 'portraits') }, jobs: { dir: join(ts.dir, 'jobs2') } }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toMatch(/health: http/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(out).toMatch(/kiosk links are printed on a terminal only/);
+    expect(out).not.toMatch(/token=|k1\./);
+    // on a terminal: the links, each token living start_link_hours (12 h), not a year
+    const lines = startBanner(ts.server, ts.config, true);
+    const tokens = lines.flatMap((l) => [...l.matchAll(/#token=([^\s]+)/g)].map((m) => decodeURIComponent(m[1]!)));
+    expect(tokens).toHaveLength(2);
+    for (const t of tokens) {
+      const left = ts.server.auth.claims(t).exp - Date.now() / 1000;
+      expect(left).toBeGreaterThan(11.9 * 3600);
+      expect(left).toBeLessThanOrEqual(12 * 3600 + 5);
+    }
+    const health = (await (await fetch(`${ts.server.url}/healthz`)).json()) as { mediasoupWorker: Record<string, unknown> };
+    expect(health.mediasoupWorker.state).toBe('running');
+    expect(JSON.stringify(health)).not.toMatch(/pid/);
+  }, 90_000);
 
   it('item 11: the kiosk page comes without source maps', async () => {
     const js = await (await fetch(`${ts.server.url}/kiosk/kiosk.js`)).text();
