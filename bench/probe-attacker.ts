@@ -7,6 +7,7 @@
  *
  * Prints one JSON line { note } at the end.
  */
+import { request as httpRequest } from 'node:http';
 import type { Socket } from 'socket.io-client';
 import { tryConnect } from '../test/helpers/socket-connect.js';
 
@@ -16,19 +17,34 @@ const until = Number(untilText);
 const connect = async (ns: string, auth: Record<string, unknown>, from: string): Promise<Socket | undefined> =>
   (await tryConnect(url, ns, auth, { forceNew: true, headers: { 'x-forwarded-for': from } })).socket;
 
+/**
+ * 40 uploads at once, each a fresh connection sending 16 MiB without a credential, again and again.
+ * node:http with one shared body buffer (fetch copied each body: the prober's own CPU and 2 GB of
+ * memory then competed with the server on this box); each stops when the server answers.
+ */
 async function uploads(): Promise<string> {
   const body = Buffer.alloc(16 << 20);
+  const target = new URL('/api/sessions/default/audio', url);
   let refused = 0;
+  let other = 0;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const req = httpRequest(target, { method: 'POST', agent: false, headers: { 'content-type': 'audio/wav', 'content-length': body.length, 'x-forwarded-for': '10.66.0.2' } }, (res) => {
+        if (res.statusCode === 401 || res.statusCode === 429) refused += 1;
+        else other += 1;
+        res.resume();
+        res.on('end', () => req.destroy());
+      });
+      req.on('error', () => undefined);
+      req.on('close', () => resolve());
+      req.end(body);
+    });
   await Promise.all(
     Array.from({ length: 40 }, async () => {
-      while (Date.now() < until) {
-        const res = await fetch(`${url}/api/sessions/default/audio`, { method: 'POST', headers: { 'content-type': 'audio/wav', 'x-forwarded-for': '10.66.0.2' }, body }).catch(() => undefined);
-        if (res && (res.status === 401 || res.status === 429)) refused += 1;
-        await res?.arrayBuffer().catch(() => undefined);
-      }
+      while (Date.now() < until) await once();
     }),
   );
-  return `${refused} refused`;
+  return `${refused} refused${other ? `, ${other} other answers` : ''}`;
 }
 
 async function interrupts(): Promise<string> {
@@ -47,12 +63,14 @@ async function microphones(): Promise<string> {
   const tokens = (token ?? '').split(',');
   const pcm = Buffer.from(new Int16Array(3200).map((_, i) => Math.round(4000 * Math.sin(i / 9))).buffer);
   const mics = (await Promise.all(tokens.map((t) => connect('/audio', { token: t }, '10.66.0.5')))).filter((m): m is Socket => m !== undefined);
+  const heard = new Set<Socket>();
+  let refused = 0;
   while (Date.now() < until) {
-    for (const m of mics) m.emit('mic', { encoding: 's16le', sampleRate: 16_000, channels: 1 }, pcm, () => undefined);
+    for (const m of mics) m.emit('mic', { encoding: 's16le', sampleRate: 16_000, channels: 1 }, pcm, (r: { ok: boolean }) => (r.ok ? heard.add(m) : refused++));
     await new Promise((r) => setTimeout(r, 200));
   }
   for (const m of mics) m.close();
-  return `${mics.length} connected`;
+  return `${mics.length} connected, ${heard.size} heard, ${refused} chunks refused`;
 }
 
 async function rootNamespace(): Promise<string> {
@@ -73,7 +91,8 @@ if (!run) {
 }
 run().then(
   (note) => {
-    console.log(JSON.stringify({ note }));
+    const cpu = process.cpuUsage();
+    console.log(JSON.stringify({ note: `${note}; the prober took ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s` }));
     process.exit(0);
   },
   (e: Error) => {

@@ -107,7 +107,7 @@ export async function benchProbe(): Promise<ProbeRow[]> {
           const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${author}`, 'x-forwarded-for': '10.66.0.10' }, body: form });
           if (res.status === 202) accepted += 1;
         }
-        return `${accepted} queued, renders at nice ${ts.config.jobs.render_nice}`;
+        return `${accepted} queued, renders at nice ${ts.config.jobs.render_nice}${ts.config.jobs.render_idle ? ' under SCHED_IDLE' : ''}`;
       }),
     );
 

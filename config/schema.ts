@@ -148,6 +148,11 @@ export const limitsSchema = z.strictObject({
   kiosks_per_token: z.number().int().min(1).max(1000).default(3),
   /** live /audio connections one token may hold (a TTS source or a host microphone); past it: refused */
   audio_connections_per_token: z.number().int().min(1).max(1000).default(4),
+  /**
+   * microphones (/audio `mic` streams) one session hears at once; each runs a voice-activity gate.
+   * A further one is refused ('too-many-microphones') until one disconnects
+   */
+  mics_per_session: z.number().int().min(1).max(100).default(2),
 });
 
 export const voiceSchema = z.strictObject({
@@ -265,6 +270,12 @@ export const jobsSchema = z.strictObject({
    * live streams leave (0: same priority as the server)
    */
   render_nice: z.number().int().min(0).max(19).default(10),
+  /**
+   * render processes run under SCHED_IDLE (chrt --idle 0) as well: they get a core only when no live
+   * session wants it, so a render never delays a frame; on a box the live sessions keep busy, jobs
+   * wait (and may reach jobs.timeout_sec). false: nice alone
+   */
+  render_idle: z.boolean().default(true),
   /** seconds a job may run before its render process is killed and the job fails */
   timeout_sec: z.number().min(1).max(86_400).default(900),
   /** jobs waiting at once; more are refused (429) */

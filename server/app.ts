@@ -301,6 +301,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     failures,
     messagesPerSecond,
     connectionsPerToken: config.limits.audio_connections_per_token,
+    micsPerSession: config.limits.mics_per_session,
   });
   for (const s of sessions.all()) {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));

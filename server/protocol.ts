@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'audio-format' // a chunk that is not valid PCM in the format it claims
   | 'queue-full' // the session's speech queue is full: wait or interrupt
   | 'too-many-kiosks'
+  | 'too-many-microphones' // the session hears limits.mics_per_session microphones already
   | 'unavailable' // the session is (re)starting
   | 'rate-limited' // too many messages, requests or refused credentials: slow down
   | 'internal';

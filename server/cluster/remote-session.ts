@@ -13,7 +13,7 @@ import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { SfuRoom, type SfuRoomOptions } from '../media/sfu-room.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 import type { ConsumerInfo, KioskReport, SessionInfo, TransportInfo } from '../protocol.js';
-import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../session/avatar-session.js';
+import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
 import type { KioskSession } from '../session/kiosk-session.js';
 import type { DirectoryEntry } from './session-directory.js';
 import { pipeFromOrigin } from './relay-feed.js';

@@ -30,7 +30,7 @@ import type { RevocationList } from '../auth/revocations.js';
 import type { ServerMetrics } from '../metrics.js';
 import { KIOSK_PATH } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { SessionUnavailableError } from '../session/avatar-session.js';
+import { SessionUnavailableError } from '../errors.js';
 import { errorCode, failure, parseRequest } from '../signalling/results.js';
 
 export interface RouteDeps {

@@ -50,10 +50,11 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
   const t0 = performance.now();
   try {
     const result = await new Promise<NonNullable<JobRecord['result']>>((resolve, reject) => {
-      // under nice(1), so every thread of the render (ONNX Runtime's, the encoder's) starts at the lower priority
-      const nice = config.jobs.render_nice;
+      // under chrt(1) and nice(1), so every thread of the render (ONNX Runtime's, the encoder's) starts at the lower priority
+      const [execPath, ...wrap] = [...renderPriority(config.jobs), process.execPath];
       const child = fork(CHILD, [], {
-        ...(nice > 0 ? { execPath: 'nice', execArgv: ['-n', String(nice), process.execPath, '--import', 'tsx'] } : { execArgv: ['--import', 'tsx'] }),
+        execPath,
+        execArgv: [...wrap, '--import', 'tsx'],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });
@@ -104,4 +105,12 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
     store.log(id, { event: cancelled ? 'cancelled' : 'failed', error: message, wallSec: Math.round((performance.now() - t0) / 10) / 100 });
     return store.update(id, { state: cancelled ? 'cancelled' : 'failed', finishedAt: new Date().toISOString(), error: cancelled ? null : message });
   }
+}
+
+/**
+ * The command words that start a render below the live server: SCHED_IDLE (`chrt --idle 0`, which
+ * an unprivileged process may choose for itself) and the niceness; empty for neither.
+ */
+export function renderPriority(jobs: Pick<Config['jobs'], 'render_nice' | 'render_idle'>): string[] {
+  return [...(jobs.render_idle ? ['chrt', '--idle', '0'] : []), ...(jobs.render_nice > 0 ? ['nice', '-n', String(jobs.render_nice)] : [])];
 }

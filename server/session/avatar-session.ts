@@ -26,6 +26,7 @@ import { SessionMediaSource } from '../media/session-media-source.js';
 import { SfuRoom, type PipeOffer } from '../media/sfu-room.js';
 import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
+import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
 import type { TtsRouter } from '../voice/tts-router.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 import { TokenBucket } from '../auth/token-bucket.js';
@@ -468,22 +469,6 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (this.closed) throw new SessionUnavailableError(`session ${this.id} is closed`);
     if (this.restarting) throw new SessionUnavailableError(`session ${this.id} is restarting its engine: retry in a moment`);
   }
-}
-
-/** Past a rate limit (interrupts per session): try again later; nothing was changed. */
-export class RateLimitedError extends Error {
-  override readonly name = 'RateLimitedError';
-}
-
-export class KioskLimitError extends Error {
-  override readonly name = 'KioskLimitError';
-  constructor(limit: number) {
-    super(`this session already has ${limit} kiosks (media.max_kiosks_per_session)`);
-  }
-}
-
-export class SessionUnavailableError extends Error {
-  override readonly name = 'SessionUnavailableError';
 }
 
 function startEngine(opts: AvatarSessionOptions): Promise<WorkerEngine> {

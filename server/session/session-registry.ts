@@ -1,6 +1,6 @@
 /** The sessions a server runs, by id. */
 import type { AvatarSession } from './avatar-session.js';
-import { SessionUnavailableError } from './avatar-session.js';
+import { SessionUnavailableError } from '../errors.js';
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, AvatarSession>();

@@ -7,7 +7,8 @@
  *
  * `say` queues text (server/voice/say-queue.ts); each sentence that reaches the avatar is announced
  * to the session's /audio clients ('sentence'). `mic` chunks go through a voice-activity gate of
- * their own per connection (server/voice/voice-gate.ts), closed when the connection goes.
+ * their own per connection (server/voice/voice-gate.ts), closed when the connection goes; a session
+ * hears at most limits.mics_per_session microphones at once ('too-many-microphones').
  */
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { MicLimitError } from '../errors.js';
 import { BadRequestError, parseRequest, request } from './results.js';
 import { VoiceGate } from '../voice/voice-gate.js';
 import type { VoiceConfig } from '../../config/schema.js';
@@ -47,11 +49,15 @@ export function attachAudioNamespace(
     messagesPerSecond?: number;
     /** live connections one token may hold (limits.audio_connections_per_token); the admin key is not capped */
     connectionsPerToken?: number;
+    /** microphones one session hears at once (limits.mics_per_session) */
+    micsPerSession?: number;
   },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
   const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
 
+  // per session: the connections whose `mic` stream holds a voice-activity gate
+  const micsOf = new Map<string, Set<string>>();
   nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio')));
 
   nsp.on('connection', (socket) => {
@@ -91,7 +97,12 @@ export function attachAudioNamespace(
           const session = sessions.require(sessionId);
           const bytes = chunkBytes(pcm);
           const fmt = formatOf(format, 'mic');
-          gate ??= VoiceGate.create(session, deps.vad);
+          if (!gate) {
+            const mics = micsOf.get(sessionId) ?? new Set<string>();
+            if (deps.micsPerSession !== undefined && mics.size >= deps.micsPerSession) throw new MicLimitError(sessionId, deps.micsPerSession);
+            micsOf.set(sessionId, mics.add(socket.id));
+            gate = VoiceGate.create(session, deps.vad);
+          }
           // answered at once: the gate analyses behind the ack, so a live voice never waits on the model
           const res = (await gate).accept(bytes, fmt);
           return { ...res, forwardedMs: Math.round(res.forwardedMs), queuedMs: session.queuedMs };
@@ -135,6 +146,8 @@ export function attachAudioNamespace(
       log.info({ source: socket.id, session: sessionId, reason }, 'audio source left');
       // a host that vanishes mid-utterance: the utterance ends, the gate's model is released
       void gate?.then((g) => g.close()).catch(() => undefined);
+      const mics = micsOf.get(sessionId);
+      if (mics?.delete(socket.id) && mics.size === 0) micsOf.delete(sessionId);
     });
   });
 

@@ -14,7 +14,7 @@ import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { KIOSK_NAMESPACE, type KioskClientToServer, type KioskReport, type KioskServerToClient } from '../protocol.js';
 import type { KioskSession } from '../session/kiosk-session.js';
-import { SessionUnavailableError } from '../session/avatar-session.js';
+import { SessionUnavailableError } from '../errors.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 import { BadRequestError, parseRequest, request } from './results.js';
 import { implausible, kioskReportSchema } from './kiosk-report.js';

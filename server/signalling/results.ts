@@ -10,12 +10,10 @@ import { QueueFullError } from '../../pipeline/session/live-timeline.js';
 import { QueueFullError as WorkerQueueFullError } from '../../pipeline/worker/worker-errors.js';
 import { AuthError, ForbiddenError } from '../auth/authenticator.js';
 import type { ErrorCode, Result } from '../protocol.js';
-import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../session/avatar-session.js';
+import { BadRequestError, KioskLimitError, MicLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 
-export class BadRequestError extends Error {
-  override readonly name = 'BadRequestError';
-}
+export { BadRequestError };
 
 export function errorCode(e: unknown): ErrorCode {
   if (e instanceof BadRequestError || e instanceof TypeError || e instanceof KioskStateError) return 'bad-request';
@@ -23,6 +21,7 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof QueueFullError || e instanceof WorkerQueueFullError) return 'queue-full';
   if (e instanceof ForbiddenError || e instanceof AuthError) return 'forbidden';
   if (e instanceof KioskLimitError) return 'too-many-kiosks';
+  if (e instanceof MicLimitError) return 'too-many-microphones';
   if (e instanceof RateLimitedError) return 'rate-limited';
   if (e instanceof SessionUnavailableError) return 'unavailable';
   return 'internal';

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { QueueFullError } from '../../pipeline/session/live-timeline.js';
 import type { Logger } from '../log.js';
-import { BadRequestError } from '../signalling/results.js';
+import { BadRequestError } from '../errors.js';
 import { splitSentences } from './sentences.js';
 import type { ProviderName } from './tts-provider.js';
 import { isAbort } from './tts-provider.js';

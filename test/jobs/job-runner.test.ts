@@ -47,25 +47,28 @@ describe('job runner', () => {
     expect(store.readLog(id).map((l) => l.event)).toEqual(['submitted', 'started', 'failed']);
   }, 30_000);
 
-  it('runs renders at a lower priority than the live server (jobs.render_nice 10): every thread of the render process (issue 19, item 10)', async () => {
+  it('runs renders below the live server (jobs.render_idle: SCHED_IDLE, jobs.render_nice 10): every thread of the render process (issue 19, item 10)', async () => {
     const { config, store, add } = setup();
     expect(config.jobs.render_nice).toBe(10);
+    expect(config.jobs.render_idle).toBe(true);
     const id = add(LONG);
     const run = runJob(store, id, config, { timeoutSec: 8 });
-    let seen: { nice: number[]; args: string } | undefined;
+    let seen: { nice: number[]; policy: number[]; args: string } | undefined;
     for (let i = 0; i < 100 && !seen; i++) {
       await new Promise((res) => setTimeout(res, 100));
       const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').find((l) => l.includes('render-child'));
       if (!line) continue;
       const pid = line.trim().split(/\s+/)[0]!;
-      // the nice value of each of its threads (the 19th field of /proc/<pid>/task/<tid>/stat)
+      // the nice value and scheduling policy of each of its threads (fields 19 and 41 of /proc/<pid>/task/<tid>/stat)
       const tids = execFileSync('ls', [`/proc/${pid}/task`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-      const nice = tids.map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
-      if (tids.length > 3) seen = { nice, args: line };
+      const fields = tids.map((t) => readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' '));
+      if (tids.length > 3) seen = { nice: fields.map((f) => Number(f[16])), policy: fields.map((f) => Number(f[38])), args: line };
     }
     await run;
     expect(seen, 'the render process was not seen').toBeDefined();
     expect(seen!.nice.every((n) => n === 10)).toBe(true);
+    // SCHED_IDLE is policy 5 (sched.h)
+    expect(seen!.policy.every((p) => p === 5)).toBe(true);
   }, 30_000);
 
   it('lists jobs in submission order, also those submitted within one millisecond (the queue takes them up in that order)', () => {

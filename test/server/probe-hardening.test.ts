@@ -20,7 +20,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 let ts: TestServer;
 beforeAll(async () => {
-  ts = await startTestServer({ mode: 'sfu', rtcBase: 50400, config: { limits: { kiosks_per_token: 3, interrupts_per_second: 2 } } });
+  ts = await startTestServer({ mode: 'sfu', rtcBase: 50400, config: { limits: { kiosks_per_token: 3, interrupts_per_second: 2, mics_per_session: 12 } } });
 });
 afterAll(async () => {
   await ts?.server.close();
@@ -105,7 +105,7 @@ describe('hardening (issue 19)', () => {
     }, { timeout: 5000 }).toBe(true);
   }, 30_000);
 
-  it('item 5: twelve microphones (one chunk each) load the voice-activity model once, not twelve times; one token holds at most limits.audio_connections_per_token sources', async () => {
+  it('item 5: twelve microphones (one chunk each) load the voice-activity model once, not twelve times; a session hears at most limits.mics_per_session; one token holds at most limits.audio_connections_per_token sources', async () => {
     const before = vadSessionsLoaded();
     const pcm = Buffer.from(new Int16Array(3200).map((_, i) => Math.round(3000 * Math.sin(i / 7))).buffer);
     const mics: Socket[] = [];
@@ -117,6 +117,15 @@ describe('hardening (issue 19)', () => {
         expect(r.ok).toBe(true);
       }
       expect(vadSessionsLoaded() - before).toBeLessThanOrEqual(1);
+      // the session hears limits.mics_per_session (12 here) microphones: the 13th is refused until one goes
+      const mic = (s: Socket) => s.timeout(10_000).emitWithAck('mic', { encoding: 's16le', sampleRate: 16_000, channels: 1 }, pcm) as Promise<{ ok: boolean; code?: string; error?: string }>;
+      const thirteenth = (await connect(ts.server.url, '/audio', { token: token('host') })).socket!;
+      mics.push(thirteenth);
+      const refused = await mic(thirteenth);
+      expect(refused).toMatchObject({ ok: false, code: 'too-many-microphones' });
+      expect(refused.error).toMatch(/limits\.mics_per_session/);
+      mics.shift()!.close();
+      await expect.poll(async () => (await mic(thirteenth)).ok, { timeout: 5000, interval: 100 }).toBe(true);
       const shared = token('host');
       const held = await Promise.all([1, 2, 3, 4].map(() => connect(ts.server.url, '/audio', { token: shared })));
       mics.push(...held.map((h) => h.socket!));
