@@ -41,7 +41,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# .npmrc carries onnxruntime-node-install=skip: the CPU provider ships inside the package.
+# onnxruntime-node's install script downloads the CUDA provider; the CPU provider ships inside the
+# package, so skip it. The package's own environment variable, not an .npmrc key (npm warns that
+# unknown project config keys stop working in its next major version).
+export ONNXRUNTIME_NODE_INSTALL=skip
 # package.json's allowScripts lets only beamcoder and segfault-handler build (node-gyp).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
