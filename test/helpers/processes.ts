@@ -1,5 +1,5 @@
 /** Child processes for tests that need more than this one: free ports, start-until-ready, Redis. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +53,19 @@ export async function startRedis(dir: string, port?: number): Promise<{ proc: Ch
   port ??= await freePort();
   const { proc } = await startUntil('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], /Ready to accept connections/, 'redis-server');
   return { proc, url: `redis://127.0.0.1:${port}` };
+}
+
+/** The pids of `parent`'s child processes whose command name starts with `name` (ps; names are cut to 15 characters). */
+export function childPids(parent: number, name: string): number[] {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(parent)], { encoding: 'utf8' });
+  } catch {
+    return []; // ps exits 1 when there is no child
+  }
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, comm]) => pid && comm && name.startsWith(comm.slice(0, 15)))
+    .map(([pid]) => Number(pid));
 }

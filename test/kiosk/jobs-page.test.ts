@@ -33,7 +33,7 @@ describe('the jobs page', () => {
     const token = ts.server.auth.mint('default', 'author', 600);
     await page.goto(`${ts.server.url}/kiosk/jobs.html#token=${token}`);
     await page.setInputFiles('#portrait', { name: 'teacher.png', mimeType: 'image/png', buffer: readFileSync(DEFAULT_PORTRAIT) });
-    await page.setInputFiles('#audio', { name: 'lesson.wav', mimeType: 'audio/wav', buffer: speakWav('Good morning, class. Today we read a story.') });
+    await page.setInputFiles('#audio', { name: 'lesson.wav', mimeType: 'audio/wav', buffer: speakWav('Good morning, class. Today we read a story about a fox, a crow and a piece of cheese, and then we write our own.'.repeat(2)) });
     await page.click('#send');
     await page.waitForSelector('#jobs tbody tr', { timeout: 10_000 });
     // the progress bar moves while the job renders
