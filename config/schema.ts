@@ -55,6 +55,8 @@ export const runtimeSchema = z.strictObject({
   intra_op_threads: z.number().int().min(1).max(64).default(1),
   /** directory of cached portrait enrolments */
   cache_dir: z.string().min(1).default('.cache/portraits'),
+  /** where sessions created, changed or deleted at run time are kept (their portraits too) */
+  sessions_dir: z.string().min(1).default('.cache/sessions'),
 });
 
 export const serverSchema = z.strictObject({
@@ -122,6 +124,11 @@ export const authSchema = z.strictObject({
   kiosk_token_days: z.number().min(0.001).max(3650).default(365),
   /** lifetime of the links printed at start (on a terminal only: never into a log), hours */
   start_link_hours: z.number().min(0.1).max(720).default(12),
+  /** the audit log of admin actions (JSON lines, mode 0600) */
+  audit_file: z.string().min(1).default('.cache/audit/admin.log'),
+  /** bytes of the audit log before it is rotated; auth.audit_keep older files are kept */
+  audit_max_bytes: z.number().int().min(1024).max(1 << 30).default(1 << 20),
+  audit_keep: z.number().int().min(1).max(100).default(5),
   /** file of revoked token ids (POST /api/tokens/revoke); created when the first is revoked */
   revoked_file: z.string().min(1).default('.cache/auth/revoked.json'),
 });
@@ -315,7 +322,14 @@ export const sessionSchema = z.strictObject({
   id: z.string().regex(SESSION_ID, 'must be 1-32 of a-z, 0-9 and -, starting with a letter or digit'),
   /** portrait photo (PNG or JPEG); relative paths are taken from the current directory */
   portrait: z.string().min(1),
+  /** what operators call it ("Hall A reception"); the id when absent */
+  name: z.string().trim().min(1).max(80).optional(),
+  /** the voice say() speaks with (the local engine's voice name, also sent to the upstream TTS); voice.local.voice when absent */
+  voice: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_+\-]{0,39}$/, 'a voice name: letters, digits, _, + and -').optional(),
+  /** the preset of this session's engine; the server's when absent */
+  preset: z.enum(['fast', 'quality']).optional(),
 });
+export type SessionSpec = z.infer<typeof sessionSchema>;
 
 /** The embedded portrait (public domain), by absolute path so the server may start from any directory. */
 export const DEFAULT_PORTRAIT = fileURLToPath(new URL('../models/portraits/default.png', import.meta.url));

@@ -3,6 +3,7 @@
  * the media path (mediasoup SFU, or direct wrtc peers when no SFU worker is available).
  * startServer() is what `npm start` (server/main.ts) and the tests run.
  */
+import { BadRequestError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -18,6 +19,10 @@ import type { Role } from './auth/tokens.js';
 import { registerLimits } from './http/limits.js';
 import { registerRoutes } from './http/routes.js';
 import { registerJobRoutes } from './http/job-routes.js';
+import { registerSessionRoutes } from './http/session-routes.js';
+import { SessionStore } from './session/session-store.js';
+import { SessionManager } from './session/session-manager.js';
+import { AuditLog } from './audit-log.js';
 import { createJobQueue, type JobQueue } from './jobs/job-queue.js';
 import { JobStore } from './jobs/job-store.js';
 import { createLogger, type Logger } from './log.js';
@@ -98,6 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     isRevoked: (id) => revocations.has(id),
   });
   const failures = new AuthFailureLimiter(config.limits.auth_failures_per_minute);
+  const audit = new AuditLog(config.auth.audit_file, config.auth.audit_max_bytes, config.auth.audit_keep);
   const ice = resolveIceAddress(config.media.listen_ip ?? config.server.host, config.media.announced_ip);
 
   // --- media mode
@@ -164,15 +170,27 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     supervisor?.close();
   };
 
-  try {
-    for (const s of config.sessions) {
-      const t0 = performance.now();
+  // --- sessions: the config's, as changed at run time (runtime.sessions_dir), started in order
+  const store = new SessionStore(config.runtime.sessions_dir);
+  const manager = new SessionManager({
+    config,
+    store,
+    registry: sessions,
+    log,
+    // a voice the local engine does not have is the caller's mistake (400), said without the config key
+    checkVoice: (v) =>
+      local.check(v).catch((e: Error) => {
+        throw new BadRequestError(`voice: ${e.message.replace(' (voice.local.voice)', '')}`);
+      }),
+    start: async (spec, sessionConfig) => {
       const session = await AvatarSession.start({
-        id: s.id,
-        portrait: s.portrait,
-        config,
+        id: spec.id,
+        portrait: spec.portrait,
+        name: spec.name,
+        voice: spec.voice,
+        config: sessionConfig,
         mode,
-        mediasoupWorker: worker,
+        mediasoupWorker: supervisor?.worker,
         listenIp: ice.listenIp,
         announcedIp: ice.announcedIp,
         engineModule: opts.engineModule,
@@ -180,11 +198,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         tts,
         log,
       });
-      session.on('error', (e) => log.error({ err: e, session: s.id }, 'session error'));
-      session.on('restarted', () => log.warn({ session: s.id }, 'session engine restarted'));
-      sessions.add(session);
-      log.info({ session: s.id, ...session.info, ms: Math.round(performance.now() - t0) }, 'session started');
-    }
+      session.on('error', (e) => log.error({ err: e, session: spec.id }, 'session error'));
+      session.on('restarted', () => log.warn({ session: spec.id }, 'session engine restarted'));
+      return session;
+    },
+  });
+  try {
+    await manager.startAll();
   } catch (e) {
     await closeAll();
     throw e;
@@ -279,6 +299,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ...(node ? { originUrl: (id: string) => node.originUrl(id), pipeListen: () => node.pipeListen() } : {}),
   });
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
+  await registerSessionRoutes(app, { config, auth, metrics, manager, registry: sessions, audit });
   const messagesPerSecond = config.limits.socket_messages_per_second;
   const kiosk = attachKioskNamespace(io, {
     auth,
@@ -303,10 +324,31 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     connectionsPerToken: config.limits.audio_connections_per_token,
     micsPerSession: config.limits.mics_per_session,
   });
-  for (const s of sessions.all()) {
+  // a session's events reach its kiosks and sources, now and for sessions created at run time
+  const wireSession = (s: AvatarSession) => {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));
-  }
+  };
+  for (const s of sessions.all()) wireSession(s);
+  manager.on('added', (s) => {
+    wireSession(s);
+    // a session restarted under its id (a new preset): its kiosks join again
+    tellKiosks(s.id);
+    void cluster?.sessionsChanged().catch((e: unknown) => log.error({ err: e }, 'cluster: announcing the sessions failed'));
+  });
+  manager.on('removing', (s) => {
+    kiosk.local.to(`session:${s.id}`).emit('session-ended', { reason: 'the operator removed this avatar' });
+    // their tokens name a session that is gone: the connections go (a kiosk keeps trying, slowly)
+    for (const nsp of [io.of(KIOSK_NAMESPACE), io.of(AUDIO_NAMESPACE)]) {
+      for (const socket of nsp.sockets.values()) {
+        if ((socket.data as { principal?: { sessionId?: string } }).principal?.sessionId === s.id) setTimeout(() => socket.disconnect(true), 100);
+      }
+    }
+  });
+  manager.on('removed', (id) => {
+    log.warn({ session: id }, 'session removed');
+    void cluster?.sessionsChanged().catch((e: unknown) => log.error({ err: e }, 'cluster: announcing the sessions failed'));
+  });
   // a new mediasoup worker after a death: every session's SFU room again, then its kiosks join again
   supervisor?.on('restarted', (w) => {
     log.warn({ worker: w.pid, restarts: supervisor!.restarts }, 'a new mediasoup worker runs: rebuilding the sessions\' media');

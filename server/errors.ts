@@ -30,6 +30,16 @@ export class MicLimitError extends Error {
   }
 }
 
+/** No such session here ('not-found'). */
+export class SessionNotFoundError extends Error {
+  override readonly name = 'SessionNotFoundError';
+}
+
+/** A session with that id exists, or is being changed right now ('conflict'). */
+export class SessionConflictError extends Error {
+  override readonly name = 'SessionConflictError';
+}
+
 /** The session is closed or restarting its engine ('unavailable'). */
 export class SessionUnavailableError extends Error {
   override readonly name = 'SessionUnavailableError';

@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'too-many-kiosks'
   | 'too-many-microphones' // the session hears limits.mics_per_session microphones already
   | 'unavailable' // the session is (re)starting
+  | 'not-found' // no such session (admin API)
+  | 'conflict' // the session exists, or is being changed (admin API)
+  | 'bad-portrait' // a photo without a usable face, not an image, too small (admin API)
   | 'rate-limited' // too many messages, requests or refused credentials: slow down
   | 'internal';
 
@@ -101,6 +104,8 @@ export interface KioskClientToServer {
 export interface KioskServerToClient {
   /** the session's media was rebuilt (e.g. after a media worker restart): join again */
   'media-restart': () => void;
+  /** the operator deleted the session: the kiosk shows so (its connection closes next) */
+  'session-ended': (e: { reason: string }) => void;
   /** speaking state of the avatar (for the page's indicator) */
   state: (s: { speaking: boolean; queuedMs: number }) => void;
 }

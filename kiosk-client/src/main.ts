@@ -18,7 +18,7 @@ import { startSfuReceiver } from './sfu-receiver.js';
 import { ReportBuilder } from './stats.js';
 import { connectKiosk, request } from './signalling.js';
 
-type State = 'connecting' | 'live' | 'offline' | 'error';
+type State = 'connecting' | 'live' | 'offline' | 'error' | 'ended';
 const REPORT_MS = 2000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -115,9 +115,20 @@ async function play(): Promise<void> {
   }
 }
 
-socket.on('connect', () => void join());
+/** the operator deleted this kiosk's session: say so, and keep saying it while the server refuses the token */
+let ended: string | undefined;
+
+socket.on('connect', () => {
+  ended = undefined; // a session of this id runs again
+  void join();
+});
 socket.on('disconnect', (reason) => {
   teardown();
+  if (ended) {
+    setState('ended', ended);
+    setTimeout(() => socket.connect(), 10_000);
+    return;
+  }
   setState('offline', 'Offline: reconnecting to the server…');
   if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
 });
@@ -126,11 +137,17 @@ socket.on('connect_error', (err) => {
     setState('offline', 'Offline: the server cannot be reached, retrying…');
   } else {
     // refused by the server (a bad, expired or revoked token): it will not retry by itself
-    setState('error', `This kiosk was refused: ${err.message}`);
-    setTimeout(() => socket.connect(), 5000);
+    if (ended) setState('ended', ended);
+    else setState('error', `This kiosk was refused: ${err.message}`);
+    setTimeout(() => socket.connect(), ended ? 10_000 : 5000);
   }
 });
 socket.on('media-restart', () => void join());
+socket.on('session-ended', () => {
+  ended = 'This assistant is not available any more. Please ask at the counter.';
+  teardown();
+  setState('ended', ended);
+});
 socket.on('state', (s) => {
   document.body.dataset.speaking = String(s.speaking);
 });

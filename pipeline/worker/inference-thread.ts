@@ -7,6 +7,7 @@
  * most about one frame plus its lookahead; a backlog stays in the ring where the main thread sees
  * it (and refuses audio when ring and queue are full) instead of growing unseen in here.
  */
+import { PortraitError } from '../../models/face/errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
 import { AudioRing } from './audio-ring.js';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     engine = await createEngine();
   } catch (e) {
     const err = e as Error;
-    post({ type: 'fatal', message: `engine failed to start: ${err?.message ?? String(e)}`, stack: err?.stack });
+    post({ type: 'fatal', message: `engine failed to start: ${err?.message ?? String(e)}`, stack: err?.stack, ...(e instanceof PortraitError ? { portraitCode: e.code } : {}) });
     return;
   }
   post({ type: 'ready', info: engine.info });

@@ -8,6 +8,7 @@
  * reset, flush) carry the audio position they were issued at, so the worker applies them in order
  * with the audio.
  */
+import { PortraitError } from '../../models/face/errors.js';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
@@ -247,7 +248,8 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
         this.flushes.delete(m.id);
         break;
       case 'fatal': {
-        const e = new Error(`inference worker: ${m.message}`);
+        // a refused portrait stays a PortraitError (the caller's input, with its code)
+        const e = m.portraitCode ? new PortraitError(m.portraitCode, m.message.replace(/^engine failed to start: /, '')) : new Error(`inference worker: ${m.message}`);
         if (m.stack) e.stack = `${e.message}\n--- in the worker ---\n${m.stack}`;
         this.fail(e);
         break;

@@ -2,6 +2,7 @@
 import type { AvatarFrame } from '../records.js';
 import type { EngineInfo } from '../engine/EngineTypes.js';
 import type { AudioRingShared } from './audio-ring.js';
+import type { PortraitErrorCode } from '../../models/face/errors.js';
 
 /** workerData of the inference thread. */
 export interface InferenceThreadData {
@@ -28,5 +29,6 @@ export type FromThread =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'frame'; frame: AvatarFrame; /** ms the engine took for this frame */ renderMs: number }
   | { type: 'flushed'; id: number }
-  | { type: 'fatal'; message: string; stack?: string }
+  /** portraitCode: the engine refused its portrait (PortraitError), rebuilt as one on the other side */
+  | { type: 'fatal'; message: string; stack?: string; portraitCode?: PortraitErrorCode }
   | { type: 'closed' };

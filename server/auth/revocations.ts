@@ -3,8 +3,8 @@
  * (auth.revoked_file, mode 0600, written whole through a temporary file) so a restart remembers
  * them. An entry is dropped once the token it names has expired anyway.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface Revocation {
   /** token id */
@@ -69,10 +69,6 @@ export class RevocationList {
   }
 
   private save(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ revoked: this.list() }, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, `${JSON.stringify({ revoked: this.list() }, null, 2)}\n`, 0o600);
   }
 }

@@ -129,8 +129,24 @@ export class ClusterNode {
   /** Lists this node's sessions in the directory (once the node listens, at `url`). */
   async announce(url: string): Promise<void> {
     const base = (this.cfg.internal_url ?? url).replace(/\/$/, '');
-    await this.directory.start(this.deps.sessions.all().map((s) => ({ session: s.id, node: this.id, url: base, epoch: this.epoch, info: s.info })));
+    this.baseUrl = base;
+    await this.directory.start(this.ownEntries());
     this.deps.log.info({ node: this.id, url: base, sessions: this.deps.sessions.all().map((s) => s.id), elsewhere: this.directory.others().map((e) => `${e.session}@${e.node}`) }, 'cluster: node announced');
+  }
+
+  /**
+   * This node's sessions changed (created or deleted at run time): the directory says so now, so
+   * other nodes list a new session, and stop listing a deleted one, at their next scan.
+   */
+  async sessionsChanged(): Promise<void> {
+    if (this.baseUrl === undefined) return; // not announced yet: announce() lists what runs then
+    await this.directory.setOwn(this.ownEntries());
+  }
+
+  private baseUrl: string | undefined;
+
+  private ownEntries() {
+    return this.deps.sessions.all().map((s) => ({ session: s.id, node: this.id, url: this.baseUrl!, epoch: this.epoch, info: s.info }));
   }
 
   /** Sessions other nodes run, as of the last directory scan. */

@@ -51,6 +51,15 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
     this.timer.unref();
   }
 
+  /** This node's sessions are now these: new ones are announced, gone ones' keys deleted, at once. */
+  async setOwn(own: DirectoryEntry[]): Promise<void> {
+    const gone = [...this.own.keys()].filter((id) => !own.some((e) => e.session === id));
+    this.own.clear();
+    for (const e of own) this.own.set(e.session, e);
+    if (gone.length > 0) await this.redis.del(...gone.map((id) => this.key(id)));
+    await this.tick(false);
+  }
+
   /** A session run by another node, as of the last scan. */
   get(id: string): DirectoryEntry | undefined {
     return this.remote.get(id);

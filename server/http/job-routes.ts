@@ -23,6 +23,7 @@ import { JobNotFoundError, type JobInput, type JobRecord, type JobStore } from '
 import type { ServerMetrics } from '../metrics.js';
 import { splitSentences } from '../voice/sentences.js';
 import { bearer, refuseCredential } from './routes.js';
+import { IMAGE_TYPES } from './image-type.js';
 import { uploadName } from './upload-name.js';
 
 export interface JobRouteDeps {
@@ -38,11 +39,6 @@ class UploadError extends Error {
     super(message);
   }
 }
-
-const IMAGE_TYPES: { ext: string; test: (b: Uint8Array) => boolean }[] = [
-  { ext: 'png', test: (b) => b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
-  { ext: 'jpg', test: (b) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-];
 
 /** Public view of a record: no owner, plus links. */
 function view(r: JobRecord) {

@@ -67,12 +67,16 @@ export const KIOSK_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const HTTP_STATUS: Record<string, number> = {
+export const HTTP_STATUS: Record<string, number> = {
   'bad-request': 400,
   'audio-format': 400,
   forbidden: 403,
   'queue-full': 429,
   'too-many-kiosks': 429,
+  'too-many-microphones': 429,
+  'not-found': 404,
+  conflict: 409,
+  'bad-portrait': 422,
   'rate-limited': 429,
   unavailable: 503,
   internal: 500,

@@ -12,8 +12,9 @@
  *                           and a flag in it could be lost between two processes' writes)
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -142,9 +143,6 @@ export class JobStore {
   }
 
   private write(rec: JobRecord): void {
-    const folder = this.folder(rec.id);
-    const tmp = join(folder, `.job.json.${process.pid}.${randomBytes(3).toString('hex')}`);
-    writeFileSync(tmp, JSON.stringify(rec, null, 1));
-    renameSync(tmp, join(folder, 'job.json'));
+    writeFileAtomic(join(this.folder(rec.id), 'job.json'), JSON.stringify(rec, null, 1));
   }
 }

@@ -49,6 +49,10 @@ export interface AvatarSessionOptions {
   /** text-to-speech for say(): the server's one router (upstream with the local fallback) */
   tts: TtsRouter;
   log: Logger;
+  /** the voice say() speaks with (SessionSpec.voice); the TTS providers' own when absent */
+  voice?: string;
+  /** what operators call it (SessionSpec.name) */
+  name?: string;
 }
 
 export interface AvatarSessionEvents {
@@ -73,7 +77,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   /** say(): text -> sentences -> TTS -> this session's speech queue */
   readonly sayQueue: SayQueue;
   private readonly pacer: MediaPacer;
-  private readonly opts: AvatarSessionOptions;
+  private opts: AvatarSessionOptions;
   private engine: WorkerEngine;
   private live: LiveSession;
   private room: SfuRoom | undefined;
@@ -118,6 +122,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       aheadMs: v.ahead_ms,
       log: opts.log,
       session: opts.id,
+      voice: opts.voice,
     });
     this.pacer = new MediaPacer({
       startMs: live.startMs,
@@ -432,13 +437,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
             await engine.close();
             return;
           }
-          const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, clock: () => performance.now() });
-          this.engine = engine;
-          this.live = live;
-          this.source.restartClock(live.startMs);
-          this.pacer.restart(live.startMs);
-          this.interruptedBefore = 0;
-          this.wire(live);
+          this.install(engine);
           this.restarts += 1;
           this.emit('restarted');
           return;
@@ -452,6 +451,51 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       this.restarting = undefined;
     });
     return this.restarting;
+  }
+
+  /** A new engine (and LiveSession) behind the same media source, pacer and kiosks: the pts start again. */
+  private install(engine: WorkerEngine): void {
+    const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, clock: () => performance.now() });
+    this.engine = engine;
+    this.live = live;
+    this.source.restartClock(live.startMs);
+    this.pacer.restart(live.startMs);
+    this.interruptedBefore = 0;
+    this.wire(live);
+  }
+
+  /**
+   * A new portrait while kiosks watch: the new engine starts beside the running one (a photo it
+   * refuses leaves everything as it was: PortraitError), then takes over at the next moment the
+   * avatar is at rest with nothing queued (at most `maxWaitMs` later: then what is queued is
+   * dropped). The media source, its tracks and the kiosks' connections stay; the picture changes.
+   */
+  async replacePortrait(portrait: string, maxWaitMs = 30_000): Promise<void> {
+    this.assertRunning();
+    const engine = await startEngine({ ...this.opts, portrait });
+    const { width, height, fps } = engine.info;
+    if (width !== this.info.width || height !== this.info.height || fps !== this.info.fps) {
+      await engine.close();
+      throw new TypeError(`the new portrait renders ${width}x${height} at ${fps} fps, the stream is ${this.info.width}x${this.info.height} at ${this.info.fps}: restart the session instead`);
+    }
+    const deadline = performance.now() + maxWaitMs;
+    while (!this.closed && (this.speaking || this.live.stats().queuedMs > 0 || this.sayQueue.length > 0) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    if (this.closed || this.restarting) {
+      await engine.close();
+      this.assertRunning();
+    }
+    const old = this.live;
+    this.opts = { ...this.opts, portrait };
+    this.install(engine);
+    await old.close().catch(() => undefined);
+  }
+
+  /** The voice say() speaks with from the next sentence on (undefined: the providers' own). */
+  setVoice(voice: string | undefined): void {
+    this.opts = { ...this.opts, voice };
+    this.sayQueue.voice = voice;
   }
 
   private sfu(): SfuRoom {

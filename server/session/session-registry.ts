@@ -10,6 +10,11 @@ export class SessionRegistry {
     this.sessions.set(session.id, session);
   }
 
+  /** Forgets a session (it is closing); false when it was not here. */
+  remove(id: string): boolean {
+    return this.sessions.delete(id);
+  }
+
   has(id: string): boolean {
     return this.sessions.has(id);
   }

@@ -10,7 +10,8 @@ import { QueueFullError } from '../../pipeline/session/live-timeline.js';
 import { QueueFullError as WorkerQueueFullError } from '../../pipeline/worker/worker-errors.js';
 import { AuthError, ForbiddenError } from '../auth/authenticator.js';
 import type { ErrorCode, Result } from '../protocol.js';
-import { BadRequestError, KioskLimitError, MicLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
+import { BadRequestError, KioskLimitError, MicLimitError, RateLimitedError, SessionConflictError, SessionNotFoundError, SessionUnavailableError } from '../errors.js';
+import { PortraitError } from '../../models/face/errors.js';
 import { KioskStateError } from '../media/kiosk-state-error.js';
 
 export { BadRequestError };
@@ -24,6 +25,9 @@ export function errorCode(e: unknown): ErrorCode {
   if (e instanceof MicLimitError) return 'too-many-microphones';
   if (e instanceof RateLimitedError) return 'rate-limited';
   if (e instanceof SessionUnavailableError) return 'unavailable';
+  if (e instanceof SessionNotFoundError) return 'not-found';
+  if (e instanceof SessionConflictError) return 'conflict';
+  if (e instanceof PortraitError) return 'bad-portrait';
   return 'internal';
 }
 

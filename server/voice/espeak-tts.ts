@@ -19,8 +19,8 @@ export class EspeakTts implements TtsProvider {
    * Checks the command runs and knows the voice (espeak-ng falls back to its default voice, silently,
    * for a name it does not know). Rejects with a TtsError saying what to install or change.
    */
-  check(): Promise<void> {
-    const { command, voice } = this.opts;
+  check(voice = this.opts.voice): Promise<void> {
+    const { command } = this.opts;
     return new Promise((resolve, reject) => {
       execFile(command, ['--voices'], { timeout: 5000, maxBuffer: 1 << 20 }, (err, stdout) => {
         if (err) {
@@ -38,8 +38,8 @@ export class EspeakTts implements TtsProvider {
     });
   }
 
-  synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio> {
-    const { command, voice, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
+  synthesize(text: string, signal: AbortSignal, voice = this.opts.voice): Promise<SpeechAudio> {
+    const { command, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
     return new Promise<SpeechAudio>((resolve, reject) => {
       if (signal.aborted) return reject(abortError());
       // -b 1: stdin is UTF-8; --stdin: the text is read from it whole

@@ -34,6 +34,8 @@ export interface SayQueueOptions {
   aheadMs: number;
   log: Logger;
   session: string;
+  /** the session's own voice (both TTS providers); theirs when absent */
+  voice?: string;
 }
 
 export interface SentenceRecord {
@@ -83,7 +85,11 @@ export class SayQueue extends EventEmitter<SayQueueEvents> {
     private readonly opts: SayQueueOptions,
   ) {
     super();
+    this.voice = opts.voice;
   }
+
+  /** the voice of the sentences synthesised from now on */
+  voice: string | undefined;
 
   /** Sentences waiting or being synthesised. */
   get length(): number {
@@ -140,7 +146,7 @@ export class SayQueue extends EventEmitter<SayQueueEvents> {
         while (work.length < 1 + this.opts.prefetch && this.pending.length > 0) {
           const item = this.pending.shift()!;
           this.inFlight += 1;
-          const outcome = this.tts.speak(item.text, signal).then(
+          const outcome = this.tts.speak(item.text, signal, this.voice).then(
             (audio): Outcome => ({ ok: true, audio }),
             (error: Error): Outcome => ({ ok: false, error }),
           );

@@ -14,8 +14,11 @@ export interface SpeechAudio {
 
 export interface TtsProvider {
   readonly name: ProviderName;
-  /** One sentence's audio. Rejects with TtsError (or an AbortError when `signal` fires). */
-  synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio>;
+  /**
+   * One sentence's audio, in `voice` (a session's own) or the provider's configured voice. Rejects
+   * with TtsError (or an AbortError when `signal` fires).
+   */
+  synthesize(text: string, signal: AbortSignal, voice?: string): Promise<SpeechAudio>;
 }
 
 /** A provider could not speak a sentence: unreachable, timed out, refused, or sent no usable audio. */

@@ -58,7 +58,7 @@ export class TtsRouter extends EventEmitter<TtsRouterEvents> {
   }
 
   /** One sentence's audio, from the upstream when it is healthy, else (or when it fails now) local. */
-  async speak(text: string, signal: AbortSignal): Promise<SpokenAudio> {
+  async speak(text: string, signal: AbortSignal, voice?: string): Promise<SpokenAudio> {
     const t0 = performance.now();
     const up = this.opts.upstream;
     if (up && this.upstreamUp) {
@@ -67,7 +67,7 @@ export class TtsRouter extends EventEmitter<TtsRouterEvents> {
       signal.addEventListener('abort', onAbort, { once: true });
       this.inflight.add(ctl);
       try {
-        const audio = await up.synthesize(text, ctl.signal);
+        const audio = await up.synthesize(text, ctl.signal, voice);
         this.counts.sentences.upstream += 1;
         return { ...audio, provider: 'upstream', synthMs: performance.now() - t0 };
       } catch (e) {
@@ -84,7 +84,7 @@ export class TtsRouter extends EventEmitter<TtsRouterEvents> {
       }
     }
     try {
-      const audio = await this.opts.local.synthesize(text, signal);
+      const audio = await this.opts.local.synthesize(text, signal, voice);
       this.counts.sentences.local += 1;
       return { ...audio, provider: 'local', synthMs: performance.now() - t0 };
     } catch (e) {

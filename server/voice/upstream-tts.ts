@@ -27,7 +27,7 @@ export class UpstreamTts implements TtsProvider {
     this.url = `${u.protocol}//${u.host}${u.pathname}`;
   }
 
-  async synthesize(text: string, signal: AbortSignal): Promise<SpeechAudio> {
+  async synthesize(text: string, signal: AbortSignal, voice = this.opts.voice ?? undefined): Promise<SpeechAudio> {
     if (signal.aborted) throw abortError();
     const timeoutMs = this.opts.timeout_ms;
     const ctl = new AbortController();
@@ -46,7 +46,7 @@ export class UpstreamTts implements TtsProvider {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm' };
       if (this.opts.authorization) headers.authorization = this.opts.authorization;
-      const body = JSON.stringify(this.opts.voice ? { text, voice: this.opts.voice } : { text });
+      const body = JSON.stringify(voice ? { text, voice } : { text });
       const res = await fetch(this.target, { method: 'POST', headers, body, signal: ctl.signal });
       if (!res.ok || !res.body) {
         await res.body?.cancel().catch(() => undefined);

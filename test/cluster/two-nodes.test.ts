@@ -49,6 +49,7 @@ async function startNode(name: string, redisUrl: string, rtcBase: number, extra:
       // every node of a cluster shares the token secret and the admin key
       auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, `${name}-revoked.json`) },
       jobs: { dir: join(dir, `${name}-jobs`), concurrency: 0 },
+      runtime: { sessions_dir: join(dir, `${name}-sessions`) },
       cluster: { redis_url: redisUrl, node_id: name, relay_idle_ms: 1000, session_ttl_sec: 3 },
       ...extra,
     }),

@@ -206,7 +206,7 @@ describe('hardening (issue 19)', () => {
   it('item 11: the start prints no token into a log; on a terminal its links live auth.start_link_hours; /healthz names no process', async () => {
     // npm start under a service manager: standard output is a pipe (a log)
     const file = join(ts.dir, 'start.json');
-    writeFileSync(file, JSON.stringify({ server: { port: 0 }, media: { mode: 'direct' }, auth: { secret_file: join(ts.dir, 's2'), admin_key_file: join(ts.dir, 'k2'), revoked_file: join(ts.dir, 'r2.json') }, runtime: { cache_dir: join(ts.dir, 'portraits') }, jobs: { dir: join(ts.dir, 'jobs2') } }));
+    writeFileSync(file, JSON.stringify({ server: { port: 0 }, media: { mode: 'direct' }, auth: { secret_file: join(ts.dir, 's2'), admin_key_file: join(ts.dir, 'k2'), revoked_file: join(ts.dir, 'r2.json') }, runtime: { cache_dir: join(ts.dir, 'portraits'), sessions_dir: join(ts.dir, 'sessions2') }, jobs: { dir: join(ts.dir, 'jobs2') } }));
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
