@@ -124,6 +124,10 @@ export const authSchema = z.strictObject({
   kiosk_token_days: z.number().min(0.001).max(3650).default(365),
   /** lifetime of the links printed at start (on a terminal only: never into a log), hours */
   start_link_hours: z.number().min(0.1).max(720).default(12),
+  /** named kiosk tokens (POST /api/tokens with a name, the console's kiosks); mode 0600 */
+  tokens_file: z.string().min(1).default('.cache/auth/tokens.json'),
+  /** lifetime of an operator console sign-in (its cookie), minutes */
+  console_session_minutes: z.number().min(1).max(24 * 60).default(60),
   /** the audit log of admin actions (JSON lines, mode 0600) */
   audit_file: z.string().min(1).default('.cache/audit/admin.log'),
   /** bytes of the audit log before it is rotated; auth.audit_keep older files are kept */

@@ -1,7 +1,8 @@
 /**
- * Builds the kiosk page into dist/kiosk/ (served by the server at /kiosk/): the page's TypeScript
- * bundled with its dependencies (mediasoup-client, socket.io-client) into kiosk.js, the microphone
- * worklet into mic-worklet.js, and the static files copied. Nothing refers to another origin.
+ * Builds the kiosk page, the jobs page and the operator console (served at /admin/) into
+ * dist/kiosk/ (served by the server at /kiosk/): the kiosk page's TypeScript bundled with its
+ * dependencies (mediasoup-client, socket.io-client) into kiosk.js, the microphone worklet into
+ * mic-worklet.js, jobs.js, admin.js, and the static files copied. Nothing refers to another origin.
  * Usage: npm run build:kiosk
  */
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -29,6 +30,7 @@ export async function buildKiosk(out = KIOSK_OUT): Promise<void> {
   await build({ ...common, entryPoints: [here('src/main.ts')], outfile: `${out}kiosk.js` });
   await build({ ...common, entryPoints: [here('src/mic-worklet.ts')], outfile: `${out}mic-worklet.js` });
   await build({ ...common, entryPoints: [here('src/jobs.ts')], outfile: `${out}jobs.js` });
+  await build({ ...common, entryPoints: [here('src/admin.ts')], outfile: `${out}admin.js` });
   cpSync(here('static/'), out, { recursive: true });
 }
 

@@ -23,9 +23,12 @@ import { registerSessionRoutes } from './http/session-routes.js';
 import { SessionStore } from './session/session-store.js';
 import { SessionManager } from './session/session-manager.js';
 import { AuditLog } from './audit-log.js';
+import { TokenRegistry } from './auth/token-registry.js';
+import { ConsoleSessions } from './auth/console-sessions.js';
+import { consoleAuth, registerConsoleRoutes } from './http/console-routes.js';
 import { createJobQueue, type JobQueue } from './jobs/job-queue.js';
 import { JobStore } from './jobs/job-store.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, recentLog, type Logger } from './log.js';
 import { resolveIceAddress, firstLanAddress } from './media/ice-address.js';
 import { workerBinaryPath } from './media/mediasoup-worker.js';
 import { WorkerSupervisor } from './media/worker-supervisor.js';
@@ -104,6 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const failures = new AuthFailureLimiter(config.limits.auth_failures_per_minute);
   const audit = new AuditLog(config.auth.audit_file, config.auth.audit_max_bytes, config.auth.audit_keep);
+  const tokens = new TokenRegistry(config.auth.tokens_file);
   const ice = resolveIceAddress(config.media.listen_ip ?? config.server.host, config.media.announced_ip);
 
   // --- media mode
@@ -280,6 +284,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
   };
   await registerLimits(app, { requestsPerMinute: config.limits.http_requests_per_minute, failures });
+  // the operator console's sign-in cookie acts as the admin key (CSRF-checked), for every route after this
+  const consoles = new ConsoleSessions(config.auth.console_session_minutes * 60_000);
+  app.addHook('onRequest', consoleAuth({ config, consoles, adminKey: adminKey.value }));
   const disconnectToken = (tokenId: string): number => {
     let n = 0;
     for (const nsp of [io.of(KIOSK_NAMESPACE), io.of(AUDIO_NAMESPACE)]) {
@@ -294,12 +301,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   };
   const node = cluster;
   await registerRoutes(app, {
-    config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken,
+    config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken, tokens, audit,
+    describe: (id) => {
+      const spec = manager.spec(id);
+      return spec && { name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? config.preset };
+    },
     // a cluster node: speech for other nodes' sessions goes there; the pipe routes are served
     ...(node ? { originUrl: (id: string) => node.originUrl(id), pipeListen: () => node.pipeListen() } : {}),
   });
   await registerJobRoutes(app, { config, auth, metrics, store: jobStore, queue: jobQueue });
   await registerSessionRoutes(app, { config, auth, metrics, manager, registry: sessions, audit });
+  await registerConsoleRoutes(app, { config, auth, adminKey: adminKey.value, consoles, metrics, audit, recent: recentLog(log), kioskDir: KIOSK_DIST });
   const messagesPerSecond = config.limits.socket_messages_per_second;
   const kiosk = attachKioskNamespace(io, {
     auth,
@@ -309,6 +321,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     failures,
     messagesPerSecond,
     connectionsPerToken: config.limits.kiosks_per_token,
+    seen: tokens,
   });
   // 'media-restart' goes to this node's kiosks only: another node's kiosks of the session watch its relay, which that node drops (cluster)
   const tellKiosks = (sessionId: string) => kiosk.local.to(`session:${sessionId}`).emit('media-restart');
@@ -346,6 +359,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
   });
   manager.on('removed', (id) => {
+    if (!sessions.has(id)) tokens.forgetSession(id);
     log.warn({ session: id }, 'session removed');
     void cluster?.sessionsChanged().catch((e: unknown) => log.error({ err: e }, 'cluster: announcing the sessions failed'));
   });

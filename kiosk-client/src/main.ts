@@ -103,7 +103,15 @@ async function join(): Promise<void> {
   }
 }
 
+/** #muted=1: a preview (the operator console's): the picture only, no sound */
+const previewMuted = new URLSearchParams(location.hash.slice(1)).get('muted') === '1';
+
 async function play(): Promise<void> {
+  if (previewMuted) {
+    video.muted = true;
+    await video.play();
+    return;
+  }
   try {
     await video.play();
   } catch (e) {

@@ -32,6 +32,10 @@ import { KIOSK_PATH } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { SessionUnavailableError } from '../errors.js';
 import { errorCode, failure, parseRequest } from '../signalling/results.js';
+import type { AuditLog } from '../audit-log.js';
+import type { TokenRegistry } from '../auth/token-registry.js';
+import { actorOf } from './actor.js';
+import { qrSvg } from './qr.js';
 
 export interface RouteDeps {
   config: Config;
@@ -50,6 +54,11 @@ export interface RouteDeps {
   originUrl?: (sessionId: string) => string | undefined;
   /** cluster: where this node's pipe transports listen; with it, the pipe routes are served */
   pipeListen?: () => { ip: string; announcedIp?: string };
+  /** named kiosk tokens (the console's kiosks) */
+  tokens: TokenRegistry;
+  audit: AuditLog;
+  /** a session's settings (name, voice, preset), for the session list */
+  describe?: (sessionId: string) => Record<string, unknown> | undefined;
 }
 
 /** The kiosk page may talk to its own server only: no other origin for anything. */
@@ -64,7 +73,8 @@ export const KIOSK_CSP = [
   "font-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
-  "frame-ancestors 'none'",
+  // the operator console (/admin/, same origin) shows a kiosk page small as a preview
+  "frame-ancestors 'self'",
 ].join('; ');
 
 export const HTTP_STATUS: Record<string, number> = {
@@ -233,6 +243,8 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     session: z.string().max(64),
     role: z.enum(Object.keys(ROLES) as [keyof typeof ROLES, ...(keyof typeof ROLES)[]]),
     ttl_days: z.number().min(0.0001).max(3650).optional(),
+    /** a kiosk's name ("Hall A, window 3"): the token is kept and listed (GET /api/tokens) */
+    name: z.string().trim().min(1).max(80).optional(),
   });
 
   app.post('/api/tokens', async (req, reply) => {
@@ -242,7 +254,9 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       if (!auth.knows(body.session)) throw new TypeError(`no session "${body.session}"`);
       const ttlSec = (body.ttl_days ?? config.auth.kiosk_token_days) * 86_400;
       const { token, claims } = auth.mintWithClaims(body.session, body.role, ttlSec);
-      req.log.info({ session: body.session, role: body.role, ttlSec }, 'token minted');
+      req.log.info({ session: body.session, role: body.role, ttlSec, name: body.name }, 'token minted');
+      if (body.name) deps.tokens.add({ id: claims.jti, name: body.name, session: body.session, role: body.role, token, createdAt: new Date(claims.iat * 1000).toISOString(), expiresAt: new Date(claims.exp * 1000).toISOString() });
+      deps.audit.record({ actor: actorOf(req), from: req.ip, action: 'token.mint', target: claims.jti, result: 'ok', detail: { session: body.session, role: body.role, name: body.name, ttlSec: Math.round(ttlSec) } });
       // an author token opens the batch job page, the others the kiosk page
       const url = deps.kioskUrl(token);
       return { ok: true, token, id: claims.jti, url: body.role === 'author' ? url.replace('/kiosk/#', '/kiosk/jobs.html#') : url, expiresInSec: Math.round(ttlSec) };
@@ -272,7 +286,32 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       const r = deps.revocations.revoke(id, exp);
       const disconnected = deps.disconnectToken(id);
       req.log.warn({ token: id, disconnected }, 'token revoked');
+      deps.audit.record({ actor: actorOf(req), from: req.ip, action: 'token.revoke', target: id, result: 'ok', detail: { disconnected } });
       return { ok: true, revoked: r, disconnected };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  // the named kiosk tokens, with what their kiosks last said; ?session= for one session's
+  app.get('/api/tokens', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      const session = (req.query as { session?: unknown }).session;
+      const list = deps.tokens.list(typeof session === 'string' ? session : undefined).map(({ token, ...r }) => ({ ...r, url: deps.kioskUrl(token), revoked: deps.revocations.has(r.id) }));
+      return { ok: true, tokens: list };
+    } catch (e) {
+      return send(reply, e);
+    }
+  });
+
+  // a named kiosk's URL as a QR code to scan on the device (made here, no network)
+  app.get('/api/tokens/:id/qr.svg', async (req, reply) => {
+    try {
+      requireAdmin(req);
+      const r = deps.tokens.get((req.params as { id: string }).id);
+      if (!r) return reply.code(404).send({ ok: false, error: 'no named token with that id', code: 'not-found' });
+      return reply.header('content-type', 'image/svg+xml').header('cache-control', 'no-store').send(qrSvg(deps.kioskUrl(r.token)));
     } catch (e) {
       return send(reply, e);
     }
@@ -321,7 +360,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Pro
   app.get('/api/sessions', async (req, reply) => {
     try {
       requireAdmin(req);
-      return { ok: true, sessions: sessions.all().map((s) => ({ ...s.stats(), info: s.info })) };
+      return { ok: true, sessions: sessions.all().map((s) => ({ ...s.stats(), info: s.info, ...deps.describe?.(s.id) })) };
     } catch (e) {
       return send(reply, e);
     }

@@ -18,6 +18,7 @@ import type { ServerMetrics } from '../metrics.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { failure } from '../signalling/results.js';
+import { actorOf } from './actor.js';
 import { IMAGE_TYPES } from './image-type.js';
 import { bearer, HTTP_STATUS, refuseCredential } from './routes.js';
 
@@ -61,7 +62,7 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: SessionR
     const audited = action !== 'session.read';
     return run().then(
       ({ status = 200, body, detail }) => {
-        if (audited) audit.record({ actor: 'admin-key', from: req.ip, action, target, result: 'ok', detail });
+        if (audited) audit.record({ actor: actorOf(req), from: req.ip, action, target, result: 'ok', detail });
         return reply.code(status).send({ ok: true, ...body });
       },
       (e: unknown) => {
@@ -72,12 +73,12 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: SessionR
         if (e instanceof UploadRefused || (e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
           const status = e instanceof UploadRefused ? e.status : 413;
           const error = e instanceof UploadRefused ? e.message : `the portrait is over ${maxPortrait} bytes (jobs.portrait_upload_bytes)`;
-          if (audited) audit.record({ actor: 'admin-key', from: req.ip, action, target, result: 'bad-request', detail: { error } });
+          if (audited) audit.record({ actor: actorOf(req), from: req.ip, action, target, result: 'bad-request', detail: { error } });
           return reply.code(status).send({ ok: false, error, code: 'bad-request' });
         }
         const f = failure(e instanceof z.ZodError ? new BadRequestError(e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')) : e);
         if (f.code === 'internal') req.log.error({ err: e, action, target }, 'session request failed');
-        if (audited) audit.record({ actor: 'admin-key', from: req.ip, action, target, result: f.code, detail: { error: f.error } });
+        if (audited) audit.record({ actor: actorOf(req), from: req.ip, action, target, result: f.code, detail: { error: f.error } });
         return reply.code(HTTP_STATUS[f.code] ?? 500).send(f);
       },
     );

@@ -410,11 +410,16 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   // ---------------------------------------------------------------- internals
 
   private wire(live: LiveSession): void {
+    // only the current LiveSession's media reaches the pacer: a replaced one (a new portrait) may
+    // still hand over a frame of its own timeline while it closes
     live.on('frame', (f) => {
+      if (live !== this.live) return;
       if (f.pts < this.interruptedBefore) this.framesDroppedAtInterrupt += 1;
       else this.pacer.pushFrame(f);
     });
-    live.on('audio', (a) => this.pacer.pushAudio(a));
+    live.on('audio', (a) => {
+      if (live === this.live) this.pacer.pushAudio(a);
+    });
     live.on('error', (e) => {
       if (live !== this.live || this.closed) return;
       if (this.engine.failed) void this.restartEngine(e);

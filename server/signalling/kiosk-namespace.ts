@@ -49,6 +49,8 @@ export function attachKioskNamespace(
     messagesPerSecond?: number;
     /** live connections one token may hold on this node (limits.kiosks_per_token); the admin key is not capped */
     connectionsPerToken?: number;
+    /** what kiosks say of themselves, by token (the console's kiosk list) */
+    seen?: { connected(tokenId: string, address: string, browser: string): void; reported(tokenId: string, fps: number, avOffsetMs: number | null): void; disconnected(tokenId: string): void };
   },
 ): Namespace<KioskClientToServer, KioskServerToClient, Record<string, never>, SocketData> {
   const { lookup, log } = deps;
@@ -71,6 +73,8 @@ export function attachKioskNamespace(
       return s;
     };
     const onError = (e: unknown) => log.error({ err: e, kiosk: kioskId, session: sessionId }, 'kiosk request failed');
+    const tokenId = principal.tokenId;
+    if (tokenId) deps.seen?.connected(tokenId, socket.handshake.address, String(socket.handshake.headers['user-agent'] ?? ''));
     /**
      * mediasoup's own validation errors name its internals ("[method:transport.connect]"): the
      * kiosk gets `refusal` (bad-request), the log gets the detail; our own errors pass as they are
@@ -190,10 +194,12 @@ export function attachKioskNamespace(
         return;
       }
       s.report(kioskId, parsed.data as KioskReport);
+      if (tokenId) deps.seen?.reported(tokenId, parsed.data.fps, parsed.data.avOffsetMs);
     });
 
     socket.on('disconnect', (reason) => {
       lookup(sessionId)?.removeKiosk(kioskId);
+      if (tokenId) deps.seen?.disconnected(tokenId);
       log.info({ kiosk: kioskId, session: sessionId, reason }, 'kiosk left');
     });
   });

@@ -29,7 +29,7 @@ export async function startTestServer(opts: { mode: 'sfu' | 'direct'; rtcBase: n
     {
       server: { host: '127.0.0.1', port: 0 },
       media: { mode: opts.mode, rtc_min_port: opts.rtcBase, rtc_max_port: opts.rtcBase + 199 },
-      auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, 'revoked.json'), audit_file: join(dir, 'audit', 'admin.log') },
+      auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, 'revoked.json'), audit_file: join(dir, 'audit', 'admin.log'), tokens_file: join(dir, 'tokens.json') },
       runtime: { cache_dir: join(dir, 'portraits'), sessions_dir: join(dir, 'sessions') },
       jobs: { dir: join(dir, 'jobs') },
     },

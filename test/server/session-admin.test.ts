@@ -156,6 +156,34 @@ describe('sessions at run time (admin API)', () => {
     other.socket?.close();
   }, 60_000);
 
+  it('the console sign-in: a cookie (HttpOnly, SameSite=Strict) acts as the admin key only with its CSRF token and from this origin', async () => {
+    const url = ts.server.url;
+    expect((await fetch(`${url}/admin/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'wrong' }) })).status).toBe(401);
+    const res = await fetch(`${url}/admin/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: ts.server.adminKey }) });
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^kiosk_console=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=3600/);
+    expect(setCookie).not.toContain(ts.server.adminKey);
+    const cookie = setCookie.split(';')[0]!;
+    const { csrf } = (await res.json()) as { csrf: string };
+    const say = (headers: Record<string, string>) =>
+      fetch(`${url}/api/sessions/default/say`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ text: 'Hello.' }) });
+    // reads need the cookie only; changes need the CSRF token, and no other origin
+    expect((await fetch(`${url}/api/sessions`, { headers: { cookie } })).status).toBe(200);
+    expect((await say({})).status).toBe(403);
+    expect((await say({ 'x-csrf-token': 'guess' })).status).toBe(403);
+    expect((await say({ 'x-csrf-token': csrf, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await say({ 'x-csrf-token': csrf, origin: new URL(url).origin })).status).toBe(200);
+    // the console's actions are audited as the console's
+    await call('DELETE', '/api/sessions/nope');
+    const del = await fetch(`${url}/api/sessions/nope`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrf } });
+    expect(del.status).toBe(404);
+    expect(auditLines().at(-1)).toMatchObject({ action: 'session.delete', actor: expect.stringMatching(/^console:/), result: 'not-found' });
+    // signed out: the cookie is nothing
+    expect((await fetch(`${url}/admin/api/session`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(200);
+    expect((await fetch(`${url}/api/sessions`, { headers: { cookie } })).status).toBe(401);
+  });
+
   it('a cross-site request gets no CORS grant (a page elsewhere cannot send the admin key)', async () => {
     const res = await fetch(`${ts.server.url}/api/sessions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
