@@ -24,6 +24,7 @@ export function startBanner(server: Pick<RunningServer, 'url' | 'sessions' | 'cl
     const elsewhere = server.cluster.elsewhere().map((e) => `${e.id} (node ${e.node})`);
     lines.push(`cluster node ${server.cluster.id}; sessions of other nodes kiosks may watch here: ${elsewhere.join(', ') || 'none yet'} (tokens: POST /api/tokens with the admin key)`);
   }
+  lines.push(`operator console: ${server.url}/admin/ (sign in with the admin key in ${config.auth.admin_key_file})`);
   lines.push(`health: ${server.url}/healthz   metrics: ${server.url}/metrics   admin key: ${config.auth.admin_key_file}`);
   return lines;
 }

@@ -268,6 +268,20 @@ describe('two server processes as one cluster', () => {
     expect((await health(b)).cluster.elsewhere).toEqual([{ id: 'default', node: 'node-a' }]);
     await kiosk.page.close();
   }, 90_000);
+
+  it('a session created on A at run time is listed on B at once, and is gone from B when A deletes it (issue 16)', async () => {
+    const form = new FormData();
+    form.append('id', 'lobby');
+    form.append('portrait', new Blob([new Uint8Array(readFileSync(DEFAULT_PORTRAIT))], { type: 'image/png' }), 'p.png');
+    const created = await fetch(`${a.url}/api/sessions`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` }, body: form });
+    expect(created.status).toBe(201);
+    const t0 = Date.now();
+    await expect.poll(async () => (await health(b)).cluster.elsewhere.map((e) => e.id).sort(), { timeout: 5000, interval: 100 }).toEqual(['default', 'lobby']);
+    console.log(`[cluster] a session created on A listed on B after ${Date.now() - t0} ms`);
+    expect((await api<{ id: string }>(b, '/api/tokens', { body: { session: 'lobby', role: 'kiosk' } })).ok).toBe(true);
+    expect((await fetch(`${a.url}/api/sessions/lobby`, { method: 'DELETE', headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    await expect.poll(async () => (await health(b)).cluster.elsewhere.map((e) => e.id), { timeout: 5000, interval: 100 }).toEqual(['default']);
+  }, 60_000);
 });
 
 describe('a cluster node whose Redis cannot be reached', () => {
