@@ -121,6 +121,14 @@ describe('operator console', () => {
     // the console lists the kiosk with what it reports
     await expect.poll(() => card.locator('tbody tr').first().textContent(), { timeout: 10_000 }).toMatch(/Hall B, window 1 screen.*now.*127\.0\.0\.1/);
 
+    // the preview: the kiosk page, small and muted, in a frame of the console
+    await card.locator('[data-action="preview"]').click();
+    const preview = page.frameLocator('[data-session="hall-b"] iframe.preview');
+    await expect.poll(() => preview.locator('body').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
+    expect(await preview.locator('video').evaluate((v: HTMLVideoElement) => v.muted && v.videoWidth > 0)).toBe(true);
+    await card.locator('[data-action="preview"]').click();
+    await expect.poll(() => card.locator('iframe').count()).toBe(0);
+
     // the say box makes it speak
     await card.locator('[data-action="say"] textarea').fill('Good morning. Please take a number.');
     await card.locator('[data-action="say"] button').click();

@@ -8,6 +8,7 @@
  * - close() ends the thread;
  * - round trip (pushAudio of the samples that complete a frame -> that frame here), printed.
  */
+import { PortraitError } from '../../models/face/errors.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,7 +228,10 @@ describe('the portrait engine in the inference worker', () => {
     writeFileSync(path, PNG.sync.write(png));
     const w = await start({ portrait: path, config: rawConfig });
     const error = new Promise<Error>((resolve) => w.on('error', resolve));
-    await expect(w.ready()).rejects.toThrow(/engine failed to start: no face found in the image/);
+    // a PortraitError again on this side of the thread (the caller's input: HTTP 422, exit code 2), with its code
+    const refused = await w.ready().then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(PortraitError);
+    expect(refused).toMatchObject({ code: 'no-face', message: 'no face found in the image' });
     expect((await error).message).toMatch(/no face found in the image/);
     expect(() => w.pushAudio(new Float32Array(HOP))).toThrow(InvalidStateError);
   }, 20_000);
