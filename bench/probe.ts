@@ -51,7 +51,10 @@ function attacker(load: string, url: string, until: number, token?: string): Pro
   });
 }
 
-/** the other session's fps while `load` runs for SECONDS (the first second, before the load bites, is left out) */
+/**
+ * the other session's fps while `load` runs for SECONDS: fps over the last 2 s, sampled every
+ * 250 ms from 2 s in, so each sample's window lies within the load (not across the one before)
+ */
 async function measure(ts: TestServer, name: string, load: (until: number) => Promise<string>): Promise<ProbeRow> {
   const other = ts.server.sessions.get('other')!;
   const fps: number[] = [];
@@ -64,7 +67,7 @@ async function measure(ts: TestServer, name: string, load: (until: number) => Pr
   } finally {
     clearInterval(sampler);
   }
-  const settled = fps.slice(4);
+  const settled = fps.slice(8);
   return { load: name, minFps: Math.min(...settled), meanFps: settled.reduce((a, b) => a + b, 0) / settled.length, samples: settled.length, note };
 }
 
