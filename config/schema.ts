@@ -332,6 +332,8 @@ export const sessionSchema = z.strictObject({
   voice: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_+\-]{0,39}$/, 'a voice name: letters, digits, _, + and -').optional(),
   /** the preset of this session's engine; the server's when absent */
   preset: z.enum(['fast', 'quality']).optional(),
+  /** kiosks show the sentence being spoken (say requests; plain audio has no text), in large type below the face */
+  captions: z.boolean().optional(),
 });
 export type SessionSpec = z.infer<typeof sessionSchema>;
 

@@ -192,6 +192,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         portrait: spec.portrait,
         name: spec.name,
         voice: spec.voice,
+        captions: spec.captions,
         config: sessionConfig,
         mode,
         mediasoupWorker: supervisor?.worker,
@@ -340,7 +341,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // a session's events reach its kiosks and sources, now and for sessions created at run time
   const wireSession = (s: AvatarSession) => {
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
-    s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, provider: r.provider, audioMs: r.audioMs }));
+    s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, text: r.text, provider: r.provider, audioMs: r.audioMs }));
+    s.on('caption', (c) => kiosk.to(`session:${s.id}`).emit('caption', c));
   };
   for (const s of sessions.all()) wireSession(s);
   manager.on('added', (s) => {

@@ -104,6 +104,8 @@ export interface KioskClientToServer {
 export interface KioskServerToClient {
   /** the session's media was rebuilt (e.g. after a media worker restart): join again */
   'media-restart': () => void;
+  /** captions (sessions with `captions: true`): the sentence being spoken, in step with the voice */
+  caption: (c: CaptionEvent) => void;
   /** the operator deleted the session: the kiosk shows so (its connection closes next) */
   'session-ended': (e: { reason: string }) => void;
   /** speaking state of the avatar (for the page's indicator) */
@@ -161,8 +163,16 @@ export interface SentenceEvent {
   sayId: number;
   index: number;
   count: number;
+  /** the sentence's text */
+  text: string;
   provider: 'upstream' | 'local';
   audioMs: number;
+}
+
+/** The sentence the avatar is speaking now (text), for `durationMs`; text null: no caption (ended, interrupted). */
+export interface CaptionEvent {
+  text: string | null;
+  durationMs: number;
 }
 
 export interface AudioClientToServer {

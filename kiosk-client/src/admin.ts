@@ -245,6 +245,7 @@ $('create').addEventListener('submit', (e) => {
     const v = $<HTMLInputElement>(id).value.trim();
     if (v) form.append(field, v);
   }
+  if ($<HTMLInputElement>('new-captions').checked) form.append('captions', 'true');
   const file = $<HTMLInputElement>('new-portrait').files?.[0];
   if (file) form.append('portrait', file);
   const send = $<HTMLButtonElement>('create-send');

@@ -58,6 +58,8 @@ function setState(next: State, text: string): void {
 const socket = connectKiosk(token);
 
 function teardown(): void {
+  const c = document.getElementById('caption');
+  if (c) c.hidden = true;
   generation += 1;
   receiver?.close();
   receiver = undefined;
@@ -151,6 +153,11 @@ socket.on('connect_error', (err) => {
   }
 });
 socket.on('media-restart', () => void join());
+const caption = $<HTMLParagraphElement>('caption');
+socket.on('caption', (c) => {
+  caption.textContent = c.text ?? '';
+  caption.hidden = !c.text;
+});
 socket.on('session-ended', () => {
   ended = 'This assistant is not available any more. Please ask at the counter.';
   teardown();

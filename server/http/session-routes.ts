@@ -37,11 +37,15 @@ class UploadRefused extends Error {
   }
 }
 
-const fields = sessionSchema.omit({ portrait: true });
+const fields = sessionSchema.omit({ portrait: true, captions: true }).extend({
+  // a form field is text: "true" / "false"
+  captions: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+});
 const changes = z.strictObject({
   name: fields.shape.name,
   voice: z.union([z.literal('').transform(() => null), fields.shape.voice.unwrap()]).optional(),
   preset: fields.shape.preset,
+  captions: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
 });
 
 interface Form {
@@ -106,7 +110,7 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: SessionR
 
   const view = (spec: SessionSpec) => {
     const s = registry.get(spec.id);
-    return { id: spec.id, name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? config.preset, fromConfig: manager.fromConfig(spec.id), info: s?.info, stats: s?.stats() };
+    return { id: spec.id, name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? config.preset, captions: spec.captions === true, fromConfig: manager.fromConfig(spec.id), info: s?.info, stats: s?.stats() };
   };
   const idParam = (req: FastifyRequest) => {
     const id = (req.params as { id: string }).id;
@@ -130,6 +134,8 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: SessionR
       admin(req);
       const id = idParam(req);
       const spec = manager.spec(id);
+      const failed = manager.failure(id);
+      if (failed) return { body: { session: { ...view(failed.spec), state: 'failed', error: failed.error } } };
       if (!spec) throw new SessionNotFoundError(`no session "${id}" on this server`);
       return { body: { session: view(spec) } };
     }),

@@ -10,6 +10,7 @@
  * face comes back at rest, queued speech is lost and counted) while kiosks stay connected and
  * see the last frame until new ones come.
  */
+import { CaptionTimeline } from './captions.js';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
@@ -18,7 +19,7 @@ import { CLOCK_RATE, type AvatarFrame } from '../../pipeline/records.js';
 import { LiveSession } from '../../pipeline/session/live-session.js';
 import { QueueFullError, type PcmChunkIn } from '../../pipeline/session/live-timeline.js';
 import { MAX_CHUNK_BYTES } from '../../pipeline/audio/pcm.js';
-import type { ConsumerInfo, KioskReport, MediaMode, SessionInfo, TransportInfo } from '../protocol.js';
+import type { CaptionEvent, ConsumerInfo, KioskReport, MediaMode, SessionInfo, TransportInfo } from '../protocol.js';
 import { DirectPeer } from '../media/direct-peer.js';
 import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { MediaPacer } from '../media/media-pacer.js';
@@ -53,6 +54,8 @@ export interface AvatarSessionOptions {
   voice?: string;
   /** what operators call it (SessionSpec.name) */
   name?: string;
+  /** captions for kiosks (SessionSpec.captions) */
+  captions?: boolean;
 }
 
 export interface AvatarSessionEvents {
@@ -62,6 +65,8 @@ export interface AvatarSessionEvents {
   error: [Error];
   /** a new engine runs after a failure */
   restarted: [];
+  /** the sentence being spoken (captions on), or null when it ended or was interrupted */
+  caption: [CaptionEvent];
 }
 
 interface KioskState {
@@ -145,6 +150,22 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       },
       audio: (a) => source.sendAudio(a),
     });
+    this.captions = new CaptionTimeline((c) => this.emit('caption', c), () => this.pacer.core.delayMs);
+    this.sayQueue.on('sentence', (r) => {
+      if (this.captionsOn) this.captions.sentence(r.text, r.startsInMs, r.audioMs);
+    });
+  }
+
+  private readonly captions: CaptionTimeline;
+
+  /** kiosks are sent the sentence being spoken (SessionSpec.captions) */
+  get captionsOn(): boolean {
+    return this.opts.captions === true;
+  }
+
+  setCaptions(on: boolean): void {
+    this.opts = { ...this.opts, captions: on };
+    if (!on) this.captions.clear();
   }
 
   static async start(opts: AvatarSessionOptions): Promise<AvatarSession> {
@@ -259,6 +280,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   private bargeIn(): { droppedMs: number; droppedSentences: number } {
     const droppedSentences = this.sayQueue.clear();
+    this.captions.clear();
     this.interruptAt = performance.now();
     const { dropped } = this.live.interrupt();
     this.interruptedBefore = this.live.timeline.mediaPts;
@@ -399,6 +421,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (this.closed) return;
     this.closed = true;
     this.sayQueue.close();
+    this.captions.close();
     for (const id of [...this.kiosks.keys()]) this.removeKiosk(id);
     this.room?.close();
     await this.restarting?.catch(() => undefined);

@@ -19,6 +19,9 @@ import type { AvatarSession } from './avatar-session.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { SessionStore } from './session-store.js';
 
+/** as many as the config file may name */
+const MAX_SESSIONS = 64;
+
 export type StartSession = (spec: SessionSpec, config: Config) => Promise<AvatarSession>;
 
 export interface SessionManagerEvents {
@@ -36,6 +39,8 @@ export function configFor(config: Config, spec: SessionSpec): Config {
 
 export class SessionManager extends EventEmitter<SessionManagerEvents> {
   private readonly specs = new Map<string, SessionSpec>();
+  /** sessions of the store that did not start at this start (listed, deletable) */
+  private readonly failed = new Map<string, { spec: SessionSpec; error: string }>();
   /** one change at a time per session id (a create racing a delete of the same id) */
   private readonly busy = new Set<string>();
 
@@ -53,11 +58,23 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     super();
   }
 
-  /** Starts the sessions of the config as changed at run time; stops them all if one fails. */
+  /**
+   * Starts the sessions of the config as changed at run time. One of the config file's that cannot
+   * start stops the start (a configuration error); one created at run time that cannot start any
+   * more (its portrait file gone, say) is logged and left out, so the others still run.
+   */
   async startAll(): Promise<void> {
     for (const spec of this.deps.store.effective(this.deps.config.sessions)) {
       const t0 = performance.now();
-      const session = await this.deps.start(spec, configFor(this.deps.config, spec));
+      let session: AvatarSession;
+      try {
+        session = await this.deps.start(spec, configFor(this.deps.config, spec));
+      } catch (e) {
+        if (this.fromConfig(spec.id)) throw e;
+        this.deps.log.error({ session: spec.id, err: e }, 'a session created at run time did not start: left out (delete it from the console)');
+        this.failed.set(spec.id, { spec, error: (e as Error).message });
+        continue;
+      }
       this.list(session, spec);
       this.deps.log.info({ session: spec.id, ...session.info, ms: Math.round(performance.now() - t0) }, 'session started');
     }
@@ -65,6 +82,11 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
 
   spec(id: string): SessionSpec | undefined {
     return this.specs.get(id);
+  }
+
+  /** A stored session that did not start, and why. */
+  failure(id: string): { spec: SessionSpec; error: string } | undefined {
+    return this.failed.get(id);
   }
 
   all(): SessionSpec[] {
@@ -78,7 +100,8 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
 
   async create(spec: Omit<SessionSpec, 'portrait'>, portrait: { bytes: Uint8Array; ext: string }): Promise<AvatarSession> {
     return this.exclusive(spec.id, async () => {
-      if (this.deps.registry.has(spec.id)) throw new SessionConflictError(`session "${spec.id}" exists`);
+      if (this.deps.registry.has(spec.id) || this.failed.has(spec.id)) throw new SessionConflictError(`session "${spec.id}" exists`);
+      if (this.specs.size >= MAX_SESSIONS) throw new SessionConflictError(`this server runs ${this.specs.size} sessions, the most it takes (${MAX_SESSIONS})`);
       if (spec.voice) await this.deps.checkVoice(spec.voice);
       const full: SessionSpec = { ...spec, portrait: this.deps.store.keepPortrait(spec.id, portrait.bytes, portrait.ext) };
       let session: AvatarSession;
@@ -98,7 +121,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
    * Changes a session: name and voice at once; a new portrait swaps in at the next rest moment
    * (kiosks stay connected); a new preset restarts the session (kiosks are told to join again).
    */
-  async update(id: string, change: { name?: string; voice?: string | null; preset?: 'fast' | 'quality'; portrait?: { bytes: Uint8Array; ext: string } }): Promise<{ spec: SessionSpec; restarted: boolean }> {
+  async update(id: string, change: { name?: string; voice?: string | null; preset?: 'fast' | 'quality'; captions?: boolean; portrait?: { bytes: Uint8Array; ext: string } }): Promise<{ spec: SessionSpec; restarted: boolean }> {
     return this.exclusive(id, async () => {
       const before = this.require(id);
       let session = this.deps.registry.require(id);
@@ -110,6 +133,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
         else next.voice = change.voice;
       }
       if (change.preset !== undefined) next.preset = change.preset;
+      if (change.captions !== undefined) next.captions = change.captions;
       const kept = change.portrait ? this.deps.store.keepPortrait(id, change.portrait.bytes, change.portrait.ext) : undefined;
       if (kept) next.portrait = kept;
       let restarted = false;
@@ -128,7 +152,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
         if (kept) this.deps.store.dropPortrait(kept);
         throw e;
       }
-      if (!restarted) session.setVoice(next.voice);
+      if (!restarted) {
+        session.setVoice(next.voice);
+        session.setCaptions(next.captions === true);
+      }
       this.deps.store.put(next);
       this.specs.set(id, next);
       return { spec: next, restarted };
@@ -138,6 +165,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   /** Deletes a session: its clients are told, it is closed and forgotten (also after a restart). */
   async remove(id: string): Promise<{ kiosks: number; droppedMs: number }> {
     return this.exclusive(id, async () => {
+      if (this.failed.delete(id)) {
+        this.deps.store.delete(id, this.fromConfig(id));
+        return { kiosks: 0, droppedMs: 0 };
+      }
       this.require(id);
       const session = this.deps.registry.require(id);
       const released = { kiosks: session.kioskCount, droppedMs: Math.round(session.queuedMs) };

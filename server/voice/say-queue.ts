@@ -49,6 +49,8 @@ export interface SentenceRecord {
   audioMs: number;
   /** ms from the say request to this sentence reaching the avatar */
   sinceSayMs: number;
+  /** ms of speech queued ahead of it when it was handed over: it starts playing about that much later */
+  startsInMs: number;
 }
 
 export interface SayQueueEvents {
@@ -176,9 +178,11 @@ export class SayQueue extends EventEmitter<SayQueueEvents> {
   /** Gives one sentence to the sink once it has room; false when cleared meanwhile. */
   private async handOver(item: Pending, audio: SpokenAudio, live: () => boolean): Promise<boolean> {
     const audioMs = (audio.samples.length * 1000) / audio.sampleRate;
+    let startsInMs = 0;
     for (;;) {
       if (this.sink.queuedMs <= this.opts.aheadMs) {
         try {
+          startsInMs = this.sink.queuedMs;
           this.sink.ingestSamples(audio.samples, audio.sampleRate);
           break;
         } catch (e) {
@@ -197,7 +201,7 @@ export class SayQueue extends EventEmitter<SayQueueEvents> {
     const rec: SentenceRecord = {
       sayId: item.sayId, index: item.index, count: item.count, text: item.text,
       provider: audio.provider, synthMs: Math.round(audio.synthMs), audioMs: Math.round(audioMs),
-      sinceSayMs: Math.round(performance.now() - item.at),
+      sinceSayMs: Math.round(performance.now() - item.at), startsInMs: Math.round(startsInMs),
     };
     this.opts.log.debug({ session: this.opts.session, ...rec }, 'sentence queued');
     this.emit('sentence', rec);

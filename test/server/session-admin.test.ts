@@ -4,7 +4,7 @@
  * socket.io sees a portrait change without a reconnect and is told when its session is deleted,
  * the audit log has a line for each call, and a restart keeps what was done.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Socket } from 'socket.io-client';
@@ -196,5 +196,15 @@ describe('sessions at run time (admin API)', () => {
     expect(ts.server.sessions.all().map((s) => s.id)).toEqual(['ward-7']);
     expect((await call('GET', '/api/sessions/ward-7')).body.session).toMatchObject({ name: 'Ward 7', fromConfig: false });
     expect(readFileSync(join(ts.config.runtime.sessions_dir, 'sessions.json'), 'utf8')).toMatch(/"deleted": \[\s*"default"\s*\]/);
-  }, 90_000);
+    // a stored session whose portrait is gone does not stop the next start: it is left out, said so, and deletable
+    expect((await call('POST', '/api/sessions', form({ id: 'ward-8' }, { bytes: png() }))).status).toBe(201);
+    const stored = JSON.parse(readFileSync(join(ts.config.runtime.sessions_dir, 'sessions.json'), 'utf8')) as { sessions: { id: string; portrait: string }[] };
+    rmSync(stored.sessions.find((x) => x.id === 'ward-8')!.portrait);
+    await ts.restart();
+    expect(ts.server.sessions.all().map((s) => s.id)).toEqual(['ward-7']);
+    const failed = await call('GET', '/api/sessions/ward-8');
+    expect(failed.body.session).toMatchObject({ id: 'ward-8', state: 'failed', error: expect.stringMatching(/ward-8|no such image/) });
+    expect((await call('DELETE', '/api/sessions/ward-8')).status).toBe(200);
+    expect((await call('GET', '/api/sessions/ward-8')).status).toBe(404);
+  }, 120_000);
 });
