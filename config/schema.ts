@@ -332,16 +332,33 @@ export const sessionSchema = z.strictObject({
   voice: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_+\-]{0,39}$/, 'a voice name: letters, digits, _, + and -').optional(),
   /** the preset of this session's engine; the server's when absent */
   preset: z.enum(['fast', 'quality']).optional(),
-  /** kiosks show the sentence being spoken (say requests; plain audio has no text), in large type below the face */
+  /** kiosks show the sentence being spoken (say requests; plain audio has no text), in large type below the face; on by default with listen */
   captions: z.boolean().optional(),
+  /** listen mode: kiosks send their microphone; speaking over the avatar stops it, each utterance goes to the agent (agent.url) */
+  listen: z.boolean().optional(),
 });
 export type SessionSpec = z.infer<typeof sessionSchema>;
 
 /** The embedded portrait (public domain), by absolute path so the server may start from any directory. */
 export const DEFAULT_PORTRAIT = fileURLToPath(new URL('../models/portraits/default.png', import.meta.url));
 
+/** The agent that answers what citizens say at kiosks in listen mode (sessions with `listen: true`). */
+export const agentSchema = z.strictObject({
+  /** POST each utterance here (WAV); null: no agent, utterances only interrupt */
+  url: z.string().url().nullable().default(null),
+  /** Authorization header value sent with each request (null = none) */
+  authorization: z.string().min(1).nullable().default(null),
+  /** ms for the answer's first byte, and between bytes after it */
+  timeout_ms: z.number().int().min(100).max(120_000).default(8000),
+  /** ms for the whole answer */
+  total_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+  /** what the avatar says when the agent cannot answer (unreachable, an error, too slow) */
+  fallback_text: z.string().min(1).max(500).default('Sorry, I cannot answer right now. Please ask at the counter.'),
+});
+
 export const configSchema = z.strictObject({
   preset: z.enum(['fast', 'quality']).default('fast'),
+  agent: agentSchema.default(agentSchema.parse({})),
   avatar: avatarSchema.default(avatarSchema.parse({})),
   encoder: encoderSchema.default(encoderSchema.parse({})),
   runtime: runtimeSchema.default(runtimeSchema.parse({})),

@@ -23,6 +23,7 @@ import { registerSessionRoutes } from './http/session-routes.js';
 import { SessionStore } from './session/session-store.js';
 import { SessionManager } from './session/session-manager.js';
 import { AuditLog } from './audit-log.js';
+import { AgentClient } from './voice/agent.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { ConsoleSessions } from './auth/console-sessions.js';
 import { consoleAuth, registerConsoleRoutes } from './http/console-routes.js';
@@ -193,6 +194,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         name: spec.name,
         voice: spec.voice,
         captions: spec.captions,
+        listen: spec.listen,
         config: sessionConfig,
         mode,
         mediasoupWorker: supervisor?.worker,
@@ -261,7 +263,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   io.of('/').use((_socket, next) => next(new Error('no such namespace: kiosks use /kiosk, audio sources /audio')));
   // a cluster node's rooms span the nodes (socket.io Redis adapter)
   await cluster?.useAdapter(io);
-  const metrics = createMetrics(sessions, () => mode, tts, jobQueue, () => cluster?.relays() ?? []);
+  const agent = new AgentClient(config.agent);
+  const metrics = createMetrics(sessions, () => mode, tts, jobQueue, () => cluster?.relays() ?? [], () => agent.status());
   let publicBase = config.server.public_url?.replace(/\/$/, '') ?? '';
   const kioskUrlFor = (token: string) => `${publicBase}${KIOSK_PATH}#token=${encodeURIComponent(token)}`;
   const startedAt = Date.now();
@@ -281,6 +284,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ...(clusterHealth ? { cluster: clusterHealth } : {}),
       // the upstream TTS being down is not "degraded": speech goes on with the local engine
       tts: { ...tts.status(), local: { engine: voice.local.command, voice: voice.local.voice, ok: localError === null, error: localError } },
+      // the agent being down is not "degraded" either: kiosks speak the fallback sentence
+      agent: agent.status(),
       sessions: list,
     };
   };
@@ -337,6 +342,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     messagesPerSecond,
     connectionsPerToken: config.limits.audio_connections_per_token,
     micsPerSession: config.limits.mics_per_session,
+    agent: { client: agent, fallbackText: config.agent.fallback_text },
   });
   // a session's events reach its kiosks and sources, now and for sessions created at run time
   const wireSession = (s: AvatarSession) => {

@@ -7,6 +7,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MediaMode } from './protocol.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { TtsRouter } from './voice/tts-router.js';
+import type { AgentStatus } from './voice/agent.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { KioskReport } from './protocol.js';
 
@@ -24,7 +25,7 @@ export interface ServerMetrics {
   authRefused: Counter<'channel'>;
 }
 
-export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue, relays: () => RelayedSession[] = () => []): ServerMetrics {
+export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue, relays: () => RelayedSession[] = () => [], agent?: () => AgentStatus): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avatar_' });
 
@@ -169,6 +170,29 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
   ttsCount('avatar_tts_sentences_total', 'Sentences synthesised, by provider', () => tts.counts.sentences);
   ttsCount('avatar_tts_failures_total', 'Sentences a provider failed to synthesise (upstream failures fall back to local)', () => tts.counts.failures);
   ttsCount('avatar_tts_switches_total', 'Watchdog switches, by the provider switched to', () => tts.counts.switches);
+  if (agent) {
+    new Gauge({
+      name: 'avatar_agent_up',
+      help: 'The listen-mode agent (agent.url) answered its last question (1), failed it (0); -1 before the first',
+      registers: [registry],
+      collect() {
+        const up = agent().up;
+        this.set(up === null ? -1 : up ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'avatar_agent_answers_total',
+      help: 'Utterances the agent answered (result=ok) or did not (result=failed: the fallback sentence was spoken)',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const s = agent();
+        this.inc({ result: 'ok' }, s.answered);
+        this.inc({ result: 'failed' }, s.failed);
+      },
+    });
+  }
   perSession('avatar_say_sentences_waiting', 'Sentences of say requests not yet handed to the avatar', (s, set) => set({}, s.sayQueue.length));
 
   new Gauge({

@@ -40,6 +40,8 @@ export interface SessionInfo {
   fps: number;
   /** ms the engine waits for audio past a frame; the audio is delayed by the same */
   lookaheadMs: number;
+  /** listen mode: kiosks send their microphone (`listen` on /audio) */
+  listen?: boolean;
 }
 
 export interface TransportInfo {
@@ -158,6 +160,13 @@ export type MicResult = Result<{
   queuedMs: number;
 }>;
 
+export type ListenResult = Result<{
+  /** the gate is open: the citizen is speaking */
+  speech: boolean;
+  /** the chunk was taken for the kiosk's own loudspeaker (not the citizen) */
+  echo: boolean;
+}>;
+
 /** A sentence of a say request reached the avatar. */
 export interface SentenceEvent {
   sayId: number;
@@ -180,6 +189,8 @@ export interface AudioClientToServer {
   chunk: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<ChunkResult>) => void;
   /** one chunk of a live microphone: only what the voice-activity gate (Silero VAD) lets through is queued */
   mic: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<MicResult>) => void;
+  /** listen mode (a kiosk token, its session `listen: true`): the citizen's microphone */
+  listen: (format: ChunkFormat, pcm: ArrayBuffer | Uint8Array, ack: Ack<ListenResult>) => void;
   /** the utterance ended: its last samples play now (for `mic`: the gate closes) */
   'segment-end': (req: Record<string, never>, ack: Ack<Result<object>>) => void;
   /** text to speak */

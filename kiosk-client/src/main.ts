@@ -42,6 +42,8 @@ let joined: Extract<JoinResult, { ok: true }> | undefined;
 /** bumps on every (re)join; a set-up that finds it changed stops */
 let generation = 0;
 let mic: MicSender | undefined;
+/** listen mode's microphone (the session listens), started once */
+let listening: Promise<MicSender | undefined> | undefined;
 let joins = 0;
 const sayClient = new SayClient(token);
 let lastSay: unknown;
@@ -90,6 +92,14 @@ async function join(): Promise<void> {
     stopButton.hidden = !res.scopes.includes('interrupt');
     micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
     sayForm.hidden = !res.scopes.includes('speak');
+    // listen mode: the kiosk's microphone is on (echo cancellation, noise suppression, auto gain)
+    if (res.session.listen && !listening && !mic && navigator.mediaDevices) {
+      listening = MicSender.start(token, 'listen').catch((e: Error) => {
+        console.warn(`listen mode: no microphone (${e.message})`);
+        listening = undefined;
+        return undefined;
+      });
+    }
     video.srcObject = r.stream;
     const playing = play();
     await r.start(video);

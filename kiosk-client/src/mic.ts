@@ -6,7 +6,7 @@
  * so latency stays bounded instead of growing.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { AudioClientToServer, AudioServerToClient, MicResult } from '../../server/protocol.js';
+import type { AudioClientToServer, AudioServerToClient, ListenResult, MicResult } from '../../server/protocol.js';
 import { RECONNECT } from './signalling.js';
 
 const MAX_IN_FLIGHT = 10;
@@ -30,8 +30,12 @@ export class MicSender {
     private readonly media: MediaStream,
   ) {}
 
-  static async start(token: string): Promise<MicSender> {
-    const media = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 } });
+  /**
+   * `event`: 'mic' (a host: what the gate lets through drives the avatar) or 'listen' (a kiosk in
+   * listen mode: the citizen's voice, for barge-in and the agent).
+   */
+  static async start(token: string, event: 'mic' | 'listen' = 'mic'): Promise<MicSender> {
+    const media = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 } });
     const ctx = new AudioContext({ latencyHint: 'interactive' });
     try {
       await ctx.audioWorklet.addModule('mic-worklet.js');
@@ -52,11 +56,11 @@ export class MicSender {
             continue;
           }
           inFlight += 1;
-          socket.emit('mic', { encoding: 's16le', sampleRate: ctx.sampleRate, channels: 1 }, chunk.slice().buffer, (res: MicResult) => {
+          socket.emit(event, { encoding: 's16le', sampleRate: ctx.sampleRate, channels: 1 }, chunk.slice().buffer, (res: MicResult | ListenResult) => {
             inFlight -= 1;
             if (res.ok) {
               mic.stats.sent += 1;
-              mic.stats.speechMs += res.forwardedMs;
+              mic.stats.speechMs += 'forwardedMs' in res ? res.forwardedMs : 0;
               mic.stats.speaking = res.speech;
             } else {
               mic.stats.refused += 1;

@@ -10,6 +10,7 @@
  * face comes back at rest, queued speech is lost and counted) while kiosks stay connected and
  * see the last frame until new ones come.
  */
+import { EnvelopeRing, MAX_LAG_MS, WINDOW_MS } from '../voice/echo-guard.js';
 import { CaptionTimeline } from './captions.js';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,8 @@ export interface AvatarSessionOptions {
   name?: string;
   /** captions for kiosks (SessionSpec.captions) */
   captions?: boolean;
+  /** kiosks send their microphone: barge-in by voice, utterances to the agent (SessionSpec.listen) */
+  listen?: boolean;
 }
 
 export interface AvatarSessionEvents {
@@ -117,7 +120,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     const ips = opts.config.limits.interrupts_per_second;
     this.interruptBudget = new TokenBucket(ips, Math.max(1, 2 * ips), () => performance.now());
     const { name, width, height, fps, lookaheadMs } = engine.info;
-    this.info = { id: opts.id, engine: name, width, height, fps, lookaheadMs };
+    this.info = { id: opts.id, engine: name, width, height, fps, lookaheadMs, listen: opts.listen === true };
     const v = opts.config.voice;
     this.sayQueue = new SayQueue(this, opts.tts, {
       maxSentences: v.max_sentences,
@@ -148,7 +151,10 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
           this.emit('state', { speaking: f.speaking, queuedMs: this.live.stats().queuedMs });
         }
       },
-      audio: (a) => source.sendAudio(a),
+      audio: (a) => {
+        source.sendAudio(a);
+        this.sentEnvelope.push(a.samples, CLOCK_RATE);
+      },
     });
     this.captions = new CaptionTimeline((c) => this.emit('caption', c), () => this.pacer.core.delayMs);
     this.sayQueue.on('sentence', (r) => {
@@ -157,10 +163,22 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   }
 
   private readonly captions: CaptionTimeline;
+  /** the loudness of the speech this session sent lately (listen mode's echo guard) */
+  readonly sentEnvelope = new EnvelopeRing(WINDOW_MS + MAX_LAG_MS + 200);
+
+  /** the avatar is speaking or has speech queued (a voice over it is a barge-in) */
+  get busySpeaking(): boolean {
+    return this.speaking || this.live.stats().queuedMs > 0 || this.sayQueue.length > 0;
+  }
+
+  /** kiosks of this session may send their microphone ('listen', SessionSpec.listen) */
+  get listening(): boolean {
+    return this.opts.listen === true;
+  }
 
   /** kiosks are sent the sentence being spoken (SessionSpec.captions) */
   get captionsOn(): boolean {
-    return this.opts.captions === true;
+    return this.opts.captions !== false && (this.opts.captions === true || this.opts.listen === true);
   }
 
   setCaptions(on: boolean): void {

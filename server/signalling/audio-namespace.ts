@@ -14,7 +14,7 @@ import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
-import { requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { ForbiddenError, requireScope, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { handshake, withTokenCap } from './handshake.js';
 import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
@@ -23,6 +23,8 @@ import type { SessionRegistry } from '../session/session-registry.js';
 import { MicLimitError } from '../errors.js';
 import { BadRequestError, parseRequest, request } from './results.js';
 import { VoiceGate } from '../voice/voice-gate.js';
+import { Listener } from '../voice/listener.js';
+import type { AgentClient } from '../voice/agent.js';
 import type { VoiceConfig } from '../../config/schema.js';
 
 const empty = z.object({}).passthrough().optional();
@@ -51,6 +53,8 @@ export function attachAudioNamespace(
     connectionsPerToken?: number;
     /** microphones one session hears at once (limits.mics_per_session) */
     micsPerSession?: number;
+    /** listen mode: answers citizens' utterances (agent.url); with fallback_text when it cannot */
+    agent?: { client: AgentClient; fallbackText: string };
   },
 ): Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }> {
   const { sessions, log } = deps;
@@ -58,7 +62,9 @@ export function attachAudioNamespace(
 
   // per session: the connections whose `mic` stream holds a voice-activity gate
   const micsOf = new Map<string, Set<string>>();
-  nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio')));
+  // a kiosk token (view) comes in too when its session listens: it may send `listen` only
+  const listens = (p: Principal) => p.scopes.has('view') && sessions.get(p.sessionId)?.listening === true;
+  nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio', listens)));
 
   nsp.on('connection', (socket) => {
     if (deps.messagesPerSecond) limitMessages(socket, deps.messagesPerSecond, (n) => n === 1 && deps.log.warn({ ip: socket.handshake.address, namespace: nsp.name }, 'messages past the rate limit refused'));
@@ -67,6 +73,7 @@ export function attachAudioNamespace(
     const onError = (e: unknown) => log.error({ err: e, source: socket.id, session: sessionId }, 'audio request failed');
     let refusedLogged = 0;
     let gate: Promise<VoiceGate> | undefined;
+    let listener: Promise<Listener> | undefined;
     void socket.join(audioRoom(sessionId));
     log.info({ source: socket.id, session: sessionId, token: principal.tokenId }, 'audio source connected');
     const refused = (e: unknown) => {
@@ -82,6 +89,7 @@ export function attachAudioNamespace(
     socket.on(
       'chunk',
       request((format: unknown, pcm: unknown) => {
+        requireScope(principal, 'speak');
         try {
           return sessions.require(sessionId).ingest({ pcm: chunkBytes(pcm), format: formatOf(format, 'chunk') });
         } catch (e) {
@@ -93,6 +101,7 @@ export function attachAudioNamespace(
     socket.on(
       'mic',
       request(async (format: unknown, pcm: unknown) => {
+        requireScope(principal, 'speak');
         try {
           const session = sessions.require(sessionId);
           const bytes = chunkBytes(pcm);
@@ -116,6 +125,7 @@ export function attachAudioNamespace(
       'segment-end',
       request(async (req: unknown) => {
         parseRequest(empty, req, 'segment-end');
+        requireScope(principal, 'speak');
         if (gate) await (await gate).end();
         else sessions.require(sessionId).segmentEnd();
         return {};
@@ -126,6 +136,7 @@ export function attachAudioNamespace(
       'say',
       request((req: unknown) => {
         const { text, interrupt } = parseRequest(sayRequest, req, 'say');
+        requireScope(principal, 'speak');
         if (interrupt) requireScope(principal, 'interrupt');
         const res = sessions.require(sessionId).say(text, { interrupt });
         log.info({ source: socket.id, session: sessionId, sayId: res.sayId, sentences: res.sentences, chars: text.length }, 'say');
@@ -142,7 +153,44 @@ export function attachAudioNamespace(
       }, onError),
     );
 
+    // listen mode: the kiosk's microphone; barge-in by voice, utterances to the agent
+    const answer = (samples: Float32Array, sampleRate: number) => {
+      const session = sessions.get(sessionId);
+      const agent = deps.agent;
+      if (!session || !agent?.client.configured) return;
+      const say = (text: string) => {
+        try {
+          session.say(text);
+        } catch (e) {
+          log.warn({ session: sessionId, err: e }, 'the agent\'s answer could not be queued');
+        }
+      };
+      agent.client.ask(samples, sampleRate, { session: sessionId, kiosk: socket.id }, { text: say, audio: (s, r) => session.ingestSamples(s, r) }).then(
+        () => log.info({ session: sessionId, kiosk: socket.id, utteranceMs: Math.round((samples.length * 1000) / sampleRate) }, 'agent answered'),
+        (e: Error) => {
+          log.warn({ session: sessionId, kiosk: socket.id, reason: e.message }, 'the agent did not answer: speaking the fallback');
+          say(agent.fallbackText);
+        },
+      );
+    };
+    socket.on(
+      'listen',
+      request(async (format: unknown, pcm: unknown) => {
+        const session = sessions.require(sessionId);
+        if (!session.listening) throw new ForbiddenError(`session ${sessionId} is not in listen mode (listen: true)`);
+        try {
+          const bytes = chunkBytes(pcm);
+          const fmt = formatOf(format, 'listen');
+          listener ??= Listener.create(session, deps.vad, answer);
+          return (await listener).accept(bytes, fmt);
+        } catch (e) {
+          throw refused(e);
+        }
+      }, onError),
+    );
+
     socket.on('disconnect', (reason) => {
+      void listener?.then((l) => l.close()).catch(() => undefined);
       log.info({ source: socket.id, session: sessionId, reason }, 'audio source left');
       // a host that vanishes mid-utterance: the utterance ends, the gate's model is released
       void gate?.then((g) => g.close()).catch(() => undefined);

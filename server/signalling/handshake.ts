@@ -14,6 +14,8 @@ export function handshake(
   deps: { auth: Authenticator; log: Logger; metrics: ServerMetrics; failures?: AuthFailureLimiter },
   scope: Scope,
   channel: string,
+  /** a principal this lets in without `scope` (a kiosk token on /audio for a session in listen mode) */
+  orIf?: (p: Principal) => boolean,
 ): (socket: Socket, next: (err?: Error) => void) => void {
   return (socket, next) => {
     const address = socket.handshake.address;
@@ -26,7 +28,7 @@ export function handshake(
     try {
       const { token, session } = (socket.handshake.auth ?? {}) as { token?: unknown; session?: unknown };
       const principal: Principal = deps.auth.authenticate(token, session);
-      requireScope(principal, scope);
+      if (!orIf?.(principal)) requireScope(principal, scope);
       (socket.data as { principal: Principal }).principal = principal;
       next();
     } catch (e) {

@@ -1,0 +1,110 @@
+/**
+ * A kiosk's microphone in listen mode (a session with `listen: true`): the citizen's voice, not the
+ * avatar's. Chunks go through a voice-activity gate (server/voice/voice-gate.ts) of their own:
+ *   - the gate opens (speech) while the avatar speaks: barge-in, the session is interrupted;
+ *   - the gate closes: the utterance (its samples, pre-roll included) goes to `onUtterance`
+ *     (the agent, server/voice/agent.ts).
+ * The kiosk's own loudspeaker in its microphone is neither: while the session speaks, a stretch of
+ * microphone whose loudness follows the speech the session sent (server/voice/echo-guard.ts) is
+ * given to the gate as silence.
+ */
+import type { VoiceConfig } from '../../config/schema.js';
+import { concatSamples, decodePcmChunk, type PcmFormat } from '../../pipeline/audio/pcm.js';
+import { RateLimitedError } from '../errors.js';
+import { ECHO_R, EnvelopeRing, MAX_LAG_MS, WINDOW_MS, echoCorrelation } from './echo-guard.js';
+import { VoiceGate, type GatedSink } from './voice-gate.js';
+
+/** what a listener needs of its session */
+export interface ListenedSession {
+  readonly id: string;
+  /** the avatar is speaking, or has speech queued */
+  readonly busySpeaking: boolean;
+  /** the loudness envelope of the speech it sent lately */
+  readonly sentEnvelope: { readonly steps: readonly number[] };
+  interrupt(): unknown;
+}
+
+export interface ListenResult {
+  /** the gate is open: the citizen is speaking */
+  speech: boolean;
+  /** this chunk was taken for the kiosk's own loudspeaker */
+  echo: boolean;
+}
+
+/** longest utterance kept for the agent */
+const MAX_UTTERANCE_SEC = 30;
+
+export class Listener implements GatedSink {
+  readonly counts = { utterances: 0, bargeIns: 0, echoMs: 0, speechMs: 0 };
+  private readonly mic = new EnvelopeRing(WINDOW_MS + MAX_LAG_MS);
+  private utterance: Float32Array[] = [];
+  private utteranceRate = 0;
+  private open = false;
+  /** ms from the speech onset (the first chunk of it here) to the interrupt: the last barge-in's */
+  lastBargeInMs: number | undefined;
+  private onsetAt: number | undefined;
+
+  private constructor(
+    private readonly session: ListenedSession,
+    private readonly onUtterance: (samples: Float32Array, sampleRate: number) => void,
+    private gate: VoiceGate | undefined,
+  ) {}
+
+  static async create(session: ListenedSession, vad: VoiceConfig['vad'], onUtterance: (samples: Float32Array, sampleRate: number) => void): Promise<Listener> {
+    const l = new Listener(session, onUtterance, undefined);
+    l.gate = await VoiceGate.create(l, vad);
+    return l;
+  }
+
+  /** One chunk of the microphone (AudioFormatError on a bad one); answered at once, analysed behind. */
+  accept(pcm: Uint8Array, format: PcmFormat): ListenResult {
+    const mono = decodePcmChunk(pcm, format);
+    this.mic.push(mono, format.sampleRate);
+    const echo = this.session.busySpeaking && echoCorrelation(this.mic.steps, this.session.sentEnvelope.steps) >= ECHO_R;
+    if (echo) this.counts.echoMs += (mono.length * 1000) / format.sampleRate;
+    else if (this.onsetAt === undefined) this.onsetAt = performance.now();
+    const r = this.gate!.accept(echo ? new Uint8Array(pcm.length) : pcm, format);
+    if (!r.speech && !this.open) this.onsetAt = undefined;
+    return { speech: r.speech, echo };
+  }
+
+  // GatedSink: what the gate lets through (speech), then the end of the utterance
+
+  ingestSamples32(samples: Float32Array, sampleRate: number): void {
+    if (!this.open) {
+      this.open = true;
+      if (this.session.busySpeaking) this.bargeIn();
+    }
+    if (sampleRate !== this.utteranceRate) {
+      this.utterance = [];
+      this.utteranceRate = sampleRate;
+    }
+    const have = this.utterance.reduce((n, s) => n + s.length, 0);
+    if (have < MAX_UTTERANCE_SEC * sampleRate) this.utterance.push(samples.slice());
+    this.counts.speechMs += (samples.length * 1000) / sampleRate;
+  }
+
+  segmentEnd(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.onsetAt = undefined;
+    const samples = concatSamples(this.utterance);
+    this.utterance = [];
+    this.counts.utterances += 1;
+    if (samples.length > 0) this.onUtterance(samples, this.utteranceRate);
+  }
+
+  async close(): Promise<void> {
+    await this.gate?.close();
+  }
+
+  private bargeIn(): void {
+    try {
+      this.session.interrupt();
+      this.counts.bargeIns += 1;
+      if (this.onsetAt !== undefined) this.lastBargeInMs = performance.now() - this.onsetAt;
+    } catch (e) {
+      if (!(e instanceof RateLimitedError)) throw e;
+    }
+  }
+}

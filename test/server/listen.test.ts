@@ -1,0 +1,250 @@
+/**
+ * Listen mode (issue 17): a kiosk token streams a microphone with `listen` on /audio; a citizen's
+ * utterance goes to the agent (a loopback stand-in here: JSON, an event stream, an error), whose
+ * answer the avatar speaks (the fallback sentence when it cannot); speaking over the avatar stops
+ * it; the session's own voice fed back as the microphone (delayed, quieter) does not. Real server,
+ * real Silero gate, espeak-ng voices; chunks are sent at the pace of a live microphone.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PORTRAIT } from '../../config/schema.js';
+import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
+import type { SentenceEvent } from '../../server/protocol.js';
+import { EspeakTts } from '../../server/voice/espeak-tts.js';
+import { speakWav, wavBytes } from '../helpers/speech.js';
+import { connectAudio, startTestServer, type AudioSocket, type TestServer } from '../helpers/test-server.js';
+import { tryConnect } from '../helpers/socket-connect.js';
+
+type Mode = 'json' | 'stream' | 'error';
+let mode: Mode = 'json';
+const asked: { session: string | undefined; bytes: number; riff: string }[] = [];
+let agent: Server;
+let ts: TestServer;
+
+beforeAll(async () => {
+  agent = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (b: Buffer) => parts.push(b));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      asked.push({ session: req.headers['x-session'] as string | undefined, bytes: body.length, riff: body.subarray(0, 4).toString('latin1') });
+      if (mode === 'error') return void res.writeHead(500).end('down');
+      if (mode === 'json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'We close at five.' }));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: We close\n\n');
+      setTimeout(() => res.write('data:  at five. Have a\n\n'), 100);
+      setTimeout(() => res.end('data:  nice day.\n\n'), 200);
+    });
+  });
+  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
+  ts = await startTestServer({
+    mode: 'direct',
+    rtcBase: 51200,
+    config: {
+      sessions: [{ id: 'default', portrait: DEFAULT_PORTRAIT, listen: true }, { id: 'quiet', portrait: DEFAULT_PORTRAIT }],
+      agent: { url: `http://127.0.0.1:${(agent.address() as AddressInfo).port}/answer`, timeout_ms: 2000 },
+    },
+  });
+}, 90_000);
+afterAll(async () => {
+  await ts?.server.close();
+  agent?.close();
+});
+
+const FORMAT = { encoding: 's16le' as const, sampleRate: 16_000, channels: 1 as const };
+const CHUNK = 320; // 20 ms
+
+function samplesOf(wav: Buffer): Float32Array {
+  const info = parseWavHeader(wav);
+  const mono = decodeWavSamples(wav, info);
+  // to 16 kHz by linear interpolation (espeak-ng speaks at 22050 Hz)
+  const n = Math.floor((mono.length * 16_000) / info.sampleRate);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = (i * info.sampleRate) / 16_000;
+    const k = Math.floor(x);
+    out[i] = (mono[k] ?? 0) + ((mono[k + 1] ?? 0) - (mono[k] ?? 0)) * (x - k);
+  }
+  return out;
+}
+
+const pcm = (s: Float32Array) => Buffer.from(Int16Array.from(s, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767)))).buffer);
+
+/** sends `samples` as 20 ms `listen` chunks at the pace of a live microphone; the answers */
+async function listen(s: AudioSocket, samples: Float32Array, onChunk?: (i: number) => void): Promise<{ speech: boolean; echo: boolean }[]> {
+  const out: { speech: boolean; echo: boolean }[] = [];
+  const t0 = performance.now();
+  for (let i = 0, k = 0; i < samples.length; i += CHUNK, k++) {
+    onChunk?.(k);
+    const r = (await s.timeout(5000).emitWithAck('listen', FORMAT, pcm(samples.subarray(i, i + CHUNK)))) as { ok: boolean; speech: boolean; echo: boolean; error?: string };
+    if (!r.ok) throw new Error(r.error);
+    out.push(r);
+    const wait = t0 + (k + 1) * 20 - performance.now();
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+  }
+  return out;
+}
+
+/** a kiosk microphone that is always on: 20 ms chunks at a live pace, silence unless something plays */
+class LiveMic {
+  private queue: { samples: Float32Array; at: number; onChunk?: (k: number) => void; results: { speech: boolean; echo: boolean }[]; done: () => void }[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+
+  constructor(readonly socket: AudioSocket) {
+    this.loop = this.run();
+  }
+
+  /** plays `samples` into the microphone; resolves with the answers to its chunks once played */
+  play(samples: Float32Array, onChunk?: (k: number) => void): Promise<{ speech: boolean; echo: boolean }[]> {
+    return new Promise((resolve) => {
+      const item = { samples, at: 0, onChunk, results: [] as { speech: boolean; echo: boolean }[], done: () => resolve(item.results) };
+      this.queue.push(item);
+    });
+  }
+
+  stop(): void {
+    this.running = false;
+    void this.loop.then(() => this.socket.close());
+  }
+
+  private async run(): Promise<void> {
+    const t0 = performance.now();
+    for (let k = 0; this.running; k++) {
+      const item = this.queue[0];
+      let chunk = new Float32Array(CHUNK);
+      if (item) {
+        item.onChunk?.(item.at / CHUNK);
+        chunk = item.samples.slice(item.at, item.at + CHUNK);
+      }
+      const r = (await this.socket.timeout(5000).emitWithAck('listen', FORMAT, pcm(chunk))) as { ok: boolean; speech: boolean; echo: boolean; error?: string };
+      if (item) {
+        item.results.push({ speech: r.speech, echo: r.echo });
+        item.at += CHUNK;
+        if (item.at >= item.samples.length) {
+          this.queue.shift();
+          item.done();
+        }
+      }
+      const wait = t0 + (k + 1) * 20 - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+}
+
+const silence = (ms: number) => new Float32Array((16_000 * ms) / 1000);
+const question = () => samplesOf(speakWav('What time does the office close today?', 'en-gb+m3'));
+const withSilence = (s: Float32Array) => {
+  const out = new Float32Array(s.length + silence(900).length);
+  out.set(s);
+  return out;
+};
+
+async function sentences(source: AudioSocket, n: number, timeoutMs = 15_000): Promise<SentenceEvent[]> {
+  const got: SentenceEvent[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} sentences: ${JSON.stringify(got.map((g) => g.text))}`)), timeoutMs);
+    const on = (e: SentenceEvent) => {
+      got.push(e);
+      if (got.length >= n) {
+        clearTimeout(timer);
+        source.off('sentence', on);
+        resolve(got);
+      }
+    };
+    source.on('sentence', on);
+  });
+}
+
+describe('listen mode', () => {
+  it('a kiosk token may send its microphone only to a session that listens, and only `listen`', async () => {
+    const kiosk = ts.server.auth.mint('default', 'kiosk', 600);
+    const s = await connectAudio(ts.server.url, { token: kiosk });
+    const chunk = (await s.timeout(5000).emitWithAck('chunk', FORMAT, pcm(silence(20)))) as { ok: boolean; code?: string };
+    expect(chunk).toMatchObject({ ok: false, code: 'forbidden' });
+    const say = (await s.timeout(5000).emitWithAck('say', { text: 'Hello.' })) as { ok: boolean; code?: string };
+    expect(say).toMatchObject({ ok: false, code: 'forbidden' });
+    s.close();
+    const refused = await tryConnect(ts.server.url, '/audio', { token: ts.server.auth.mint('quiet', 'kiosk', 600) }, { forceNew: true });
+    expect(refused.error).toMatch(/may not speak/);
+  });
+
+  it('an utterance goes to the agent as WAV; its JSON answer is spoken (and announced with its text)', async () => {
+    mode = 'json';
+    const source = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 600) });
+    const mic = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) });
+    const said = sentences(source, 1);
+    const before = asked.length;
+    const answers = await listen(mic, withSilence(question()));
+    expect(answers.some((a) => a.speech)).toBe(true);
+    expect((await said)[0]!.text).toBe('We close at five.');
+    expect(asked.length).toBe(before + 1);
+    expect(asked.at(-1)).toMatchObject({ session: 'default', riff: 'RIFF' });
+    expect(asked.at(-1)!.bytes).toBeGreaterThan(16_000); // over half a second of 16-bit speech
+    mic.close();
+    source.close();
+  }, 30_000);
+
+  it('an event-stream answer is spoken sentence by sentence as whole sentences arrive; an agent error speaks the fallback and shows in /healthz and /metrics', async () => {
+    const source = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'source', 600) });
+    const mic = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) });
+    mode = 'stream';
+    const streamed = sentences(source, 2);
+    await listen(mic, withSilence(question()));
+    expect((await streamed).map((s) => s.text)).toEqual(['We close at five.', 'Have a nice day.']);
+    mode = 'error';
+    const fallback = sentences(source, 2);
+    await listen(mic, withSilence(question()));
+    expect((await fallback).map((f) => f.text).join(' ')).toBe(ts.config.agent.fallback_text);
+    const health = (await (await fetch(`${ts.server.url}/healthz`)).json()) as { agent: { up: boolean; failed: number; lastError: string } };
+    expect(health.agent).toMatchObject({ up: false, lastError: 'the agent answered HTTP 500' });
+    expect(await (await fetch(`${ts.server.url}/metrics`)).text()).toMatch(/avatar_agent_answers_total\{result="failed"\} [1-9]/);
+    mic.close();
+    source.close();
+    mode = 'json';
+  }, 40_000);
+
+  it('speaking over the avatar stops it within 250 ms of the speech onset; its own voice fed back (delayed, quieter) does not', async () => {
+    const session = ts.server.sessions.require('default');
+    // the answers of the tests before have been spoken
+    await expect.poll(() => session.busySpeaking, { timeout: 20_000, interval: 100 }).toBe(false);
+    const mic = new LiveMic(await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) }));
+    const text = 'Your appointment is on Monday at nine in the morning. Please bring your identity card and the letter we sent you. The office is on the second floor, next to the lift.';
+    // the session's own voice: the same engine and voice the session speaks with
+    const own = await new EspeakTts(ts.config.voice.local).synthesize(text, new AbortController().signal);
+    const ownAt16k = samplesOf(wavBytes(own.samples, own.sampleRate));
+    await new Promise((r) => setTimeout(r, 1000)); // the kiosk's microphone is on before the avatar speaks, as it always is
+    const startedSpeaking = new Promise<void>((r) => session.on('state', (s) => s.speaking && r()));
+    expect((await fetch(`${ts.server.url}/api/sessions/default/say`, { method: 'POST', headers: { authorization: `Bearer ${ts.server.auth.mint('default', 'source', 600)}`, 'content-type': 'text/plain' }, body: text })).status).toBe(200);
+    await startedSpeaking;
+    // the loudspeaker reaches the microphone 150 ms later at a third of the level, for 4 s
+    await new Promise((r) => setTimeout(r, 150));
+    const heard = await mic.play(ownAt16k.slice(0, 16_000 * 4).map((v) => v * 0.33));
+    const echoShare = heard.filter((h) => h.echo).length / heard.length;
+    console.log(`[listen] own voice fed back: ${(echoShare * 100).toFixed(0)} % of chunks taken for echo; the avatar still speaks: ${session.busySpeaking}`);
+    expect(session.busySpeaking).toBe(true);
+    expect(session.stats().say.cleared).toBe(0);
+    // now a citizen talks over it (the echo goes on underneath)
+    const voice = question();
+    const mixed = new Float32Array(voice.length);
+    const rest = ownAt16k.slice(Math.round(16_000 * 4.15));
+    for (let i = 0; i < mixed.length; i++) mixed[i] = voice[i]! + (rest[i] ?? 0) * 0.33;
+    const onsetIdx = voice.findIndex((v) => Math.abs(v) > 0.02);
+    let onsetAt = 0;
+    let stoppedAt = 0;
+    const watch = setInterval(() => {
+      if (!stoppedAt && !session.busySpeaking) stoppedAt = performance.now();
+    }, 5);
+    await mic.play(withSilence(mixed), (k) => {
+      if (!onsetAt && (k + 1) * CHUNK > onsetIdx) onsetAt = performance.now();
+    });
+    clearInterval(watch);
+    mic.stop();
+    const bargeMs = stoppedAt - onsetAt;
+    console.log(`[listen] barge-in: the avatar stopped ${bargeMs.toFixed(0)} ms after the citizen's speech onset reached the server`);
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(bargeMs).toBeLessThanOrEqual(250);
+  }, 60_000);
+});
+
