@@ -187,8 +187,17 @@ export const voiceSchema = z.strictObject({
       timeout_ms: z.number().int().min(50).max(30_000).default(700),
       /** ms between health probes (a short synthesis) while the upstream is down */
       probe_interval_ms: z.number().int().min(100).max(600_000).default(2000),
+      /**
+       * the service's dialect: "native" (POST { text, voice }) or "openai" (POST /v1/audio/speech
+       * { model, input, voice, response_format }, as many local TTS servers speak it)
+       */
+      protocol: z.enum(['native', 'openai']).default('native'),
+      /** openai dialect: the model asked for */
+      model: z.string().min(1).max(100).default('tts-1'),
+      /** openai dialect: "wav", or "pcm" (raw s16le mono at 24 kHz) */
+      response_format: z.enum(['wav', 'pcm']).default('wav'),
     })
-    .default({ url: null, voice: null, authorization: null, timeout_ms: 700, probe_interval_ms: 2000 }),
+    .default({ url: null, voice: null, authorization: null, timeout_ms: 700, probe_interval_ms: 2000, protocol: 'native', model: 'tts-1', response_format: 'wav' }),
   /** the local engine that always works offline: espeak-ng (Debian package), one process per sentence */
   local: z
     .strictObject({

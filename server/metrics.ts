@@ -3,7 +3,7 @@
  * stats (collect callbacks), so the media path keeps no metric state of its own. Names carry the
  * unit; every per-session series has a `session` label.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MediaMode } from './protocol.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import type { TtsRouter } from './voice/tts-router.js';
@@ -23,6 +23,12 @@ export interface ServerMetrics {
   registry: Registry;
   /** counts refused socket.io / HTTP credentials */
   authRefused: Counter<'channel'>;
+  /**
+   * listen mode, ms from the end of a citizen's utterance at the server: part="agent" until the
+   * agent's answer (its first sentence) is here, part="total" until that answer's first audio leaves
+   * the server (the kiosk's jitter buffer and playout come on top)
+   */
+  answerMs: Histogram<'part'>;
 }
 
 export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue, relays: () => RelayedSession[] = () => [], agent?: () => AgentStatus): ServerMetrics {
@@ -209,5 +215,12 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
   });
 
   const authRefused = new Counter({ name: 'avatar_auth_refused_total', help: 'Refused credentials', labelNames: ['channel'], registers: [registry] });
-  return { registry, authRefused };
+  const answerMs = new Histogram({
+    name: 'avatar_answer_ms',
+    help: 'Listen mode: ms from the end of an utterance at the server to the agent\'s answer (part=agent) and to its first audio leaving the server (part=total)',
+    labelNames: ['part'],
+    buckets: [100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 8000, 15000],
+    registers: [registry],
+  });
+  return { registry, authRefused, answerMs };
 }

@@ -166,6 +166,11 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   /** the loudness of the speech this session sent lately (listen mode's echo guard) */
   readonly sentEnvelope = new EnvelopeRing(WINDOW_MS + MAX_LAG_MS + 200);
 
+  /** ms between a sample's place on the timeline and its leaving the server */
+  get pacingDelayMs(): number {
+    return this.pacer.core.delayMs;
+  }
+
   /** the avatar is speaking or has speech queued (a voice over it is a barge-in) */
   get busySpeaking(): boolean {
     return this.speaking || this.live.stats().queuedMs > 0 || this.sayQueue.length > 0;

@@ -158,18 +158,43 @@ export function attachAudioNamespace(
       const session = sessions.get(sessionId);
       const agent = deps.agent;
       if (!session || !agent?.client.configured) return;
-      const say = (text: string) => {
+      // the answer's timing (avatar_answer_ms): the agent's part, and until its first audio leaves the server
+      const endedAt = performance.now();
+      let first = true;
+      const answered = (sayId?: number) => {
+        if (!first) return;
+        first = false;
+        deps.metrics.answerMs.observe({ part: 'agent' }, performance.now() - endedAt);
+        if (sayId === undefined) return deps.metrics.answerMs.observe({ part: 'total' }, performance.now() + session.pacingDelayMs - endedAt);
+        const onSentence = (r: { sayId: number; startsInMs: number }) => {
+          if (r.sayId !== sayId) return;
+          session.sayQueue.off('sentence', onSentence);
+          deps.metrics.answerMs.observe({ part: 'total' }, performance.now() + r.startsInMs + session.pacingDelayMs - endedAt);
+        };
+        session.sayQueue.on('sentence', onSentence);
+        setTimeout(() => session.sayQueue.off('sentence', onSentence), 60_000).unref();
+      };
+      const speak = (text: string): number | undefined => {
         try {
-          session.say(text);
+          return session.say(text).sayId;
         } catch (e) {
           log.warn({ session: sessionId, err: e }, 'the agent\'s answer could not be queued');
+          return undefined;
         }
       };
-      agent.client.ask(samples, sampleRate, { session: sessionId, kiosk: socket.id }, { text: say, audio: (s, r) => session.ingestSamples(s, r) }).then(
+      const say = (text: string) => {
+        const sayId = speak(text);
+        if (sayId !== undefined) answered(sayId);
+      };
+      const audio = (s: Float32Array, r: number) => {
+        answered();
+        session.ingestSamples(s, r);
+      };
+      agent.client.ask(samples, sampleRate, { session: sessionId, kiosk: socket.id }, { text: say, audio }).then(
         () => log.info({ session: sessionId, kiosk: socket.id, utteranceMs: Math.round((samples.length * 1000) / sampleRate) }, 'agent answered'),
         (e: Error) => {
           log.warn({ session: sessionId, kiosk: socket.id, reason: e.message }, 'the agent did not answer: speaking the fallback');
-          say(agent.fallbackText);
+          speak(agent.fallbackText);
         },
       );
     };

@@ -47,11 +47,12 @@ export class Listener implements GatedSink {
   private constructor(
     private readonly session: ListenedSession,
     private readonly onUtterance: (samples: Float32Array, sampleRate: number) => void,
+    private readonly hangoverMs: number,
     private gate: VoiceGate | undefined,
   ) {}
 
   static async create(session: ListenedSession, vad: VoiceConfig['vad'], onUtterance: (samples: Float32Array, sampleRate: number) => void): Promise<Listener> {
-    const l = new Listener(session, onUtterance, undefined);
+    const l = new Listener(session, onUtterance, vad.hangover_ms, undefined);
     l.gate = await VoiceGate.create(l, vad);
     return l;
   }
@@ -88,7 +89,9 @@ export class Listener implements GatedSink {
     if (!this.open) return;
     this.open = false;
     this.onsetAt = undefined;
-    const samples = concatSamples(this.utterance);
+    // the gate closed after hangover_ms without speech: that quiet tail is not part of what was said
+    const all = concatSamples(this.utterance);
+    const samples = all.subarray(0, Math.max(0, all.length - Math.round((this.hangoverMs * this.utteranceRate) / 1000)));
     this.utterance = [];
     this.counts.utterances += 1;
     if (samples.length > 0) this.onUtterance(samples, this.utteranceRate);

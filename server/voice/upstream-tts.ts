@@ -1,7 +1,9 @@
 /**
- * An upstream TTS service over HTTP. Request: POST `url`, JSON `{ text, voice? }`. Answer, read as
- * it streams: `audio/wav` (also audio/x-wav, audio/wave), or raw s16le mono as `audio/L16` or
- * `audio/pcm` with a `rate=` parameter (or an `x-sample-rate` header).
+ * An upstream TTS service over HTTP. Request: POST `url`, JSON `{ text, voice? }` (protocol
+ * "native"), or `{ model, input, voice, response_format }` (protocol "openai": the
+ * /v1/audio/speech dialect many local TTS servers speak). Answer, read as it streams: `audio/wav`
+ * (also audio/x-wav, audio/wave), or raw s16le mono as `audio/L16` or `audio/pcm` with a `rate=`
+ * parameter (or an `x-sample-rate` header; the openai dialect's "pcm" is 24 kHz).
  *
  * The watchdog part: the first byte must come within `timeout_ms`, and each later byte within
  * `timeout_ms` of the one before; otherwise the request is aborted with a TtsError('timeout').
@@ -46,7 +48,11 @@ export class UpstreamTts implements TtsProvider {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm' };
       if (this.opts.authorization) headers.authorization = this.opts.authorization;
-      const body = JSON.stringify(voice ? { text, voice } : { text });
+      const body = JSON.stringify(
+        this.opts.protocol === 'openai'
+          ? { model: this.opts.model, input: text, voice: voice ?? 'alloy', response_format: this.opts.response_format }
+          : voice ? { text, voice } : { text },
+      );
       const res = await fetch(this.target, { method: 'POST', headers, body, signal: ctl.signal });
       if (!res.ok || !res.body) {
         await res.body?.cancel().catch(() => undefined);
@@ -61,7 +67,9 @@ export class UpstreamTts implements TtsProvider {
         if (bytes > MAX_BYTES) throw new TtsError(`upstream TTS sent more than ${MAX_BYTES} bytes for one sentence`, 'bad-audio');
         parts.push(part);
       }
-      return decode(Buffer.concat(parts), type, res.headers.get('x-sample-rate'));
+      // the openai dialect's "pcm" is s16le mono at 24 kHz, whatever the content type says of its rate
+      const openAiPcm = this.opts.protocol === 'openai' && this.opts.response_format === 'pcm';
+      return decode(Buffer.concat(parts), openAiPcm ? 'audio/pcm; rate=24000' : type, res.headers.get('x-sample-rate'));
     } catch (e) {
       if (signal.aborted) throw abortError();
       if (timedOut) throw new TtsError(`upstream TTS sent nothing for ${timeoutMs} ms (voice.upstream.timeout_ms)`, 'timeout', { cause: e });

@@ -16,6 +16,8 @@ import { speakWav, wavSamples } from './speech.js';
 
 export interface StandInOptions {
   format?: 'wav' | 'l16';
+  /** "openai": takes { model, input, voice, response_format } (/v1/audio/speech), answers wav or 24 kHz pcm as asked */
+  dialect?: 'native' | 'openai';
   /** ms before the first byte */
   firstByteMs?: number;
   /** pieces the audio is streamed in, and ms between them */
@@ -34,6 +36,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class StandInTts {
   readonly served: Served[] = [];
+  /** the JSON bodies of the requests, as sent */
+  readonly requests: Record<string, unknown>[] = [];
   /** Date.now() when the service was cut off mid-text */
   cutAt: number | undefined;
   hang = false;
@@ -94,16 +98,28 @@ export class StandInTts {
       return;
     }
     let text: string;
+    let request: Record<string, unknown>;
     try {
-      text = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: unknown }).text);
+      request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const field = this.opts.dialect === 'openai' ? request.input : request.text;
+      if (typeof field !== 'string' || (this.opts.dialect === 'openai' && typeof request.model !== 'string')) throw new Error('missing field');
+      text = field;
     } catch {
-      res.writeHead(400).end('bad json');
+      res.writeHead(400).end('bad request');
       return;
     }
+    this.requests.push(request);
     const wav = speakWav(text, 'en-gb');
     let body: Buffer = wav;
     let type = 'audio/wav';
-    if (this.opts.format === 'l16') {
+    if (this.opts.dialect === 'openai' && request.response_format === 'pcm') {
+      // 24 kHz s16le mono, no rate in the content type (as that API sends it)
+      const { samples, sampleRate } = wavSamples(wav);
+      const n = Math.floor((samples.length * 24_000) / sampleRate);
+      body = Buffer.alloc(n * 2);
+      for (let i = 0; i < n; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[Math.floor((i * sampleRate) / 24_000)]! * 32767))), 2 * i);
+      type = 'audio/pcm';
+    } else if (this.opts.format === 'l16') {
       const { samples, sampleRate } = wavSamples(wav);
       body = Buffer.alloc(samples.length * 2);
       for (let i = 0; i < samples.length; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), 2 * i);

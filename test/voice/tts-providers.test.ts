@@ -71,6 +71,22 @@ describe('UpstreamTts (HTTP)', () => {
     expect(service!.completedTexts()).toEqual(['Counter three is free.']);
   });
 
+  it('speaks the openai dialect (/v1/audio/speech: model, input, voice, response_format), as WAV and as 24 kHz pcm', async () => {
+    service = new StandInTts({ dialect: 'openai' });
+    await service.start();
+    const wav = new UpstreamTts({ ...voice.upstream, url: service.url, protocol: 'openai', model: 'kokoro', voice: 'af_sky' });
+    const a = await wav.synthesize('Counter three is free.', never);
+    expect(service.requests.at(-1)).toEqual({ model: 'kokoro', input: 'Counter three is free.', voice: 'af_sky', response_format: 'wav' });
+    expect(a.sampleRate).toBe(22050);
+    const pcm = new UpstreamTts({ ...voice.upstream, url: service.url, protocol: 'openai', response_format: 'pcm' });
+    const b = await pcm.synthesize('Counter three is free.', never);
+    expect(service.requests.at(-1)).toMatchObject({ model: 'tts-1', response_format: 'pcm' });
+    expect(b.sampleRate).toBe(24_000);
+    // the same speech: as long as the WAV answer's, within 1 %
+    expect(Math.abs(b.samples.length / b.sampleRate - a.samples.length / a.sampleRate)).toBeLessThan(0.01 * (a.samples.length / a.sampleRate));
+    expect(rms(b.samples)).toBeGreaterThan(0.02);
+  });
+
   it('reads a raw audio/L16 answer with its rate', async () => {
     const tts = await upstream({ format: 'l16' });
     const a = await tts.synthesize('Counter three is free.', never);
