@@ -164,6 +164,8 @@ export const limitsSchema = z.strictObject({
    * A further one is refused ('too-many-microphones') until one disconnects
    */
   mics_per_session: z.number().int().min(1).max(100).default(2),
+  /** kiosk microphones in listen mode one session hears at once (each runs a voice-activity gate); past it 'too-many-microphones' */
+  listeners_per_session: z.number().int().min(1).max(100).default(4),
 });
 
 export const voiceSchema = z.strictObject({

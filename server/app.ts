@@ -342,6 +342,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     messagesPerSecond,
     connectionsPerToken: config.limits.audio_connections_per_token,
     micsPerSession: config.limits.mics_per_session,
+    listenersPerSession: config.limits.listeners_per_session,
     agent: { client: agent, fallbackText: config.agent.fallback_text },
   });
   // a session's events reach its kiosks and sources, now and for sessions created at run time

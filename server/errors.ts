@@ -25,8 +25,8 @@ export class KioskLimitError extends Error {
 /** The session hears all the microphones it takes ('too-many-microphones'). */
 export class MicLimitError extends Error {
   override readonly name = 'MicLimitError';
-  constructor(sessionId: string, limit: number) {
-    super(`session ${sessionId} already hears ${limit} microphone${limit === 1 ? '' : 's'} (limits.mics_per_session): this one is refused until one of them disconnects`);
+  constructor(sessionId: string, limit: number, key = 'limits.mics_per_session') {
+    super(`session ${sessionId} already hears ${limit} microphone${limit === 1 ? '' : 's'} (${key}): this one is refused until one of them disconnects`);
   }
 }
 

@@ -36,6 +36,8 @@ function readToken(): string {
 }
 
 const token = readToken();
+/** #muted=1: a preview (the operator console's): the picture only, no sound, no microphone */
+const previewMuted = new URLSearchParams(location.hash.slice(1)).get('muted') === '1';
 let state: State = 'connecting';
 let receiver: Receiver | undefined;
 let joined: Extract<JoinResult, { ok: true }> | undefined;
@@ -93,7 +95,8 @@ async function join(): Promise<void> {
     micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
     sayForm.hidden = !res.scopes.includes('speak');
     // listen mode: the kiosk's microphone is on (echo cancellation, noise suppression, auto gain)
-    if (res.session.listen && !listening && !mic && navigator.mediaDevices) {
+    // (not in the console's preview, which is muted: the operator's microphone stays off)
+    if (res.session.listen && !previewMuted && !listening && !mic && navigator.mediaDevices) {
       listening = MicSender.start(token, 'listen').catch((e: Error) => {
         console.warn(`listen mode: no microphone (${e.message})`);
         listening = undefined;
@@ -114,9 +117,6 @@ async function join(): Promise<void> {
     }
   }
 }
-
-/** #muted=1: a preview (the operator console's): the picture only, no sound */
-const previewMuted = new URLSearchParams(location.hash.slice(1)).get('muted') === '1';
 
 async function play(): Promise<void> {
   if (previewMuted) {

@@ -53,6 +53,8 @@ export function attachAudioNamespace(
     connectionsPerToken?: number;
     /** microphones one session hears at once (limits.mics_per_session) */
     micsPerSession?: number;
+    /** listen-mode microphones one session hears at once (limits.listeners_per_session) */
+    listenersPerSession?: number;
     /** listen mode: answers citizens' utterances (agent.url); with fallback_text when it cannot */
     agent?: { client: AgentClient; fallbackText: string };
   },
@@ -62,6 +64,7 @@ export function attachAudioNamespace(
 
   // per session: the connections whose `mic` stream holds a voice-activity gate
   const micsOf = new Map<string, Set<string>>();
+  const listenersOf = new Map<string, Set<string>>();
   // a kiosk token (view) comes in too when its session listens: it may send `listen` only
   const listens = (p: Principal) => p.scopes.has('view') && sessions.get(p.sessionId)?.listening === true;
   nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio', listens)));
@@ -206,7 +209,12 @@ export function attachAudioNamespace(
         try {
           const bytes = chunkBytes(pcm);
           const fmt = formatOf(format, 'listen');
-          listener ??= Listener.create(session, deps.vad, answer);
+          if (!listener) {
+            const held = listenersOf.get(sessionId) ?? new Set<string>();
+            if (deps.listenersPerSession !== undefined && held.size >= deps.listenersPerSession) throw new MicLimitError(sessionId, deps.listenersPerSession, 'limits.listeners_per_session');
+            listenersOf.set(sessionId, held.add(socket.id));
+            listener = Listener.create(session, deps.vad, answer);
+          }
           return (await listener).accept(bytes, fmt);
         } catch (e) {
           throw refused(e);
@@ -219,8 +227,10 @@ export function attachAudioNamespace(
       log.info({ source: socket.id, session: sessionId, reason }, 'audio source left');
       // a host that vanishes mid-utterance: the utterance ends, the gate's model is released
       void gate?.then((g) => g.close()).catch(() => undefined);
-      const mics = micsOf.get(sessionId);
-      if (mics?.delete(socket.id) && mics.size === 0) micsOf.delete(sessionId);
+      for (const m of [micsOf, listenersOf]) {
+        const held = m.get(sessionId);
+        if (held?.delete(socket.id) && held.size === 0) m.delete(sessionId);
+      }
     });
   });
 

@@ -171,6 +171,15 @@ describe('listen mode', () => {
     s.close();
     const refused = await tryConnect(ts.server.url, '/audio', { token: ts.server.auth.mint('quiet', 'kiosk', 600) }, { forceNew: true });
     expect(refused.error).toMatch(/may not speak/);
+    // at most limits.listeners_per_session (4) kiosk microphones per session; another is refused until one leaves
+    const mics = await Promise.all([1, 2, 3, 4, 5].map(() => connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) })));
+    const answers = [];
+    for (const m of mics) answers.push((await m.timeout(5000).emitWithAck('listen', FORMAT, pcm(silence(20)))) as { ok: boolean; code?: string; error?: string });
+    expect(answers.slice(0, 4).every((a) => a.ok)).toBe(true);
+    expect(answers[4]).toMatchObject({ ok: false, code: 'too-many-microphones', error: expect.stringMatching(/limits\.listeners_per_session/) });
+    mics[0]!.close();
+    await expect.poll(async () => ((await mics[4]!.timeout(5000).emitWithAck('listen', FORMAT, pcm(silence(20)))) as { ok: boolean }).ok, { timeout: 5000, interval: 100 }).toBe(true);
+    for (const m of mics) m.close();
   });
 
   it('an utterance goes to the agent as WAV; its JSON answer is spoken (and announced with its text)', async () => {
