@@ -164,9 +164,21 @@ socket.on('connect_error', (err) => {
 });
 socket.on('media-restart', () => void join());
 const caption = $<HTMLParagraphElement>('caption');
+// the server sends a caption when the sentence's audio leaves it; it is heard after this page's
+// jitter buffer: the caption waits as long, so it shows with the voice (show and clear alike)
+let captionAt = 0;
 socket.on('caption', (c) => {
-  caption.textContent = c.text ?? '';
-  caption.hidden = !c.text;
+  const arrived = performance.now();
+  const show = (delayMs: number) => {
+    // in order: a caption never shows before the one sent ahead of it
+    captionAt = Math.max(captionAt, arrived + delayMs);
+    setTimeout(() => {
+      caption.textContent = c.text ?? '';
+      caption.hidden = !c.text;
+    }, captionAt - performance.now());
+  };
+  if (!receiver) return show(0);
+  receiver.getStats().then((stats) => show(reports.audioDelay(stats)), () => show(reports.audioDelayMs));
 });
 socket.on('session-ended', () => {
   ended = 'This assistant is not available any more. Please ask at the counter.';

@@ -13,6 +13,21 @@ interface Inbound {
 }
 
 export class ReportBuilder {
+  /** ms the audio waits in the jitter buffer lately (0 until known) */
+  audioDelayMs = 0;
+  private lastAudio: { delay: number; emitted: number } | undefined;
+
+  /** Updates audioDelayMs from fresh stats (the audio's jitter-buffer delay since the last update) and returns it. */
+  audioDelay(stats: RTCStatsReport): number {
+    stats.forEach((s: Inbound & { type: string }) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'audio' || !s.jitterBufferEmittedCount) return;
+      if (this.lastAudio && s.jitterBufferEmittedCount > this.lastAudio.emitted) {
+        this.audioDelayMs = ((s.jitterBufferDelay! - this.lastAudio.delay) / (s.jitterBufferEmittedCount - this.lastAudio.emitted)) * 1000;
+      } else if (!this.lastAudio) this.audioDelayMs = (s.jitterBufferDelay! / s.jitterBufferEmittedCount) * 1000;
+      this.lastAudio = { delay: s.jitterBufferDelay!, emitted: s.jitterBufferEmittedCount };
+    });
+    return this.audioDelayMs;
+  }
   private last: { t: number; frames: number } | undefined;
 
   /** A report from a stats snapshot; fps over the time since the previous call. */
@@ -30,6 +45,12 @@ export class ReportBuilder {
     const delay = (s: Inbound | undefined) => (s?.jitterBufferEmittedCount ? (s.jitterBufferDelay! / s.jitterBufferEmittedCount) * 1000 : null);
     const vd = delay(video);
     const ad = delay(audio);
+    // the audio's delay in the jitter buffer over the last interval (what captions wait for)
+    const a = audio as Inbound | undefined;
+    if (a?.jitterBufferEmittedCount && this.lastAudio && a.jitterBufferEmittedCount > this.lastAudio.emitted) {
+      this.audioDelayMs = ((a.jitterBufferDelay! - this.lastAudio.delay) / (a.jitterBufferEmittedCount - this.lastAudio.emitted)) * 1000;
+    } else if (ad !== null) this.audioDelayMs = ad;
+    if (a?.jitterBufferEmittedCount) this.lastAudio = { delay: a.jitterBufferDelay!, emitted: a.jitterBufferEmittedCount };
     return {
       framesDecoded: frames,
       framesDropped: video?.framesDropped ?? 0,

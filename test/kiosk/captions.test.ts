@@ -11,6 +11,7 @@ import { enrolPortrait } from '../../models/face/enrol.js';
 import { mouthBox } from '../helpers/video-measures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { launchChromium, openKiosk } from './browser.js';
+import { installProbe, onsets, readProbe } from './probe.js';
 
 let ts: TestServer;
 let browser: Browser;
@@ -65,14 +66,36 @@ const overlaps = (a: { x: number; y: number; w: number; h: number }, b: { x: num
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 describe('captions', () => {
-  it('show each sentence while it is spoken, clear at its end and at once on an interrupt, and never cover the mouth', async () => {
+  it('show each sentence within 200 ms of its audio being heard, clear at its end and at once on an interrupt, and never cover the mouth', async () => {
     const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: ts.config.avatar.min_resolution, expandRatio: ts.config.avatar.expand_ratio, cacheDir: ts.config.runtime.cache_dir });
     const m = mouthBox(portrait);
     const mouth = { x: m.x, y: m.y, w: m.width, h: m.height };
     const page = await openKiosk(browser, ts.server.kioskUrl('default'));
+    // the in-page probe hears the audio as it plays (page clock); the captions' changes are timed on the same clock
+    await installProbe(page, { x: m.x, y: m.y, width: m.width, height: m.height });
+    await page.evaluate(() => {
+      const w = window as unknown as { captionLog: { t: number; text: string | null }[] };
+      w.captionLog = [];
+      const el = document.getElementById('caption')!;
+      new MutationObserver(() => w.captionLog.push({ t: performance.now(), text: el.hidden ? null : el.textContent })).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+    });
     const sentences = ['Good morning.', 'Please take a number and wait until it is called.'];
     expect((await say(sentences.join(' '))).status).toBe(200);
     const seen = await record(page, 6000);
+    // each caption appears within 200 ms of its sentence's audio being heard
+    const probe = await readProbe(page);
+    const log = await page.evaluate(() => (window as unknown as { captionLog: { t: number; text: string | null }[] }).captionLog);
+    const shows = sentences.map((text) => log.find((l) => l.text === text)!.t);
+    const peak = Math.max(...probe.audio.map((a) => a.rms));
+    const heard = onsets(probe.audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peak, 0.05 * peak, 150);
+    const diffs = shows.map((t) => heard.reduce((best, o) => (Math.abs(o - t) < Math.abs(best) ? o - t : best), Infinity));
+    console.log(`[captions] caption shown vs its audio heard (ms, + = audio later): ${diffs.map((d) => d.toFixed(0)).join(', ')}`);
+    for (const d of diffs) expect(Math.abs(d)).toBeLessThanOrEqual(200);
+    // and cleared after its audio ended
+    const cleared = log.find((l) => l.text === null && l.t > shows[1]!)!.t;
+    const lastLoud = Math.max(...probe.audio.filter((a) => a.rms >= 0.05 * peak).map((a) => a.t));
+    console.log(`[captions] cleared ${(cleared - lastLoud).toFixed(0)} ms after the last audible audio`);
+    expect(cleared - lastLoud).toBeGreaterThan(-200);
     const shown = [...new Set(seen.map((s) => s.caption).filter((c): c is string => c !== null))];
     expect(shown).toEqual(sentences);
     // in step with the voice: while a caption shows, the avatar speaks most of the time, and the caption goes when the speech ends
