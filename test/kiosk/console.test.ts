@@ -70,12 +70,16 @@ describe('operator console', () => {
     await page.addInitScript('globalThis.__name = (f) => f;');
     await page.goto(`${ts.server.url}/admin/`);
     await page.waitForSelector('#sign-in:not([hidden])');
+    // before the sign-in only its form shows
+    expect(await page.isVisible('#console')).toBe(false);
     await page.fill('#key', 'not-the-key');
     await page.click('#sign-in button');
     await expect.poll(() => page.textContent('#sign-in-error')).toMatch(/not the admin key/);
     await page.fill('#key', ts.server.adminKey);
     await page.click('#sign-in button');
     await page.waitForSelector('#console:not([hidden])');
+    expect(await page.isVisible('#console')).toBe(true);
+    expect(await page.isVisible('#sign-in')).toBe(false);
     // the key is not kept: not in a script-readable cookie, storage or the page
     expect(await page.evaluate(() => document.cookie)).toBe('');
     expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain(ts.server.adminKey);
