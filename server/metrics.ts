@@ -29,6 +29,7 @@ export interface ServerMetrics {
    * the server (the kiosk's jitter buffer and playout come on top)
    */
   answerMs: Histogram<'part'>;
+  bargeInMs: Histogram;
 }
 
 export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, tts: TtsRouter, jobs: JobQueue, relays: () => RelayedSession[] = () => [], agent?: () => AgentStatus): ServerMetrics {
@@ -217,10 +218,16 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
   const authRefused = new Counter({ name: 'avatar_auth_refused_total', help: 'Refused credentials', labelNames: ['channel'], registers: [registry] });
   const answerMs = new Histogram({
     name: 'avatar_answer_ms',
-    help: 'Listen mode: ms from the end of an utterance at the server to the agent\'s answer (part=agent) and to its first audio leaving the server (part=total)',
+    help: 'Listen mode: the agent\'s own time, from the request to its answer (part=agent); ms from the end of the citizen\'s speech at the server (the gate closes a hangover later) to the first audio of the answer leaving the server (part=total) and out of the kiosks\' jitter buffers (part=kiosk: total plus the audio delay the kiosks report)',
     labelNames: ['part'],
     buckets: [100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 8000, 15000],
     registers: [registry],
   });
-  return { registry, authRefused, answerMs };
+  const bargeInMs = new Histogram({
+    name: 'avatar_barge_in_ms',
+    help: 'Listen mode: ms from the citizen\'s speech onset at the server (the first speech frame of the run that opened the gate) to the interrupt',
+    buckets: [25, 50, 75, 100, 150, 200, 250, 350, 500, 1000],
+    registers: [registry],
+  });
+  return { registry, authRefused, answerMs, bargeInMs };
 }

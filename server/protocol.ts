@@ -79,6 +79,8 @@ export interface KioskReport {
   audioSamples: number;
   /** ms, mean video jitter-buffer delay minus mean audio jitter-buffer delay (positive = video later) */
   avOffsetMs: number | null;
+  /** ms the audio waits in the jitter buffer lately (what a voice sent now waits before it is heard); absent from older pages */
+  audioDelayMs?: number | null;
   width: number;
   height: number;
 }

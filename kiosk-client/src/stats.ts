@@ -57,6 +57,7 @@ export class ReportBuilder {
       fps: Math.round(fps * 10) / 10,
       audioSamples: audio?.totalSamplesReceived ?? 0,
       avOffsetMs: vd !== null && ad !== null ? Math.round(vd - ad) : null,
+      audioDelayMs: ad !== null ? Math.round(this.audioDelayMs) : null,
       width: video?.frameWidth ?? 0,
       height: video?.frameHeight ?? 0,
     };

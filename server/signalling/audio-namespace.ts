@@ -157,22 +157,30 @@ export function attachAudioNamespace(
     );
 
     // listen mode: the kiosk's microphone; barge-in by voice, utterances to the agent
-    const answer = (samples: Float32Array, sampleRate: number) => {
+    const answer = (samples: Float32Array, sampleRate: number, endedAgoMs: number) => {
       const session = sessions.get(sessionId);
       const agent = deps.agent;
       if (!session || !agent?.client.configured) return;
-      // the answer's timing (avatar_answer_ms): the agent's part, and until its first audio leaves the server
-      const endedAt = performance.now();
+      // the answer's timing (avatar_answer_ms): the agent's own part (from the request), and from the
+      // end of the citizen's speech (the gate's hangover ago) until the first audio of the answer
+      // leaves the server, and until it is out of the kiosks' jitter buffers (their last reports)
+      const askedAt = performance.now();
+      const endedAt = askedAt - endedAgoMs;
       let first = true;
+      const sent = (ms: number) => {
+        deps.metrics.answerMs.observe({ part: 'total' }, ms);
+        const delays = session.stats().kioskReports.map((r) => r.audioDelayMs).filter((d): d is number => typeof d === 'number');
+        if (delays.length > 0) deps.metrics.answerMs.observe({ part: 'kiosk' }, ms + delays.reduce((a, b) => a + b, 0) / delays.length);
+      };
       const answered = (sayId?: number) => {
         if (!first) return;
         first = false;
-        deps.metrics.answerMs.observe({ part: 'agent' }, performance.now() - endedAt);
-        if (sayId === undefined) return deps.metrics.answerMs.observe({ part: 'total' }, performance.now() + session.pacingDelayMs - endedAt);
+        deps.metrics.answerMs.observe({ part: 'agent' }, performance.now() - askedAt);
+        if (sayId === undefined) return sent(performance.now() + session.pacingDelayMs - endedAt);
         const onSentence = (r: { sayId: number; startsInMs: number }) => {
           if (r.sayId !== sayId) return;
           session.sayQueue.off('sentence', onSentence);
-          deps.metrics.answerMs.observe({ part: 'total' }, performance.now() + r.startsInMs + session.pacingDelayMs - endedAt);
+          sent(performance.now() + r.startsInMs + session.pacingDelayMs - endedAt);
         };
         session.sayQueue.on('sentence', onSentence);
         setTimeout(() => session.sayQueue.off('sentence', onSentence), 60_000).unref();
@@ -213,7 +221,7 @@ export function attachAudioNamespace(
             const held = listenersOf.get(sessionId) ?? new Set<string>();
             if (deps.listenersPerSession !== undefined && held.size >= deps.listenersPerSession) throw new MicLimitError(sessionId, deps.listenersPerSession, 'limits.listeners_per_session');
             listenersOf.set(sessionId, held.add(socket.id));
-            listener = Listener.create(session, deps.vad, answer);
+            listener = Listener.create(session, deps.vad, { utterance: answer, bargeIn: (ms) => deps.metrics.bargeInMs.observe(ms) });
           }
           return (await listener).accept(bytes, fmt);
         } catch (e) {

@@ -24,6 +24,13 @@ export interface ListenedSession {
   interrupt(): unknown;
 }
 
+export interface ListenerHooks {
+  /** an utterance ended (gate open -> close), its quiet tail cut; `endedAgoMs`: when its speech ended, for a live source */
+  utterance(samples: Float32Array, sampleRate: number, endedAgoMs: number): void;
+  /** the citizen spoke over the avatar and it was interrupted: ms from the speech onset (as the gate saw it arrive) */
+  bargeIn?(ms: number): void;
+}
+
 export interface ListenResult {
   /** the gate is open: the citizen is speaking */
   speech: boolean;
@@ -40,19 +47,15 @@ export class Listener implements GatedSink {
   private utterance: Float32Array[] = [];
   private utteranceRate = 0;
   private open = false;
-  /** ms from the speech onset (the first chunk of it here) to the interrupt: the last barge-in's */
-  lastBargeInMs: number | undefined;
-  private onsetAt: number | undefined;
 
   private constructor(
     private readonly session: ListenedSession,
-    private readonly onUtterance: (samples: Float32Array, sampleRate: number) => void,
-    private readonly hangoverMs: number,
+    private readonly hooks: ListenerHooks,
     private gate: VoiceGate | undefined,
   ) {}
 
-  static async create(session: ListenedSession, vad: VoiceConfig['vad'], onUtterance: (samples: Float32Array, sampleRate: number) => void): Promise<Listener> {
-    const l = new Listener(session, onUtterance, vad.hangover_ms, undefined);
+  static async create(session: ListenedSession, vad: VoiceConfig['vad'], hooks: ListenerHooks): Promise<Listener> {
+    const l = new Listener(session, hooks, undefined);
     l.gate = await VoiceGate.create(l, vad);
     return l;
   }
@@ -63,19 +66,19 @@ export class Listener implements GatedSink {
     this.mic.push(mono, format.sampleRate);
     const echo = this.session.busySpeaking && echoCorrelation(this.mic.steps, this.session.sentEnvelope.steps) >= ECHO_R;
     if (echo) this.counts.echoMs += (mono.length * 1000) / format.sampleRate;
-    else if (this.onsetAt === undefined) this.onsetAt = performance.now();
     const r = this.gate!.accept(echo ? new Uint8Array(pcm.length) : pcm, format);
-    if (!r.speech && !this.open) this.onsetAt = undefined;
     return { speech: r.speech, echo };
   }
 
   // GatedSink: what the gate lets through (speech), then the end of the utterance
 
+  opened(onsetAgoMs: number): void {
+    const at = performance.now() - onsetAgoMs;
+    if (this.session.busySpeaking && this.bargeIn()) this.hooks.bargeIn?.(performance.now() - at);
+  }
+
   ingestSamples32(samples: Float32Array, sampleRate: number): void {
-    if (!this.open) {
-      this.open = true;
-      if (this.session.busySpeaking) this.bargeIn();
-    }
+    this.open = true;
     if (sampleRate !== this.utteranceRate) {
       this.utterance = [];
       this.utteranceRate = sampleRate;
@@ -85,29 +88,30 @@ export class Listener implements GatedSink {
     this.counts.speechMs += (samples.length * 1000) / sampleRate;
   }
 
-  segmentEnd(): void {
+  segmentEnd(quietMs = 0): void {
     if (!this.open) return;
     this.open = false;
-    this.onsetAt = undefined;
-    // the gate closed after hangover_ms without speech: that quiet tail is not part of what was said
+    // the quiet tail that closed the gate is not part of what was said
     const all = concatSamples(this.utterance);
-    const samples = all.subarray(0, Math.max(0, all.length - Math.round((this.hangoverMs * this.utteranceRate) / 1000)));
+    const samples = all.subarray(0, Math.max(0, all.length - Math.round((quietMs * this.utteranceRate) / 1000)));
     this.utterance = [];
     this.counts.utterances += 1;
-    if (samples.length > 0) this.onUtterance(samples, this.utteranceRate);
+    if (samples.length > 0) this.hooks.utterance(samples, this.utteranceRate, quietMs);
   }
 
   async close(): Promise<void> {
     await this.gate?.close();
   }
 
-  private bargeIn(): void {
+  /** interrupts the session; false when its interrupt budget is spent */
+  private bargeIn(): boolean {
     try {
       this.session.interrupt();
       this.counts.bargeIns += 1;
-      if (this.onsetAt !== undefined) this.lastBargeInMs = performance.now() - this.onsetAt;
+      return true;
     } catch (e) {
       if (!(e instanceof RateLimitedError)) throw e;
+      return false;
     }
   }
 }

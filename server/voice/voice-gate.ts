@@ -26,7 +26,18 @@ const RELEASE_MARGIN = 0.15;
 
 export interface GatedSink {
   ingestSamples32(samples: Float32Array, sampleRate: number): void;
-  segmentEnd(): void;
+  /**
+   * The utterance ended. `quietMs`: how much of what was forwarded last is the quiet tail that closed
+   * the gate (the hangover; 0 when the source stopped), which is also about how long ago the speech
+   * ended for a live source.
+   */
+  segmentEnd(quietMs?: number): void;
+  /**
+   * The gate opens (before the pre-roll is forwarded). `onsetAgoMs`: how long ago the first speech
+   * frame of the run that opened it arrived, for a live source (the run plus the audio received and
+   * not yet analysed).
+   */
+  opened?(onsetAgoMs: number): void;
 }
 
 export interface GateResult {
@@ -166,6 +177,7 @@ export class VoiceGate {
         this.open = true;
         this.silenceRunMs = 0;
         this.counts.utterances += 1;
+        this.sink.opened?.(this.speechRunMs + ((this.held.length - n) * 1000) / this.rate);
         forwarded = this.forward(this.preroll.slice());
         this.preroll = new Float32Array(0);
       } else {
@@ -174,7 +186,7 @@ export class VoiceGate {
     } else {
       forwarded = this.forward(part.slice());
       this.silenceRunMs = p < this.opts.threshold - RELEASE_MARGIN ? this.silenceRunMs + FRAME_MS : 0;
-      if (this.silenceRunMs >= this.opts.hangover_ms) this.closeGate();
+      if (this.silenceRunMs >= this.opts.hangover_ms) this.closeGate(this.silenceRunMs);
     }
     this.held = this.held.slice(n);
     return forwarded;
@@ -193,11 +205,11 @@ export class VoiceGate {
     }
   }
 
-  private closeGate(): void {
+  private closeGate(quietMs = 0): void {
     this.open = false;
     this.speechRunMs = 0;
     this.silenceRunMs = 0;
-    this.sink.segmentEnd();
+    this.sink.segmentEnd(quietMs);
   }
 }
 

@@ -164,8 +164,17 @@ export function restAfterTouch(open: { t: number; open: number }[], tStop: numbe
  * pause between words. Returns the page time of the touch (after at most `maxWaitMs`).
  */
 export function touchStopWhileOpen(page: Page, restLuma: number, minOpen: number, maxWaitMs = 3000): Promise<number> {
+  return whenMouthOpen(page, restLuma, minOpen, maxWaitMs, true);
+}
+
+/** The page time when the mouth is first visibly open (as touchStopWhileOpen, without the touch). */
+export function waitMouthOpen(page: Page, restLuma: number, minOpen: number, maxWaitMs = 3000): Promise<number> {
+  return whenMouthOpen(page, restLuma, minOpen, maxWaitMs, false);
+}
+
+function whenMouthOpen(page: Page, restLuma: number, minOpen: number, maxWaitMs: number, touchStop: boolean): Promise<number> {
   return page.evaluate(
-    ({ restLuma, minOpen, maxWaitMs }) =>
+    ({ restLuma, minOpen, maxWaitMs, touchStop }) =>
       new Promise<number>((resolve) => {
         const p = (window as unknown as { probe: { frames: { luma: number }[] } }).probe;
         const t0 = performance.now();
@@ -173,12 +182,12 @@ export function touchStopWhileOpen(page: Page, restLuma: number, minOpen: number
           const last = p.frames[p.frames.length - 1];
           if ((last && restLuma - last.luma >= minOpen) || performance.now() - t0 > maxWaitMs) {
             const t = performance.now();
-            document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+            if (touchStop) document.getElementById('stop')!.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
             resolve(t);
           } else requestAnimationFrame(check);
         };
         check();
       }),
-    { restLuma, minOpen, maxWaitMs },
+    { restLuma, minOpen, maxWaitMs, touchStop },
   );
 }

@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
-import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import type { SentenceEvent } from '../../server/protocol.js';
 import { EspeakTts } from '../../server/voice/espeak-tts.js';
 import { speakWav, wavBytes } from '../helpers/speech.js';
 import { connectAudio, startTestServer, type AudioSocket, type TestServer } from '../helpers/test-server.js';
 import { tryConnect } from '../helpers/socket-connect.js';
+import { LiveMic, MIC_CHUNK, MIC_FORMAT, listenOnce, pcm16, samplesAt16k, silence16k, withSilence } from '../helpers/live-mic.js';
 
 type Mode = 'json' | 'stream' | 'error' | 'slow' | 'garbage' | 'html';
 let mode: Mode = 'json';
@@ -55,94 +55,7 @@ afterAll(async () => {
   agent?.close();
 });
 
-const FORMAT = { encoding: 's16le' as const, sampleRate: 16_000, channels: 1 as const };
-const CHUNK = 320; // 20 ms
-
-function samplesOf(wav: Buffer): Float32Array {
-  const info = parseWavHeader(wav);
-  const mono = decodeWavSamples(wav, info);
-  // to 16 kHz by linear interpolation (espeak-ng speaks at 22050 Hz)
-  const n = Math.floor((mono.length * 16_000) / info.sampleRate);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = (i * info.sampleRate) / 16_000;
-    const k = Math.floor(x);
-    out[i] = (mono[k] ?? 0) + ((mono[k + 1] ?? 0) - (mono[k] ?? 0)) * (x - k);
-  }
-  return out;
-}
-
-const pcm = (s: Float32Array) => Buffer.from(Int16Array.from(s, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767)))).buffer);
-
-/** sends `samples` as 20 ms `listen` chunks at the pace of a live microphone; the answers */
-async function listen(s: AudioSocket, samples: Float32Array, onChunk?: (i: number) => void): Promise<{ speech: boolean; echo: boolean }[]> {
-  const out: { speech: boolean; echo: boolean }[] = [];
-  const t0 = performance.now();
-  for (let i = 0, k = 0; i < samples.length; i += CHUNK, k++) {
-    onChunk?.(k);
-    const r = (await s.timeout(5000).emitWithAck('listen', FORMAT, pcm(samples.subarray(i, i + CHUNK)))) as { ok: boolean; speech: boolean; echo: boolean; error?: string };
-    if (!r.ok) throw new Error(r.error);
-    out.push(r);
-    const wait = t0 + (k + 1) * 20 - performance.now();
-    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-  }
-  return out;
-}
-
-/** a kiosk microphone that is always on: 20 ms chunks at a live pace, silence unless something plays */
-class LiveMic {
-  private queue: { samples: Float32Array; at: number; onChunk?: (k: number) => void; results: { speech: boolean; echo: boolean }[]; done: () => void }[] = [];
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(readonly socket: AudioSocket) {
-    this.loop = this.run();
-  }
-
-  /** plays `samples` into the microphone; resolves with the answers to its chunks once played */
-  play(samples: Float32Array, onChunk?: (k: number) => void): Promise<{ speech: boolean; echo: boolean }[]> {
-    return new Promise((resolve) => {
-      const item = { samples, at: 0, onChunk, results: [] as { speech: boolean; echo: boolean }[], done: () => resolve(item.results) };
-      this.queue.push(item);
-    });
-  }
-
-  stop(): void {
-    this.running = false;
-    void this.loop.then(() => this.socket.close());
-  }
-
-  private async run(): Promise<void> {
-    const t0 = performance.now();
-    for (let k = 0; this.running; k++) {
-      const item = this.queue[0];
-      let chunk = new Float32Array(CHUNK);
-      if (item) {
-        item.onChunk?.(item.at / CHUNK);
-        chunk = item.samples.slice(item.at, item.at + CHUNK);
-      }
-      const r = (await this.socket.timeout(5000).emitWithAck('listen', FORMAT, pcm(chunk))) as { ok: boolean; speech: boolean; echo: boolean; error?: string };
-      if (item) {
-        item.results.push({ speech: r.speech, echo: r.echo });
-        item.at += CHUNK;
-        if (item.at >= item.samples.length) {
-          this.queue.shift();
-          item.done();
-        }
-      }
-      const wait = t0 + (k + 1) * 20 - performance.now();
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-    }
-  }
-}
-
-const silence = (ms: number) => new Float32Array((16_000 * ms) / 1000);
-const question = () => samplesOf(speakWav('What time does the office close today?', 'en-gb+m3'));
-const withSilence = (s: Float32Array) => {
-  const out = new Float32Array(s.length + silence(900).length);
-  out.set(s);
-  return out;
-};
+const question = () => samplesAt16k(speakWav('What time does the office close today?', 'en-gb+m3'));
 
 async function sentences(source: AudioSocket, n: number, timeoutMs = 15_000): Promise<SentenceEvent[]> {
   const got: SentenceEvent[] = [];
@@ -164,7 +77,7 @@ describe('listen mode', () => {
   it('a kiosk token may send its microphone only to a session that listens, and only `listen`', async () => {
     const kiosk = ts.server.auth.mint('default', 'kiosk', 600);
     const s = await connectAudio(ts.server.url, { token: kiosk });
-    const chunk = (await s.timeout(5000).emitWithAck('chunk', FORMAT, pcm(silence(20)))) as { ok: boolean; code?: string };
+    const chunk = (await s.timeout(5000).emitWithAck('chunk', MIC_FORMAT, pcm16(silence16k(20)))) as { ok: boolean; code?: string };
     expect(chunk).toMatchObject({ ok: false, code: 'forbidden' });
     const say = (await s.timeout(5000).emitWithAck('say', { text: 'Hello.' })) as { ok: boolean; code?: string };
     expect(say).toMatchObject({ ok: false, code: 'forbidden' });
@@ -174,11 +87,11 @@ describe('listen mode', () => {
     // at most limits.listeners_per_session (4) kiosk microphones per session; another is refused until one leaves
     const mics = await Promise.all([1, 2, 3, 4, 5].map(() => connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) })));
     const answers = [];
-    for (const m of mics) answers.push((await m.timeout(5000).emitWithAck('listen', FORMAT, pcm(silence(20)))) as { ok: boolean; code?: string; error?: string });
+    for (const m of mics) answers.push((await m.timeout(5000).emitWithAck('listen', MIC_FORMAT, pcm16(silence16k(20)))) as { ok: boolean; code?: string; error?: string });
     expect(answers.slice(0, 4).every((a) => a.ok)).toBe(true);
     expect(answers[4]).toMatchObject({ ok: false, code: 'too-many-microphones', error: expect.stringMatching(/limits\.listeners_per_session/) });
     mics[0]!.close();
-    await expect.poll(async () => ((await mics[4]!.timeout(5000).emitWithAck('listen', FORMAT, pcm(silence(20)))) as { ok: boolean }).ok, { timeout: 5000, interval: 100 }).toBe(true);
+    await expect.poll(async () => ((await mics[4]!.timeout(5000).emitWithAck('listen', MIC_FORMAT, pcm16(silence16k(20)))) as { ok: boolean }).ok, { timeout: 5000, interval: 100 }).toBe(true);
     for (const m of mics) m.close();
   });
 
@@ -188,7 +101,7 @@ describe('listen mode', () => {
     const mic = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) });
     const said = sentences(source, 1);
     const before = asked.length;
-    const answers = await listen(mic, withSilence(question()));
+    const answers = await listenOnce(mic, withSilence(question()));
     expect(answers.some((a) => a.speech)).toBe(true);
     expect((await said)[0]!.text).toBe('We close at five.');
     expect(asked.length).toBe(before + 1);
@@ -199,7 +112,7 @@ describe('listen mode', () => {
     expect(metrics).toMatch(/avatar_answer_ms_count\{part="agent"\} 1/);
     expect(metrics).toMatch(/avatar_answer_ms_count\{part="total"\} 1/);
     const sum = (part: string) => Number(new RegExp(`avatar_answer_ms_sum\\{part="${part}"\\} ([\\d.]+)`).exec(metrics)![1]);
-    console.log(`[listen] utterance end -> answer: agent ${sum('agent').toFixed(0)} ms, first audio leaves the server ${sum('total').toFixed(0)} ms`);
+    console.log(`[listen] answer: the agent's own time ${sum('agent').toFixed(0)} ms; the end of the speech -> first audio leaves the server ${sum('total').toFixed(0)} ms`);
     expect(sum('total')).toBeGreaterThan(sum('agent'));
     mic.close();
     source.close();
@@ -210,11 +123,11 @@ describe('listen mode', () => {
     const mic = await connectAudio(ts.server.url, { token: ts.server.auth.mint('default', 'kiosk', 600) });
     mode = 'stream';
     const streamed = sentences(source, 2);
-    await listen(mic, withSilence(question()));
+    await listenOnce(mic, withSilence(question()));
     expect((await streamed).map((s) => s.text)).toEqual(['We close at five.', 'Have a nice day.']);
     mode = 'error';
     const fallback = sentences(source, 2);
-    await listen(mic, withSilence(question()));
+    await listenOnce(mic, withSilence(question()));
     expect((await fallback).map((f) => f.text).join(' ')).toBe(ts.config.agent.fallback_text);
     const health = (await (await fetch(`${ts.server.url}/healthz`)).json()) as { agent: { up: boolean; failed: number; lastError: string } };
     expect(health.agent).toMatchObject({ up: false, lastError: 'the agent answered HTTP 500' });
@@ -233,7 +146,7 @@ describe('listen mode', () => {
     for (const m of ['slow', 'garbage', 'html'] as const) {
       mode = m;
       const fallback = sentences(source, 2, 20_000);
-      await listen(mic, withSilence(question()));
+      await listenOnce(mic, withSilence(question()));
       expect((await fallback).map((f) => f.text).join(' '), m).toBe(ts.config.agent.fallback_text);
       const health = (await (await fetch(`${ts.server.url}/healthz`)).json()) as { agent: { up: boolean; lastError: string } };
       console.log(`[listen] agent ${m}: ${health.agent.lastError}`);
@@ -246,7 +159,7 @@ describe('listen mode', () => {
     expect(Math.min(...fps.slice(8))).toBeGreaterThanOrEqual(20);
     // and the agent back: answered again
     const said = sentences(source, 1);
-    await listen(mic, withSilence(question()));
+    await listenOnce(mic, withSilence(question()));
     expect((await said)[0]!.text).toBe('We close at five.');
     mic.close();
     source.close();
@@ -260,7 +173,7 @@ describe('listen mode', () => {
     const text = 'Your appointment is on Monday at nine in the morning. Please bring your identity card and the letter we sent you. The office is on the second floor, next to the lift.';
     // the session's own voice: the same engine and voice the session speaks with
     const own = await new EspeakTts(ts.config.voice.local).synthesize(text, new AbortController().signal);
-    const ownAt16k = samplesOf(wavBytes(own.samples, own.sampleRate));
+    const ownAt16k = samplesAt16k(wavBytes(own.samples, own.sampleRate));
     await new Promise((r) => setTimeout(r, 1000)); // the kiosk's microphone is on before the avatar speaks, as it always is
     const startedSpeaking = new Promise<void>((r) => session.on('state', (s) => s.speaking && r()));
     expect((await fetch(`${ts.server.url}/api/sessions/default/say`, { method: 'POST', headers: { authorization: `Bearer ${ts.server.auth.mint('default', 'source', 600)}`, 'content-type': 'text/plain' }, body: text })).status).toBe(200);
@@ -278,20 +191,32 @@ describe('listen mode', () => {
     const rest = ownAt16k.slice(Math.round(16_000 * 4.15));
     for (let i = 0; i < mixed.length; i++) mixed[i] = voice[i]! + (rest[i] ?? 0) * 0.33;
     const onsetIdx = voice.findIndex((v) => Math.abs(v) > 0.02);
+    const bargeIns = async () => {
+      const metrics = await (await fetch(`${ts.server.url}/metrics`)).text();
+      return { count: Number(/^avatar_barge_in_ms_count (\d+)$/m.exec(metrics)?.[1]), sum: Number(/^avatar_barge_in_ms_sum ([\d.]+)$/m.exec(metrics)?.[1]) };
+    };
+    const before = await bargeIns();
     let onsetAt = 0;
     let stoppedAt = 0;
     const watch = setInterval(() => {
       if (!stoppedAt && !session.busySpeaking) stoppedAt = performance.now();
     }, 5);
     await mic.play(withSilence(mixed), (k) => {
-      if (!onsetAt && (k + 1) * CHUNK > onsetIdx) onsetAt = performance.now();
+      if (!onsetAt && (k + 1) * MIC_CHUNK > onsetIdx) onsetAt = performance.now();
     });
     clearInterval(watch);
-    mic.stop();
+    await mic.stop();
     const bargeMs = stoppedAt - onsetAt;
     console.log(`[listen] barge-in: the avatar stopped ${bargeMs.toFixed(0)} ms after the citizen's speech onset reached the server`);
     expect(stoppedAt).toBeGreaterThan(0);
     expect(bargeMs).toBeLessThanOrEqual(250);
+    // the server's own figure (avatar_barge_in_ms): from the first speech frame the gate saw arrive
+    const after = await bargeIns();
+    const ms = after.sum - before.sum;
+    console.log(`[listen] avatar_barge_in_ms for this barge-in: ${ms.toFixed(0)} ms`);
+    expect(after.count - before.count).toBe(1);
+    expect(ms).toBeGreaterThan(32); // at least one VAD frame of speech is heard before the gate opens
+    expect(ms).toBeLessThanOrEqual(250);
   }, 60_000);
 });
 

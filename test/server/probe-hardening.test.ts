@@ -136,13 +136,13 @@ describe('hardening (issue 19)', () => {
     }
   }, 30_000);
 
-  it('item 7: an impossible kiosk report (1000 fps, 1e15 dropped frames, 10 s offset) does not reach /metrics; a real one does', async () => {
+  it('item 7: an impossible kiosk report (1000 fps, 1e15 dropped frames, 10 s offset, an audio delay of 1e9 or -5 ms) does not reach /metrics; a real one does', async () => {
     const { socket } = await connect(ts.server.url, '/kiosk', { token: token() });
     try {
       expect(((await socket!.timeout(10_000).emitWithAck('join', {})) as { ok: boolean }).ok).toBe(true);
       const metric = async () => ((await (await fetch(`${ts.server.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('avatar_kiosk_fps')));
       const base = { framesDecoded: 10, framesDropped: 0, audioSamples: 48_000, avOffsetMs: 20, width: 512, height: 512 };
-      for (const bogus of [{ ...base, fps: 1000 }, { ...base, fps: 25, framesDropped: 1e15 }, { ...base, fps: 25, avOffsetMs: -10_000 }]) socket!.emit('report', bogus);
+      for (const bogus of [{ ...base, fps: 1000 }, { ...base, fps: 25, framesDropped: 1e15 }, { ...base, fps: 25, avOffsetMs: -10_000 }, { ...base, fps: 25, audioDelayMs: 1e9 }, { ...base, fps: 25, audioDelayMs: -5 }]) socket!.emit('report', bogus);
       await new Promise((r) => setTimeout(r, 300));
       expect((await metric()).some((l) => / (1000|25)$/.test(l))).toBe(false);
       socket!.emit('report', { ...base, fps: 24.75 });

@@ -12,11 +12,17 @@ const vadConfig = voiceSchema.parse({}).vad;
 class Sink implements GatedSink {
   parts: Float32Array[] = [];
   segmentEnds = 0;
+  quietMs: number[] = [];
+  onsetAgoMs: number[] = [];
   ingestSamples32(samples: Float32Array): void {
     this.parts.push(samples);
   }
-  segmentEnd(): void {
+  segmentEnd(quietMs = 0): void {
     this.segmentEnds += 1;
+    this.quietMs.push(quietMs);
+  }
+  opened(onsetAgoMs: number): void {
+    this.onsetAgoMs.push(onsetAgoMs);
   }
   get total(): number {
     return this.parts.reduce((a, p) => a + p.length, 0);
@@ -70,6 +76,13 @@ describe('VoiceGate (Silero VAD)', () => {
     expect(results.at(-1)!.speech).toBe(false); // closed again in the trailing second
     expect(sink.segmentEnds).toBeGreaterThanOrEqual(1);
     expect(gate.counts.utterances).toBe(sink.segmentEnds);
+    // each opening says how long ago its speech began (the run that opened it, at least min_speech_ms,
+    // plus audio not yet analysed: under a VAD frame and a chunk); each close how long the quiet tail is
+    expect(sink.onsetAgoMs.length).toBe(sink.segmentEnds);
+    for (const ms of sink.onsetAgoMs) expect(ms).toBeGreaterThanOrEqual(vadConfig.min_speech_ms);
+    for (const ms of sink.onsetAgoMs) expect(ms).toBeLessThan(vadConfig.min_speech_ms + 32 + 32 + 20);
+    for (const ms of sink.quietMs) expect(ms).toBeGreaterThanOrEqual(vadConfig.hangover_ms);
+    for (const ms of sink.quietMs) expect(ms).toBeLessThan(vadConfig.hangover_ms + 32);
     expect(forwardedMs).toBeGreaterThan(0.8 * speechMs);
     expect(forwardedMs).toBeLessThan(speechMs + 900);
     expect(gate.counts.gatedMs).toBeGreaterThan(1200); // most of the 2 s of padding stayed out
