@@ -426,6 +426,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     mediasoupWorkerPid: () => supervisor?.worker.pid,
     close() {
       closing ??= (async () => {
+        supervisor?.stopping();
         io.close();
         await app.close();
         await closeAll();
