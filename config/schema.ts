@@ -113,6 +113,12 @@ export const mediaSchema = z.strictObject({
   video_max_kbps: z.number().int().min(100).max(20_000).default(1500),
   /** kiosks that may watch one session at once */
   max_kiosks_per_session: z.number().int().min(1).max(1000).default(50),
+  /**
+   * ms after its last kiosk (or cluster relay) left that a session stops rendering and encoding:
+   * its speech queue plays on and time passes, at almost no CPU; the next kiosk that joins gets a
+   * picture after the engine's window and lookahead. null: sessions always render.
+   */
+  pause_unwatched_ms: z.number().int().min(0).max(3_600_000).nullable().default(5000),
 });
 
 export const authSchema = z.strictObject({

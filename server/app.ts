@@ -271,7 +271,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const health = async () => {
     const list = sessions.all().map((s) => {
       const st = s.stats();
-      return { id: s.id, engine: s.info.engine, state: st.state, kiosks: st.kiosks, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
+      return { id: s.id, engine: s.info.engine, state: st.state, kiosks: st.kiosks, rendering: st.rendering, fps: Math.round(st.media.fps * 10) / 10, queuedMs: st.queuedMs, engineRestarts: st.engineRestarts };
     });
     const workerState = supervisor?.state ?? 'absent';
     const clusterHealth = await cluster?.health();

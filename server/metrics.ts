@@ -101,6 +101,7 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
     ['result'],
   );
   perSessionCount('avatar_engine_restarts_total', 'Engine restarts after a failure', (s, set) => set({}, s.stats().engineRestarts));
+  perSession('avatar_rendering', '1 while the session renders and sends video, 0 while nobody watches it (media.pause_unwatched_ms)', (s, set) => set({}, s.stats().rendering ? 1 : 0));
   perSession(
     'avatar_kiosk_fps',
     'Frames per second decoded, as kiosks report it (min and max over the kiosks)',

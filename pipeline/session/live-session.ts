@@ -12,9 +12,16 @@
  * Late video policy: frames are rendered one batch at a time; a tick that finds a render still
  * running does not advance the timeline (the next one does, with everything since). Audio is
  * never dropped.
+ *
+ * pause() (nobody watches): the timeline goes on (speech is taken, queued and played out on the
+ * wall clock, audio is emitted) but the engine gets nothing and renders nothing. resume(): the
+ * engine is reset and starts again at the next frame boundary, its frames numbered from there, so
+ * the first frame (the face at rest) follows after the engine's window and lookahead. The engine
+ * must drop frames it rendered before a reset (WorkerEngine does).
  */
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
 import { CLOCK_RATE, framePts, type AvatarFrame, type Pts } from '../records.js';
+import { EngineGate } from './engine-gate.js';
 import { LiveTimeline, type LiveTimelineStats, type PcmChunkIn } from './live-timeline.js';
 
 /** 10 ms at CLOCK_RATE */
@@ -60,6 +67,12 @@ export class LiveSession {
   private rendering: Promise<void> | null = null;
   /** index of the next frame to emit */
   private nextFrame = 0;
+  private readonly gate: EngineGate;
+  /** the engine's frame 0 is this session's frame `frameBase` (after a resume) */
+  private frameBase = 0;
+  private pausedFrames = false;
+  /** counts pauses and resumes */
+  private epoch = 0;
   /** pts of the next audio chunk to emit */
   private nextAudio: Pts = 0;
   private closing: Promise<void> | null = null;
@@ -70,7 +83,8 @@ export class LiveSession {
     this.engine = engine;
     this.clock = options.clock ?? (() => performance.now());
     this.startMs = this.clock();
-    this.timeline = new LiveTimeline(engine, { startMs: this.startMs, maxQueuedSeconds: options.maxQueuedSeconds ?? 30 });
+    this.gate = new EngineGate(engine);
+    this.timeline = new LiveTimeline(this.gate, { startMs: this.startMs, maxQueuedSeconds: options.maxQueuedSeconds ?? 30 });
     this.timer = setInterval(() => this.onTick(), tickMs);
   }
 
@@ -105,6 +119,37 @@ export class LiveSession {
     this.timeline.segmentEnd();
   }
 
+  /** the engine renders nothing (pause()) */
+  get paused(): boolean {
+    return this.pausedFrames;
+  }
+
+  /** Nobody watches: the timeline goes on, the engine gets nothing and renders nothing. */
+  pause(): void {
+    this.assertOpen('pause');
+    if (this.pausedFrames) return;
+    this.pausedFrames = true;
+    this.epoch += 1;
+    this.gate.detach();
+  }
+
+  /**
+   * Somebody watches again: the engine starts over (reset) at the next frame boundary of the
+   * timeline; its frames carry this session's numbering and pts from there on.
+   */
+  resume(): void {
+    this.assertOpen('resume');
+    if (!this.pausedFrames) return;
+    this.pausedFrames = false;
+    this.epoch += 1;
+    const { analysisRate, fps } = this.engine.info;
+    const k = Math.max(this.nextFrame, Math.ceil((this.gate.position * fps) / analysisRate - 1e-9));
+    this.engine.reset();
+    this.frameBase = k;
+    this.nextFrame = k;
+    this.gate.attachFrom(Math.round((k * analysisRate) / fps));
+  }
+
   stats(): LiveTimelineStats & { framesEmitted: number; audioEmittedPts: Pts } {
     return { ...this.timeline.stats(), framesEmitted: this.nextFrame, audioEmittedPts: this.nextAudio };
   }
@@ -134,13 +179,14 @@ export class LiveSession {
       return;
     }
     this.emitAudio();
-    if (this.engine.framesReady() === 0) return;
+    if (this.pausedFrames || this.engine.framesReady() === 0) return;
     this.rendering = this.renderBatch().finally(() => {
       this.rendering = null;
     });
   }
 
   private async renderBatch(): Promise<void> {
+    const epoch = this.epoch;
     let frames: AvatarFrame[];
     try {
       frames = await this.engine.renderReady();
@@ -148,7 +194,11 @@ export class LiveSession {
       this.emit('error', e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    for (const frame of frames) {
+    // a pause or resume came while the engine rendered: those frames belong to the engine's old timeline
+    if (epoch !== this.epoch) return;
+    const base = this.frameBase;
+    for (const f of frames) {
+      const frame = base === 0 ? f : { ...f, index: f.index + base, pts: framePts(f.index + base, this.engine.info.fps) };
       this.emit('frame', frame);
       this.nextFrame = frame.index + 1;
     }

@@ -3,12 +3,15 @@
  * control records at their audio positions, renders ready frames and posts them (buffers
  * transferred) to the main thread.
  *
+ * Controls are taken synchronously (receiveMessageOnPort) before each read of the ring, so each
+ * applies exactly at its audio position.
+ *
  * Backpressure: audio is read only while the engine has no frame ready, so the engine holds at
  * most about one frame plus its lookahead; a backlog stays in the ring where the main thread sees
  * it (and refuses audio when ring and queue are full) instead of growing unseen in here.
  */
 import { PortraitError } from '../../models/face/errors.js';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
 import { AudioRing } from './audio-ring.js';
 import type { ControlOp, FromThread, InferenceThreadData, ToThread } from './worker-messages.js';
@@ -26,11 +29,21 @@ let wake: (() => void) | undefined;
 
 const post = (m: FromThread, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
-port.on('message', (m: ToThread) => {
+const onMessage = (m: ToThread): void => {
   if (m.type === 'close') closing = true;
   else controls.push(m);
   wake?.();
-});
+};
+port.on('message', onMessage);
+
+/**
+ * Takes the messages already sent, now: a control must be seen before the audio written after it
+ * is read (the loop below reads the shared ring without yielding to the event loop, so a 'message'
+ * event could come only after that audio went to the old timeline).
+ */
+function takeMessages(): void {
+  for (let m = receiveMessageOnPort(port!); m; m = receiveMessageOnPort(port!)) onMessage(m.message as ToThread);
+}
 
 async function createEngine(): Promise<TalkingHeadEngine> {
   const mod = (await import(data.engineModule)) as { createEngine?: (o: unknown) => TalkingHeadEngine | Promise<TalkingHeadEngine> };
@@ -81,6 +94,7 @@ async function run(engine: TalkingHeadEngine): Promise<void> {
       case 'reset':
         engine.reset();
         timeline = 0;
+        post({ type: 'reset-done' });
         break;
       case 'flush':
         while (!closing && engine.framesReady() > 0) await renderOne();
@@ -90,6 +104,7 @@ async function run(engine: TalkingHeadEngine): Promise<void> {
   };
 
   while (!closing) {
+    takeMessages();
     let progressed = false;
     while (controls.length > 0 && controls[0].at <= ring.totalRead) {
       await apply(controls.shift()!);

@@ -65,6 +65,8 @@ export interface InferenceWorkerEvents {
 const THREAD_URL = new URL('./inference-thread.ts', import.meta.url);
 
 export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
+  /** resets sent and not yet taken by the worker */
+  private resetsPending = 0;
   private readonly worker: Worker;
   private readonly ring: AudioRing;
   private readonly pendingCap: number;
@@ -178,9 +180,13 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
     this.control({ op: 'segment-end', at: this.position });
   }
 
-  /** Back to frame 0 and an empty timeline, after the audio pushed so far. */
+  /**
+   * Back to frame 0 and an empty timeline, after the audio pushed so far. Frames the worker
+   * rendered before it took the reset are not emitted.
+   */
   reset(): void {
     this.control({ op: 'reset', at: this.position });
+    this.resetsPending += 1;
   }
 
   /** Resolves once the worker has taken all audio pushed so far and posted every frame it allows. */
@@ -237,7 +243,11 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
         this.settleReady.resolve(m.info);
         this.safeEmit('ready', m.info);
         break;
+      case 'reset-done':
+        this.resetsPending = Math.max(0, this.resetsPending - 1);
+        break;
       case 'frame':
+        if (this.resetsPending > 0) break; // of the timeline before a reset
         this.framesOut += 1;
         this.renderMsLast = m.renderMs;
         this.renderMsTotal += m.renderMs;

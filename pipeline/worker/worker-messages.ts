@@ -29,6 +29,8 @@ export type FromThread =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'frame'; frame: AvatarFrame; /** ms the engine took for this frame */ renderMs: number }
   | { type: 'flushed'; id: number }
+  /** a reset took effect: frames posted after this are of the new timeline */
+  | { type: 'reset-done' }
   /** portraitCode: the engine refused its portrait (PortraitError), rebuilt as one on the other side */
   | { type: 'fatal'; message: string; stack?: string; portraitCode?: PortraitErrorCode }
   | { type: 'closed' };

@@ -146,10 +146,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
             this.interruptAt = undefined;
           }
         }
-        if (f.speaking !== this.speaking) {
-          this.speaking = f.speaking;
-          this.emit('state', { speaking: f.speaking, queuedMs: this.live.stats().queuedMs });
-        }
+        this.setSpeaking(f.speaking);
       },
       audio: (a) => {
         source.sendAudio(a);
@@ -160,6 +157,54 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.sayQueue.on('sentence', (r) => {
       if (this.captionsOn) this.captions.sentence(r.text, r.startsInMs, r.audioMs);
     });
+  }
+
+  private setSpeaking(speaking: boolean): void {
+    if (speaking === this.speaking) return;
+    this.speaking = speaking;
+    this.emit('state', { speaking, queuedMs: this.live.stats().queuedMs });
+  }
+
+  // ---------------------------------------------------------------- watched or not
+
+  /** kiosks here, or other nodes' relays (cluster pipes), watch this session */
+  get watched(): boolean {
+    return this.kiosks.size > 0 || (this.room?.pipeCount ?? 0) > 0;
+  }
+
+  /** the engine renders (somebody watches, or did until media.pause_unwatched_ms ago) */
+  get rendering(): boolean {
+    return !this.live.paused;
+  }
+
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private readonly watch = { pauses: 0, resumes: 0 };
+
+  /**
+   * Called whenever a viewer comes or goes: a watched session renders (resumed at once), an
+   * unwatched one pauses media.pause_unwatched_ms later (a kiosk reloading its page comes back
+   * within that and finds the session still rendering).
+   */
+  private updateWatch(): void {
+    if (this.closed || this.restarting) return;
+    if (this.watched) {
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
+      if (this.live.paused) {
+        this.live.resume();
+        this.watch.resumes += 1;
+      }
+      return;
+    }
+    const after = this.opts.config.media.pause_unwatched_ms;
+    if (after === null || this.live.paused || this.pauseTimer) return;
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      if (this.closed || this.restarting || this.watched || this.live.paused) return;
+      this.live.pause();
+      this.watch.pauses += 1;
+    }, after);
+    this.pauseTimer.unref();
   }
 
   private readonly captions: CaptionTimeline;
@@ -198,6 +243,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     const source = new SessionMediaSource({ width: engine.info.width, height: engine.info.height, fps: engine.info.fps, startMs: live.startMs });
     const session = new AvatarSession(opts, engine, source, live);
     session.wire(live);
+    session.updateWatch(); // nobody watches yet: it pauses unless a kiosk comes soon
     try {
       if (opts.mode === 'sfu') session.room = await session.createRoom(opts.mediasoupWorker!);
     } catch (e) {
@@ -328,6 +374,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (this.kiosks.size >= this.opts.config.media.max_kiosks_per_session) throw new KioskLimitError(this.opts.config.media.max_kiosks_per_session);
     const entry: KioskState = {};
     this.kiosks.set(kioskId, entry);
+    this.updateWatch(); // the engine starts while the kiosk connects
     try {
       if (this.room) return { sfu: await this.room.addKiosk(kioskId) };
       if (this.mode === 'sfu') throw new SessionUnavailableError('the media path is restarting (a new mediasoup worker is starting): join again in a moment');
@@ -389,11 +436,15 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   openPipe(node: string, remote: { ip: string; port: number }, listen: { ip: string; announcedIp?: string }): Promise<PipeOffer> {
     if (this.closed) throw new SessionUnavailableError('the session is closed');
     if (!this.room) throw new SessionUnavailableError(this.mode === 'sfu' ? 'the media path is restarting: ask again in a moment' : 'this node runs the direct path: no pipes');
-    return this.room.openPipe(node, remote, listen);
+    const offer = this.room.openPipe(node, remote, listen);
+    void offer.then(() => this.updateWatch(), () => this.updateWatch());
+    return offer;
   }
 
   closePipe(node: string): boolean {
-    return this.room?.closePipe(node) ?? false;
+    const closed = this.room?.closePipe(node) ?? false;
+    this.updateWatch();
+    return closed;
   }
 
   report(kioskId: string, report: KioskReport): void {
@@ -408,6 +459,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.kiosks.delete(kioskId);
     k.direct?.close();
     this.room?.closeKiosk(kioskId);
+    this.updateWatch();
   }
 
   // ---------------------------------------------------------------- state
@@ -434,6 +486,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       say: { waiting: this.sayQueue.length, ...this.sayQueue.counts },
       media: this.source.stats(),
       pacing: { delayMs: this.pacer.core.delayMs, ...this.pacer.core.stats(), droppedAtInterrupt: this.framesDroppedAtInterrupt },
+      rendering: !this.live.paused,
+      watch: { ...this.watch },
       sfu: this.room?.counts(),
       directPeers: [...this.kiosks.values()].filter((k) => k.direct).length,
       kioskReports: reports,
@@ -443,6 +497,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.pauseTimer);
     this.sayQueue.close();
     this.captions.close();
     for (const id of [...this.kiosks.keys()]) this.removeKiosk(id);
@@ -464,7 +519,10 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       else this.pacer.pushFrame(f);
     });
     live.on('audio', (a) => {
-      if (live === this.live) this.pacer.pushAudio(a);
+      if (live !== this.live) return;
+      if (!live.paused) return this.pacer.pushAudio(a);
+      // nobody watches: nothing is sent; the speaking state follows the timeline (every 100 ms)
+      if (a.pts % (CLOCK_RATE / 10) === 0) this.setSpeaking(live.stats().state === 'speaking');
     });
     live.on('error', (e) => {
       if (live !== this.live || this.closed) return;
@@ -513,6 +571,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.pacer.restart(live.startMs);
     this.interruptedBefore = 0;
     this.wire(live);
+    // a new engine of a session nobody watches waits, like the old one, for a kiosk
+    if (!this.watched && this.opts.config.media.pause_unwatched_ms !== null) live.pause();
   }
 
   /**

@@ -28,7 +28,9 @@ export async function startTestServer(opts: { mode: 'sfu' | 'direct'; rtcBase: n
   const raw = deepMerge(
     {
       server: { host: '127.0.0.1', port: 0 },
-      media: { mode: opts.mode, rtc_min_port: opts.rtcBase, rtc_max_port: opts.rtcBase + 199 },
+      // most suites measure a session's own frames with no kiosk watching: they keep it rendering
+      // (test/kiosk/unwatched.test.ts tests the pause of a session nobody watches, the default)
+      media: { mode: opts.mode, rtc_min_port: opts.rtcBase, rtc_max_port: opts.rtcBase + 199, pause_unwatched_ms: null },
       auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, 'revoked.json'), audit_file: join(dir, 'audit', 'admin.log'), tokens_file: join(dir, 'tokens.json') },
       runtime: { cache_dir: join(dir, 'portraits'), sessions_dir: join(dir, 'sessions') },
       jobs: { dir: join(dir, 'jobs') },

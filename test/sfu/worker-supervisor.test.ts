@@ -91,7 +91,7 @@ describe('mediasoup worker supervisor', () => {
       file,
       JSON.stringify({
         server: { port: 0 },
-        media: { mode: 'sfu', rtc_min_port: 47700, rtc_max_port: 47799 },
+        media: { mode: 'sfu', rtc_min_port: 52400, rtc_max_port: 52499 },
         auth: { secret_file: join(dir, 's'), admin_key_file: join(dir, 'k'), revoked_file: join(dir, 'r.json') },
         runtime: { cache_dir: join(dir, 'portraits'), sessions_dir: join(dir, 'sessions') },
         jobs: { dir: join(dir, 'jobs') },

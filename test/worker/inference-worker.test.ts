@@ -35,6 +35,24 @@ function collect(w: InferenceWorker): AvatarFrame[] {
 const levelOf = (f: AvatarFrame): number => readTestCard(f.i420, f.width, f.height).level;
 
 describe('InferenceWorker with the test-pattern engine', () => {
+  it('after reset() no frame of the old timeline is emitted, even one the worker rendered before it took the reset', async () => {
+    const w = await start({ engineModule: ENGINE, engineOptions: { lookaheadMs: 40 } });
+    const frames = collect(w);
+    // 2 s of audio: the worker is still rendering it when the reset is sent
+    w.pushAudio(burst(50, 0.5));
+    await new Promise<void>((r) => w.onFrame(() => r()));
+    w.reset();
+    w.pushAudio(burst(10, 0.5));
+    w.endSegment();
+    await w.flush();
+    const afterReset = frames.findIndex((f, k) => k > 0 && f.index === 0);
+    // after the first frame, only the new timeline: numbered from 0 again, in order, all of it
+    const tail = frames.slice(afterReset);
+    expect(tail.map((f) => f.index)).toEqual(tail.map((_, k) => k));
+    expect(tail.length).toBeGreaterThanOrEqual(10);
+    expect(afterReset).toBeLessThan(50); // the old timeline was cut short: stale frames were dropped
+  });
+
   it('turns speech-like bursts into frames that follow them, in pts order, none missing', async () => {
     const w = await start({ engineModule: ENGINE, engineOptions: { lookaheadMs: 40 } });
     const frames = collect(w);
