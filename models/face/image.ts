@@ -1,5 +1,7 @@
 /**
- * Still images for enrolment: PNG / JPEG bytes -> RGBA, crop + scale, PNG out (for debugging and tests).
+ * Still images for enrolment: PNG / JPEG bytes -> RGBA (upright by its EXIF orientation,
+ * transparency flattened onto white: models/face/orientation.ts), crop + scale, PNG out (for
+ * debugging and tests).
  * The format is sniffed from the magic numbers, never from a file name, and the size limits are
  * checked from the header before anything is decoded.
  */
@@ -7,6 +9,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { Box } from './PortraitTypes.js';
 import { PortraitError } from './errors.js';
+import { applyOrientation, exifOrientation, flattenAlpha } from './orientation.js';
 
 export interface RgbaImage {
   width: number;
@@ -75,8 +78,17 @@ function readJpegSize(b: Uint8Array): { width: number; height: number } {
   throw new PortraitError('decode-failed', 'JPEG has no frame header (SOF) before its image data or end: truncated or corrupt');
 }
 
-/** Decodes PNG or JPEG bytes to RGBA. Throws PortraitError (not-an-image, image-too-large, decode-failed). */
+/**
+ * Decodes PNG or JPEG bytes to RGBA as the picture is meant to be seen: turned by its EXIF
+ * orientation, opaque. Throws PortraitError (not-an-image, image-too-large, decode-failed).
+ */
 export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): RgbaImage {
+  const img = decodeStored(bytes, limits);
+  return flattenAlpha(applyOrientation(img, exifOrientation(bytes, sniffFormat(bytes)!)));
+}
+
+/** The pixels as stored. */
+function decodeStored(bytes: Uint8Array, limits: DecodeLimits): RgbaImage {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length > maxBytes) {

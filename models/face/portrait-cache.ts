@@ -11,8 +11,8 @@ import type { Box, EnrolledPortrait } from './PortraitTypes.js';
 import { MESH_POINTS } from './face-mesh.js';
 import { landmarksFromMesh } from './landmarks.js';
 
-/** bump when the crop, the landmarks or this file layout change: old entries then miss */
-export const PORTRAIT_FORMAT_VERSION = 2;
+/** bump when the decoding, the crop, the landmarks or this file layout change: old entries then miss (3: EXIF orientation, flattened alpha) */
+export const PORTRAIT_FORMAT_VERSION = 3;
 
 interface CacheEntry {
   version: number;
