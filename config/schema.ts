@@ -353,6 +353,8 @@ export const sessionSchema = z.strictObject({
   captions: z.boolean().optional(),
   /** listen mode: kiosks send their microphone; speaking over the avatar stops it, each utterance goes to the agent (agent.url) */
   listen: z.boolean().optional(),
+  /** how kiosks fit the picture to their screen: cover (fills it, cropped around the face; the default) or contain (all of it, bands beside) */
+  fit: z.enum(['cover', 'contain']).optional(),
 });
 export type SessionSpec = z.infer<typeof sessionSchema>;
 

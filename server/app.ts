@@ -195,6 +195,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         voice: spec.voice,
         captions: spec.captions,
         listen: spec.listen,
+        fit: spec.fit,
         config: sessionConfig,
         mode,
         mediasoupWorker: supervisor?.worker,
@@ -350,6 +351,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, text: r.text, provider: r.provider, audioMs: r.audioMs }));
     s.on('caption', (c) => kiosk.to(`session:${s.id}`).emit('caption', c));
+    s.on('layout', (info) => kiosk.to(`session:${s.id}`).emit('layout', info));
   };
   for (const s of sessions.all()) wireSession(s);
   manager.on('added', (s) => {

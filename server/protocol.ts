@@ -13,6 +13,7 @@
  * the session. Every request takes an acknowledgement callback whose answer is a Result.
  */
 import type { types as msc } from 'mediasoup-client';
+import type { NormBox } from '../pipeline/engine/EngineTypes.js';
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: string; code: ErrorCode };
 export type ErrorCode =
@@ -42,6 +43,11 @@ export interface SessionInfo {
   lookaheadMs: number;
   /** listen mode: kiosks send their microphone (`listen` on /audio) */
   listen?: boolean;
+  /** the face and the mouth in the frame (fractions), when the engine knows: the page keeps them in view and clear of its controls */
+  face?: NormBox;
+  mouth?: NormBox;
+  /** how the page fits the video to its screen: cover (fill, cropping around the face) or contain (all of it, bands beside) */
+  fit: 'cover' | 'contain';
 }
 
 export interface TransportInfo {
@@ -110,6 +116,8 @@ export interface KioskServerToClient {
   'media-restart': () => void;
   /** captions (sessions with `captions: true`): the sentence being spoken, in step with the voice */
   caption: (c: CaptionEvent) => void;
+  /** the session's layout changed (its fit, or a new portrait's face): lay the picture out again */
+  layout: (info: SessionInfo) => void;
   /** the operator deleted the session: the kiosk shows so (its connection closes next) */
   'session-ended': (e: { reason: string }) => void;
   /** speaking state of the avatar (for the page's indicator) */

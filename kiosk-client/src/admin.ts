@@ -12,6 +12,7 @@ interface SessionRow {
   name: string;
   voice: string | null;
   preset: string;
+  fit: 'cover' | 'contain';
   state: string;
   kiosks: number;
   queuedMs: number;
@@ -94,7 +95,7 @@ $('sign-out').addEventListener('click', () => void api('/admin/api/session', { m
 
 // ------------------------------------------------------------------ sessions
 
-const cards = new Map<string, { root: HTMLElement; stats: HTMLElement; kiosks: HTMLTableSectionElement; title: HTMLElement }>();
+const cards = new Map<string, { root: HTMLElement; stats: HTMLElement; kiosks: HTMLTableSectionElement; title: HTMLElement; fit: HTMLSelectElement }>();
 
 function sessionCard(id: string): NonNullable<ReturnType<typeof cards.get>> {
   const existing = cards.get(id);
@@ -166,6 +167,11 @@ function sessionCard(id: string): NonNullable<ReturnType<typeof cards.get>> {
     }, fail);
   });
 
+  // how its kiosks fit the picture to their screens: applied on them at once
+  const fit = el('select', { dataset: { action: 'fit' } }, el('option', { value: 'cover', textContent: 'fill the screen (cover)' }), el('option', { value: 'contain', textContent: 'show all of it (contain)' }));
+  fit.addEventListener('change', () => void api(`/api/sessions/${id}`, { method: 'PATCH', body: JSON.stringify({ fit: fit.value }) }).then(ok, fail));
+  const fitRow = el('div', { className: 'row' }, el('label', {}, 'Picture on the kiosks', fit));
+
   const root = el(
     'article',
     { className: 'session', dataset: { session: id } },
@@ -175,13 +181,14 @@ function sessionCard(id: string): NonNullable<ReturnType<typeof cards.get>> {
     previewSlot,
     sayForm,
     portraitForm,
+    fitRow,
     el('h4', { textContent: 'Kiosks' }),
     el('table', {}, el('thead', {}, el('tr', {}, ...['name', 'last seen', 'address', 'browser', 'fps', 'A/V ms', ''].map((h) => el('th', { textContent: h })))), kiosks),
     newKiosk,
     link,
     error,
   );
-  const card = { root, stats, kiosks, title };
+  const card = { root, stats, kiosks, title, fit };
   cards.set(id, card);
   $('sessions').append(root);
   return card;
@@ -215,6 +222,7 @@ async function refresh(): Promise<void> {
   for (const s of sessions) {
     const card = sessionCard(s.id);
     card.title.textContent = `${s.name} (${s.id})`;
+    if (document.activeElement !== card.fit) card.fit.value = s.fit;
     card.stats.textContent = `${s.state} · ${s.media.fps.toFixed(1)} fps · ${s.kiosks} kiosk${s.kiosks === 1 ? '' : 's'} · ${s.info.width}x${s.info.height} ${s.info.engine} · preset ${s.preset} · voice ${s.voice ?? 'the server\'s'}${s.queuedMs > 0 ? ` · ${(s.queuedMs / 1000).toFixed(1)} s queued` : ''}`;
     renderKiosks(card.kiosks, tokens.filter((t) => t.session === s.id));
   }
@@ -241,7 +249,7 @@ async function refreshLog(): Promise<void> {
 $('create').addEventListener('submit', (e) => {
   e.preventDefault();
   const form = new FormData();
-  for (const [field, id] of [['id', 'new-id'], ['name', 'new-name'], ['voice', 'new-voice'], ['preset', 'new-preset']] as const) {
+  for (const [field, id] of [['id', 'new-id'], ['name', 'new-name'], ['voice', 'new-voice'], ['preset', 'new-preset'], ['fit', 'new-fit']] as const) {
     const v = $<HTMLInputElement>(id).value.trim();
     if (v) form.append(field, v);
   }

@@ -9,7 +9,8 @@
  *
  * window.kiosk exposes the state and stats for diagnostics and the end-to-end tests.
  */
-import type { JoinResult } from '../../server/protocol.js';
+import type { JoinResult, SessionInfo } from '../../server/protocol.js';
+import { layout, type Layout } from './layout.js';
 import { startDirectReceiver } from './direct-receiver.js';
 import { MicSender } from './mic.js';
 import { SayClient } from './say.js';
@@ -50,6 +51,76 @@ let joins = 0;
 const sayClient = new SayClient(token);
 let lastSay: unknown;
 let lastError = '';
+/** what the picture is laid out by (the session's info, updated by 'layout' events), and the result */
+let layoutInfo: SessionInfo | undefined;
+let lastLayout: Layout | undefined;
+
+/** Draws the picture (cover or contain, the face in view, the mouth clear of the controls) and places the caption. */
+function applyLayout(): void {
+  const info = layoutInfo;
+  if (!info) return;
+  // the controls along the bottom (Stop, microphone) and the host's say box above them
+  const nav = document.getElementById('controls')!;
+  const shown = [...(([...nav.children].some((c) => !(c as HTMLElement).hidden) ? [nav] : []) as HTMLElement[]), ...(sayForm.hidden ? [] : [sayForm])];
+  const reservedBottom = Math.max(0, ...shown.map((e) => window.innerHeight - e.getBoundingClientRect().top));
+  const captionEl = document.getElementById('caption')!;
+  const captionHeight = parseFloat(getComputedStyle(captionEl).maxHeight) || 120;
+  const l = layout({
+    screen: { width: window.innerWidth, height: window.innerHeight },
+    video: { width: video.videoWidth || info.width, height: video.videoHeight || info.height },
+    face: info.face,
+    mouth: info.mouth,
+    fit: info.fit ?? 'cover',
+    reservedBottom,
+    captionHeight,
+  });
+  Object.assign(video.style, { position: 'fixed', left: `${l.frame.x}px`, top: `${l.frame.y}px`, width: `${l.frame.width}px`, height: `${l.frame.height}px`, maxHeight: 'none', objectFit: 'fill' });
+  Object.assign(captionEl.style, { top: `${l.captionTop}px`, bottom: 'auto' });
+  document.body.dataset.fit = info.fit ?? 'cover';
+  lastLayout = l;
+  paintBands();
+}
+
+/**
+ * Where the frame leaves bands of the screen, they take the colours of the frame's own edges
+ * (left and right, or top and bottom), sampled once a second from a 16x16 copy: the picture looks
+ * completed, not boxed in black.
+ */
+const edgeCanvas = document.createElement('canvas');
+edgeCanvas.width = edgeCanvas.height = 16;
+function paintBands(): void {
+  const l = lastLayout;
+  const root = document.body;
+  if (!l?.bands || video.readyState < 2) {
+    root.style.background = '';
+    return;
+  }
+  const g = edgeCanvas.getContext('2d', { willReadFrequently: true });
+  if (!g) return;
+  g.drawImage(video, 0, 0, 16, 16);
+  const px = g.getImageData(0, 0, 16, 16).data;
+  const mean = (pick: (k: number) => number) => {
+    const c = [0, 0, 0];
+    for (let k = 0; k < 16; k++) for (let ch = 0; ch < 3; ch++) c[ch]! += px[pick(k) * 4 + ch]! / 16;
+    return `rgb(${c.map(Math.round).join(',')})`;
+  };
+  const { x, y, width, height } = l.frame;
+  const sw = window.innerWidth;
+  const sh = window.innerHeight;
+  if (x > 0.5 || x + width < sw - 0.5) {
+    const a = (x / sw) * 100;
+    const b = ((x + width) / sw) * 100;
+    root.style.background = `linear-gradient(to right, ${mean((k) => k * 16)} ${a}%, ${mean((k) => k * 16 + 15)} ${b}%)`;
+  } else {
+    const a = (y / sh) * 100;
+    const b = ((y + height) / sh) * 100;
+    root.style.background = `linear-gradient(to bottom, ${mean((k) => k)} ${a}%, ${mean((k) => 15 * 16 + k)} ${b}%)`;
+  }
+}
+setInterval(paintBands, 1000);
+window.addEventListener('resize', applyLayout);
+video.addEventListener('loadedmetadata', applyLayout);
+video.addEventListener('resize', applyLayout);
 
 function setState(next: State, text: string): void {
   state = next;
@@ -94,6 +165,8 @@ async function join(): Promise<void> {
     stopButton.hidden = !res.scopes.includes('interrupt');
     micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
     sayForm.hidden = !res.scopes.includes('speak');
+    layoutInfo = res.session;
+    applyLayout();
     // listen mode: the kiosk's microphone is on (echo cancellation, noise suppression, auto gain)
     // (not in the console's preview, which is muted: the operator's microphone stays off)
     if (res.session.listen && !previewMuted && !listening && !mic && navigator.mediaDevices) {
@@ -185,6 +258,10 @@ socket.on('session-ended', () => {
   teardown();
   setState('ended', ended);
 });
+socket.on('layout', (info) => {
+  layoutInfo = info;
+  applyLayout();
+});
 socket.on('state', (s) => {
   document.body.dataset.speaking = String(s.speaking);
 });
@@ -250,6 +327,10 @@ Object.assign(window, {
     },
     get session() {
       return joined?.session;
+    },
+    /** where the picture and the caption are (kiosk-client/src/layout.ts) */
+    get layout() {
+      return lastLayout;
     },
     get joins() {
       return joins;

@@ -25,6 +25,17 @@ export interface EngineInfo {
   readonly hopMs: number;
   /** milliseconds of audio past a frame's end the engine needs before it renders that frame */
   readonly lookaheadMs: number;
+  /** where the face (forehead to chin) and the mouth are in the output frame, when the engine knows (kiosk layout) */
+  readonly face?: NormBox;
+  readonly mouth?: NormBox;
+}
+
+/** A box in a frame as fractions of its width and height (0..1). */
+export interface NormBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 /** Time spent in one stage, in milliseconds. */

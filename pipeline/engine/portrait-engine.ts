@@ -8,7 +8,7 @@ import type { Config } from '../../config/schema.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { createPortraitRenderer, type PortraitRenderer } from '../../models/portrait-renderer/renderer.js';
 import { MotionPipeline, motionOptionsFromConfig } from '../motion/motion-pipeline.js';
-import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
+import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type NormBox, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
 
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError';
@@ -32,6 +32,7 @@ export class PortraitEngine implements TalkingHeadEngine {
     private readonly renderer: PortraitRenderer,
     fps: number,
     lookaheadMs: number,
+    layout?: Pick<EngineInfo, 'face' | 'mouth'>,
   ) {
     this.extraLookahead = lookaheadMs > motion.lookaheadMs ? Math.round((lookaheadMs * ANALYSIS_RATE) / 1000) : 0;
     this.info = Object.freeze({
@@ -44,6 +45,7 @@ export class PortraitEngine implements TalkingHeadEngine {
       windowMs: 1000 / fps,
       hopMs: 1000 / fps,
       lookaheadMs: Math.max(lookaheadMs, motion.lookaheadMs),
+      ...(layout ?? {}),
     });
   }
 
@@ -51,7 +53,7 @@ export class PortraitEngine implements TalkingHeadEngine {
     const motion = await MotionPipeline.create(motionOptionsFromConfig(config.avatar));
     try {
       const renderer = await createPortraitRenderer(portrait, { intraOpThreads: config.runtime.intra_op_threads });
-      return new PortraitEngine(motion, renderer, config.avatar.fps, config.avatar.lookahead_ms);
+      return new PortraitEngine(motion, renderer, config.avatar.fps, config.avatar.lookahead_ms, portraitLayout(portrait));
     } catch (e) {
       await motion.close();
       throw e;
@@ -151,4 +153,13 @@ export class PortraitEngine implements TalkingHeadEngine {
   private checkOpen(): void {
     if (this.closed) throw new InvalidStateError('PortraitEngine: closed');
   }
+}
+
+/** The face box and the mouth's outer contour of an enrolled portrait, as fractions of its size. */
+export function portraitLayout(p: EnrolledPortrait): { face: NormBox; mouth: NormBox } {
+  const norm = (x0: number, y0: number, x1: number, y1: number): NormBox => ({ x: x0 / p.width, y: y0 / p.height, width: (x1 - x0) / p.width, height: (y1 - y0) / p.height });
+  const f = p.landmarks.faceBox;
+  const xs = p.landmarks.mouth.outerContour.map((q) => q.x);
+  const ys = p.landmarks.mouth.outerContour.map((q) => q.y);
+  return { face: norm(f.x, f.y, f.x + f.width, f.y + f.height), mouth: norm(Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)) };
 }

@@ -59,6 +59,8 @@ export interface AvatarSessionOptions {
   captions?: boolean;
   /** kiosks send their microphone: barge-in by voice, utterances to the agent (SessionSpec.listen) */
   listen?: boolean;
+  /** how kiosks fit the picture to their screen (SessionSpec.fit; cover when absent) */
+  fit?: 'cover' | 'contain';
 }
 
 export interface AvatarSessionEvents {
@@ -70,6 +72,8 @@ export interface AvatarSessionEvents {
   restarted: [];
   /** the sentence being spoken (captions on), or null when it ended or was interrupted */
   caption: [CaptionEvent];
+  /** what kiosks lay out by changed (the fit, or a new portrait's face): they lay out again */
+  layout: [SessionInfo];
 }
 
 interface KioskState {
@@ -80,7 +84,7 @@ interface KioskState {
 export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   readonly id: string;
   readonly mode: MediaMode;
-  readonly info: SessionInfo;
+  private layoutInfo: SessionInfo;
   readonly source: SessionMediaSource;
   /** say(): text -> sentences -> TTS -> this session's speech queue */
   readonly sayQueue: SayQueue;
@@ -119,8 +123,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.live = live;
     const ips = opts.config.limits.interrupts_per_second;
     this.interruptBudget = new TokenBucket(ips, Math.max(1, 2 * ips), () => performance.now());
-    const { name, width, height, fps, lookaheadMs } = engine.info;
-    this.info = { id: opts.id, engine: name, width, height, fps, lookaheadMs, listen: opts.listen === true };
+    const { name, width, height, fps, lookaheadMs, face, mouth } = engine.info;
+    this.layoutInfo = { id: opts.id, engine: name, width, height, fps, lookaheadMs, listen: opts.listen === true, face, mouth, fit: opts.fit ?? 'cover' };
     const v = opts.config.voice;
     this.sayQueue = new SayQueue(this, opts.tts, {
       maxSentences: v.max_sentences,
@@ -229,6 +233,18 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   /** kiosks are sent the sentence being spoken (SessionSpec.captions) */
   get captionsOn(): boolean {
     return this.opts.captions !== false && (this.opts.captions === true || this.opts.listen === true);
+  }
+
+  /** what a kiosk needs to show the session: size, fps, where the face is, the fit */
+  get info(): SessionInfo {
+    return this.layoutInfo;
+  }
+
+  /** How kiosks fit the picture (SessionSpec.fit): applied on the kiosks at once. */
+  setFit(fit: 'cover' | 'contain'): void {
+    if (fit === this.layoutInfo.fit) return;
+    this.layoutInfo = { ...this.layoutInfo, fit };
+    this.emit('layout', this.layoutInfo);
   }
 
   setCaptions(on: boolean): void {
@@ -571,6 +587,12 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.pacer.restart(live.startMs);
     this.interruptedBefore = 0;
     this.wire(live);
+    // a new portrait: its face may sit elsewhere in the frame
+    const { face, mouth } = engine.info;
+    if (JSON.stringify([face, mouth]) !== JSON.stringify([this.layoutInfo.face, this.layoutInfo.mouth])) {
+      this.layoutInfo = { ...this.layoutInfo, face, mouth };
+      this.emit('layout', this.layoutInfo);
+    }
     // a new engine of a session nobody watches waits, like the old one, for a kiosk
     if (!this.watched && this.opts.config.media.pause_unwatched_ms !== null) live.pause();
   }

@@ -121,7 +121,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
    * Changes a session: name and voice at once; a new portrait swaps in at the next rest moment
    * (kiosks stay connected); a new preset restarts the session (kiosks are told to join again).
    */
-  async update(id: string, change: { name?: string; voice?: string | null; preset?: 'fast' | 'quality'; captions?: boolean; portrait?: { bytes: Uint8Array; ext: string } }): Promise<{ spec: SessionSpec; restarted: boolean }> {
+  async update(id: string, change: { name?: string; voice?: string | null; preset?: 'fast' | 'quality'; captions?: boolean; fit?: 'cover' | 'contain'; portrait?: { bytes: Uint8Array; ext: string } }): Promise<{ spec: SessionSpec; restarted: boolean }> {
     return this.exclusive(id, async () => {
       const before = this.require(id);
       let session = this.deps.registry.require(id);
@@ -134,6 +134,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       }
       if (change.preset !== undefined) next.preset = change.preset;
       if (change.captions !== undefined) next.captions = change.captions;
+      if (change.fit !== undefined) next.fit = change.fit;
       const kept = change.portrait ? this.deps.store.keepPortrait(id, change.portrait.bytes, change.portrait.ext) : undefined;
       if (kept) next.portrait = kept;
       let restarted = false;
@@ -155,6 +156,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       if (!restarted) {
         session.setVoice(next.voice);
         session.setCaptions(next.captions === true);
+        session.setFit(next.fit ?? 'cover');
       }
       this.deps.store.put(next);
       this.specs.set(id, next);
