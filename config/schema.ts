@@ -19,6 +19,20 @@ const smoothingSchema = z.strictObject({
 export const avatarSchema = z.strictObject({
   /** shorter side of the rendered portrait, pixels (even) */
   min_resolution: z.number().int().min(128).max(1024).multipleOf(2).default(512),
+  /**
+   * output frame size, pixels (even; both or neither; up to 1080x1920 either way round): the face
+   * is placed by `framing` and the frame completed where the photo ends. null: a square of
+   * min_resolution cropped around the face by expand_ratio (the Sonic crop)
+   */
+  width: z.number().int().min(128).max(1920).multipleOf(2).nullable().default(null),
+  height: z.number().int().min(128).max(1920).multipleOf(2).nullable().default(null),
+  /** where the face goes in a width x height frame: its box's height as a fraction of the frame's, and its centre's height from the top */
+  framing: z
+    .strictObject({
+      face_height: z.number().min(0.05).max(0.9).default(0.3),
+      face_centre_y: z.number().min(0.1).max(0.9).default(0.38),
+    })
+    .default({ face_height: 0.3, face_centre_y: 0.38 }),
   /** fraction of the face box added on each side before cropping the portrait */
   expand_ratio: z.number().min(0).max(2).default(0.5),
   /** output frames per second */
@@ -404,6 +418,12 @@ export const configSchema = z.strictObject({
 }).refine((c) => c.sessions.length > 0 || c.cluster.redis_url !== null, {
   message: 'at least one session (only a cluster node, cluster.redis_url set, may run none)',
   path: ['sessions'],
+}).refine((c) => (c.avatar.width === null) === (c.avatar.height === null), {
+  message: 'set both avatar.width and avatar.height (or neither: a square of min_resolution)',
+  path: ['avatar', 'width'],
+}).refine((c) => c.avatar.width === null || c.avatar.height === null || (Math.max(c.avatar.width, c.avatar.height) <= 1920 && Math.min(c.avatar.width, c.avatar.height) <= 1080), {
+  message: 'at most 1080x1920 (or 1920x1080)',
+  path: ['avatar', 'width'],
 }).refine((c) => c.cluster.redis_url === null || c.media.mode !== 'direct', {
   message: 'a cluster node needs the sfu path (kiosks on other nodes get the stream through mediasoup pipe transports)',
   path: ['media', 'mode'],

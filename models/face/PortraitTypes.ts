@@ -79,4 +79,9 @@ export interface EnrolOptions {
   expandRatio: number;
   /** directory for cached enrolments; undefined disables the cache */
   cacheDir?: string;
+  /**
+   * a frame of this size with the face placed by the rule (models/face/framing.ts) instead of the
+   * square crop of minResolution framed by expandRatio
+   */
+  frame?: { width: number; height: number; faceHeight: number; faceCentreY: number };
 }

@@ -8,6 +8,7 @@ import type { Box, EnrolledPortrait, EnrolOptions } from './PortraitTypes.js';
 import { PortraitError } from './errors.js';
 import { type DetectedFace, detectFaces, meshBox } from './face-mesh.js';
 import { DEFAULT_MAX_BYTES, type DecodeLimits, decodeImage, type RgbaImage, resizeRgba } from './image.js';
+import { checkUpscale, completeBeyondImage, framedCrop } from './framing.js';
 import { cropTransform, landmarksFromMesh, meshToCrop } from './landmarks.js';
 import { PORTRAIT_FORMAT_VERSION, readCachedPortrait, writeCachedPortrait } from './portrait-cache.js';
 
@@ -21,6 +22,7 @@ export function portraitId(bytes: Uint8Array, opts: EnrolOptions): string {
   return createHash('sha256')
     .update(bytes)
     .update(`\0portrait-v${PORTRAIT_FORMAT_VERSION}\0min=${opts.minResolution}\0expand=${opts.expandRatio}`)
+    .update(opts.frame ? `\0frame=${opts.frame.width}x${opts.frame.height}@${opts.frame.faceHeight}/${opts.frame.faceCentreY}` : '')
     .digest('hex');
 }
 
@@ -48,6 +50,20 @@ function checkOptions(opts: EnrolOptions): void {
   if (typeof e !== 'number' || !Number.isFinite(e) || e < 0 || e > 4) {
     throw new RangeError(`enrolPortrait: expandRatio must be a number in 0..4, got ${e}`);
   }
+  const f = opts.frame;
+  if (f) {
+    const even = (v: number) => Number.isInteger(v) && v % 2 === 0 && v >= 64 && v <= 4096;
+    if (!even(f.width) || !even(f.height)) throw new RangeError(`enrolPortrait: the frame must be even whole numbers of pixels in 64..4096, got ${f.width}x${f.height}`);
+    if (!(f.faceHeight > 0 && f.faceHeight < 1) || !(f.faceCentreY > 0 && f.faceCentreY < 1)) {
+      throw new RangeError(`enrolPortrait: faceHeight and faceCentreY must be fractions in (0, 1), got ${f.faceHeight} and ${f.faceCentreY}`);
+    }
+  }
+}
+
+/** Enrolment options from the config's avatar section: the square Sonic crop, or the configured frame. */
+export function enrolOptions(avatar: { min_resolution: number; expand_ratio: number; width: number | null; height: number | null; framing: { face_height: number; face_centre_y: number } }, cacheDir?: string): EnrolOptions {
+  const frame = avatar.width !== null && avatar.height !== null ? { width: avatar.width, height: avatar.height, faceHeight: avatar.framing.face_height, faceCentreY: avatar.framing.face_centre_y } : undefined;
+  return { minResolution: avatar.min_resolution, expandRatio: avatar.expand_ratio, cacheDir, ...(frame ? { frame } : {}) };
 }
 
 async function readImageBytes(image: string | Uint8Array, maxBytes: number): Promise<Uint8Array> {
@@ -127,15 +143,23 @@ export async function enrolPortrait(
     throw new PortraitError('image-too-small', `image is ${src.width}x${src.height} px; a face needs at least ${MIN_FACE_PX} px on each side`);
   }
   const face = pickFace(await detectFaces(src));
-  const crop = portraitCrop(face.box, src.width, src.height, opts.expandRatio);
-  const size = opts.minResolution; // the crop is square
-  const portrait = resizeRgba(src, crop, size, size);
-  const t = cropTransform(crop, size, size);
+  let crop: Box;
+  let portrait: RgbaImage;
+  if (opts.frame) {
+    // any frame shape: the face placed by the rule, the frame completed where the photo ends
+    crop = framedCrop(face.box, opts.frame);
+    checkUpscale(face.box, crop, opts.frame);
+    portrait = completeBeyondImage(resizeRgba(src, crop, opts.frame.width, opts.frame.height), crop, src);
+  } else {
+    crop = portraitCrop(face.box, src.width, src.height, opts.expandRatio);
+    portrait = resizeRgba(src, crop, opts.minResolution, opts.minResolution); // the crop is square
+  }
+  const t = cropTransform(crop, portrait.width, portrait.height);
   const mesh = await portraitMesh(portrait, meshToCrop(face.mesh, t));
   const result: EnrolledPortrait = {
     id,
-    width: size,
-    height: size,
+    width: portrait.width,
+    height: portrait.height,
     rgba: portrait.rgba,
     landmarks: landmarksFromMesh(mesh, meshBox(mesh)),
     source: { width: src.width, height: src.height, crop },

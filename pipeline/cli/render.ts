@@ -1,6 +1,6 @@
 /**
  * npm run render -- --audio <file> --portrait <image> --out <file.mp4>
- *                   [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic]
+ *                   [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic] [--size 720x1280]
  * Exit codes: 0 done, 2 bad input or usage, 1 unexpected failure.
  */
 import { loadConfig, ConfigError } from '../../config/load.js';
@@ -10,18 +10,19 @@ import { renderToMp4 } from '../render/render-file.js';
 import { isInputError } from '../errors.js';
 
 const USAGE =
-  'usage: npm run render -- --audio <file> --portrait <image> --out <file.mp4> [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic]';
+  'usage: npm run render -- --audio <file> --portrait <image> --out <file.mp4> [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic] [--size WIDTHxHEIGHT]';
 
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { values: ['audio', 'portrait', 'out', 'preset', 'config', 'engine'], flags: ['help'] });
+    args = parseArgs(argv, { values: ['audio', 'portrait', 'out', 'preset', 'config', 'engine', 'size'], flags: ['help'] });
     if (args.flags.has('help')) {
       console.log(USAGE);
       return 0;
     }
     for (const k of ['audio', 'portrait', 'out']) if (!args.values[k]) throw new UsageError(`--${k} is required`);
     if (!args.values.out!.toLowerCase().endsWith('.mp4')) throw new UsageError('--out must name an .mp4 file');
+    if (args.values.size !== undefined && !/^\d+x\d+$/.test(args.values.size)) throw new UsageError(`--size must be WIDTHxHEIGHT, e.g. 720x1280 (got "${args.values.size}")`);
   } catch (e) {
     console.error(`render: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -33,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig({
       file: values.config,
       preset,
-      overrides: values.engine ? { runtime: { engine: values.engine } } : undefined,
+      overrides: {
+        ...(values.engine ? { runtime: { engine: values.engine } } : {}),
+        ...(values.size ? { avatar: { width: Number(values.size.split('x')[0]), height: Number(values.size.split('x')[1]) } } : {}),
+      },
     });
     let progress: ReturnType<typeof createProgress> | undefined;
     const res = await renderToMp4({

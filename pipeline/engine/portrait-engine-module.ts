@@ -9,7 +9,7 @@
  */
 import { ConfigError, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { enrolPortrait } from '../../models/face/enrol.js';
+import { enrolOptions, enrolPortrait } from '../../models/face/enrol.js';
 import { createEngine as createConfiguredEngine } from './create-engine.js';
 import type { TalkingHeadEngine } from './EngineTypes.js';
 
@@ -38,10 +38,6 @@ export function parseModuleOptions(options: unknown): { portrait: string; config
 /** Module entry for the inference worker. */
 export async function createEngine(options: PortraitEngineModuleOptions): Promise<TalkingHeadEngine> {
   const { portrait: path, config } = parseModuleOptions(options);
-  const portrait = await enrolPortrait(path, {
-    minResolution: config.avatar.min_resolution,
-    expandRatio: config.avatar.expand_ratio,
-    cacheDir: config.runtime.cache_dir,
-  });
+  const portrait = await enrolPortrait(path, enrolOptions(config.avatar, config.runtime.cache_dir));
   return createConfiguredEngine(portrait, config);
 }

@@ -8,7 +8,7 @@ import { ANALYSIS_RATE, CLOCK_RATE } from '../records.js';
 import type { Config } from '../../config/schema.js';
 import { decodeAudioFile } from '../audio/decode-file.js';
 import { resample } from '../audio/resampler.js';
-import { enrolPortrait } from '../../models/face/enrol.js';
+import { enrolOptions, enrolPortrait } from '../../models/face/enrol.js';
 import { createEngine } from '../engine/create-engine.js';
 import { SonicEngine } from '../engine/sonic-engine.js';
 import { Mp4Writer } from '../encode/mp4-writer.js';
@@ -61,11 +61,7 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
   const playout = resample(decoded.samples, decoded.sampleRate, CLOCK_RATE);
   t = mark('decode', t);
 
-  const portrait = await enrolPortrait(req.portrait, {
-    minResolution: config.avatar.min_resolution,
-    expandRatio: config.avatar.expand_ratio,
-    cacheDir: config.runtime.cache_dir,
-  });
+  const portrait = await enrolPortrait(req.portrait, enrolOptions(config.avatar, config.runtime.cache_dir));
   t = mark('enrol', t);
 
   const engine = await createEngine(portrait, config);

@@ -12,7 +12,7 @@ import { closeFaceMesh, detectFaces } from '../../models/face/face-mesh.js';
 import { decodeImage } from '../../models/face/image.js';
 import { landmarksFromMesh } from '../../models/face/landmarks.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { launchChromium, waitLive } from './browser.js';
+import { inboundStats, launchChromium, waitLive } from './browser.js';
 
 let ts: TestServer;
 let browser: Browser;
@@ -149,4 +149,30 @@ describe('the kiosk page on kiosk screens', () => {
     await fetch(`${ts.server.url}/api/sessions/default`, { method: 'PATCH', headers: { authorization: `Bearer ${ts.server.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ fit: 'cover' }) });
     await page.close();
   }, 60_000);
+
+  it('a tall stream (avatar 576x1024) fills a 1080x1920 kiosk with no bands, the face above the controls', async () => {
+    const tall = await startTestServer({ mode: 'sfu', rtcBase: 53400, config: { avatar: { width: 576, height: 1024 } } });
+    const keep = ts;
+    ts = tall;
+    try {
+      const page = await open(1080, 1920);
+      const l = await look(page);
+      const st = await inboundStats(page);
+      const layoutBands = await page.evaluate(() => (window as unknown as { kiosk: { layout: { bands: boolean } } }).kiosk.layout.bands);
+      console.log(`[layout] 576x1024 stream at 1080x1920: video ${l.video.x.toFixed(0)},${l.video.y.toFixed(0)} ${l.video.width.toFixed(0)}x${l.video.height.toFixed(0)}, decoded ${st.frameWidth}x${st.frameHeight}; face ${l.face.x.toFixed(0)},${l.face.y.toFixed(0)} ${l.face.width.toFixed(0)}x${l.face.height.toFixed(0)}`);
+      expect([st.frameWidth, st.frameHeight]).toEqual([576, 1024]);
+      expect(layoutBands).toBe(false);
+      expect(l.video.x).toBeLessThanOrEqual(0);
+      expect(l.video.y).toBeLessThanOrEqual(0);
+      expect(l.video.x + l.video.width).toBeGreaterThanOrEqual(1080);
+      expect(l.video.y + l.video.height).toBeGreaterThanOrEqual(1920);
+      expect(l.face.y).toBeGreaterThanOrEqual(0);
+      expect(l.face.y + l.face.height).toBeLessThanOrEqual(l.stop!.y);
+      expect(overlaps(l.mouth, l.stop!)).toBe(false);
+      await page.close();
+    } finally {
+      ts = keep;
+      await tall.server.close();
+    }
+  }, 90_000);
 });
