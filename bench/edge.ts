@@ -1,7 +1,7 @@
 /**
  * 13. One edge box for a whole hall (issue 14; `npm run bench -- --only edge [--max 10]`).
  *
- * One server (SFU path, the portrait engine, 512x512 at 25 fps) in this process, sessions added
+ * One server (SFU path, the portrait engine, 512x512 at 25 fps, or `--size 720x1280`) in this process, sessions added
  * at run time through the admin API (memory per session from the process RSS as each is added).
  * Then, for N = 1..max, N sessions are watched and the others are not (media.pause_unwatched_ms
  * 300): per step a quiet window and a window with every watched session speaking (an espeak-ng
@@ -21,7 +21,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
 import type { Page } from 'playwright-core';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
-import { enrolPortrait } from '../models/face/enrol.js';
+import { enrolOptions, enrolPortrait } from '../models/face/enrol.js';
 import { speakWav, wavSamples } from '../test/helpers/speech.js';
 import { startTestServer, uploadSpeech, type TestServer } from '../test/helpers/test-server.js';
 import { mouthBox } from '../test/helpers/video-measures.js';
@@ -127,8 +127,8 @@ async function viewer(ts: TestServer, id: string): Promise<Socket> {
   return s;
 }
 
-export async function benchEdge(max: number, gc?: () => void): Promise<EdgeResult> {
-  const ts = await startTestServer({ mode: 'sfu', rtcBase: 53000, config: { media: { pause_unwatched_ms: 300 } } });
+export async function benchEdge(max: number, gc?: () => void, size?: { width: number; height: number }): Promise<EdgeResult> {
+  const ts = await startTestServer({ mode: 'sfu', rtcBase: 53000, config: { media: { pause_unwatched_ms: 300 }, ...(size ? { avatar: size } : {}) } });
   const photo = new Uint8Array(readFileSync(DEFAULT_PORTRAIT)) as Uint8Array<ArrayBuffer>;
   const ids = ['default'];
   const viewers = new Map<string, Socket>();
@@ -191,7 +191,7 @@ async function spotCheck(ts: TestServer, watched: string[], viewers: Map<string,
   const browser = await launchChromium();
   try {
     const cfg = ts.config;
-    const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: cfg.avatar.min_resolution, expandRatio: cfg.avatar.expand_ratio, cacheDir: cfg.runtime.cache_dir });
+    const portrait = await enrolPortrait(DEFAULT_PORTRAIT, enrolOptions(cfg.avatar, cfg.runtime.cache_dir));
     const pages: Page[] = [];
     for (const id of watched.slice(0, 2)) {
       pages.push(await openKiosk(browser, ts.server.kioskUrl(id), 30_000));

@@ -20,7 +20,8 @@
  *      the full run)
  *  13. one edge box for a hall (issue 14): N = 1..10 sessions watched and speaking, fps sent per
  *      session, CPU per session watched / unwatched, memory per session, two kiosks as spot checks
- *      (`--only edge [--max 10]`, not in the full run)
+ *      (`--only edge [--max 10] [--size 720x1280]`, not in the full run)
+ *  14. cost by output size: engine and encode ms per frame at 512x512 .. 1080x1920 (`--only sizes`)
  *  11. load and soak (`--only load [--kiosks 1,2,4,6] [--soak-minutes 30] [--soak-kiosks 4]`, not in
  *      the full run): kiosks holding 25 fps with A/V within 45 ms; memory growth per kiosk-hour
  * Ends with one line `BENCH_JSON {...}`. Targets are reported, not enforced: exit status is 0.
@@ -29,6 +30,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchConfig, f, gcFunction, load, loadPortrait, MB, passFail, r2, section, speechClip } from './common.js';
 import { benchEncode } from './encode.js';
 import { benchEdge, edgeSectionTitle, printEdge } from './edge.js';
+import { benchSizes } from './sizes.js';
 import { benchMemory, GROWTH_LIMIT_MB, MONOTONIC_MIN_MB } from './memory.js';
 import { benchOffline } from './offline.js';
 import { benchStages, STAGES } from './stages.js';
@@ -100,7 +102,14 @@ async function probeSection(): Promise<Record<string, unknown>> {
 /** 13. one edge box for a hall (issue 14). */
 async function edgeSection(): Promise<Record<string, unknown>> {
   edgeSectionTitle();
-  return printEdge(await benchEdge(Number(opt('--max') ?? 10), await gcFunction()));
+  const size = opt('--size')?.split('x').map(Number);
+  return printEdge(await benchEdge(Number(opt('--max') ?? 10), await gcFunction(), size ? { width: size[0]!, height: size[1]! } : undefined));
+}
+
+/** 14. cost by output size (issue 15). */
+async function sizesSection(): Promise<Record<string, unknown>> {
+  if (!args.includes('--verbose')) beamcoder().logging('warning');
+  return { rows: await benchSizes(availableParallelism()) };
 }
 
 /** 11. load, then soak. */
@@ -118,10 +127,10 @@ async function loadSection(): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const only = opt('--only');
-  if (only === 'voice' || only === 'jobs' || only === 'sonic' || only === 'load' || only === 'probe' || only === 'edge') {
+  if (only === 'voice' || only === 'jobs' || only === 'sonic' || only === 'load' || only === 'probe' || only === 'edge' || only === 'sizes') {
     console.log(`kiosk-avatar bench (${only} only)  ${new Date().toISOString()}  node ${process.version}`);
     console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}   load avg at start: ${load()}`);
-    const sections = { voice: voiceSection, jobs: jobsSection, sonic: sonicSection, load: loadSection, probe: probeSection, edge: edgeSection };
+    const sections = { voice: voiceSection, jobs: jobsSection, sonic: sonicSection, load: loadSection, probe: probeSection, edge: edgeSection, sizes: sizesSection };
     const result = await sections[only]();
     console.log(`\nbench took ${r2((performance.now() - t0) / 1000)} s; load avg at end: ${load()}`);
     console.log(`BENCH_JSON ${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), [only]: result })}`);

@@ -9,7 +9,7 @@ interface Job {
   progress: number;
   createdAt: string;
   error: string | null;
-  input: { audio: string | null; text: string | null; uploads: { field: string; name: string }[]; params: { preset: string } };
+  input: { audio: string | null; text: string | null; uploads: { field: string; name: string }[]; params: { preset: string; size?: { width: number; height: number } } };
   result: { durationSec: number } | null;
 }
 
@@ -49,7 +49,8 @@ function render(jobs: Job[]): void {
         return td;
       };
       cell(new Date(j.createdAt).toLocaleString());
-      cell(describe(j)).append(` (${j.input.params.preset})`);
+      const size = j.input.params.size;
+      cell(describe(j)).append(` (${j.input.params.preset}${size ? `, ${size.width}x${size.height}` : ''})`);
       const bar = document.createElement('progress');
       bar.max = 1;
       bar.value = j.progress;
@@ -109,6 +110,7 @@ $<HTMLFormElement>('submit').addEventListener('submit', async (e) => {
     form.append('audio', audio);
   } else form.append('text', $<HTMLTextAreaElement>('text').value);
   form.append('preset', $<HTMLSelectElement>('preset').value);
+  if ($<HTMLSelectElement>('size').value) form.append('size', $<HTMLSelectElement>('size').value);
   try {
     await api('/api/jobs', { method: 'POST', body: form });
     await refresh();

@@ -28,6 +28,8 @@ export interface EngineInfo {
   /** where the face (forehead to chin) and the mouth are in the output frame, when the engine knows (kiosk layout) */
   readonly face?: NormBox;
   readonly mouth?: NormBox;
+  /** how much the photo was enlarged for the frame (output px per photo px), when the engine enrols one */
+  readonly portraitScale?: number;
 }
 
 /** A box in a frame as fractions of its width and height (0..1). */

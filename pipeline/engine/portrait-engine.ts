@@ -32,7 +32,7 @@ export class PortraitEngine implements TalkingHeadEngine {
     private readonly renderer: PortraitRenderer,
     fps: number,
     lookaheadMs: number,
-    layout?: Pick<EngineInfo, 'face' | 'mouth'>,
+    layout?: Pick<EngineInfo, 'face' | 'mouth' | 'portraitScale'>,
   ) {
     this.extraLookahead = lookaheadMs > motion.lookaheadMs ? Math.round((lookaheadMs * ANALYSIS_RATE) / 1000) : 0;
     this.info = Object.freeze({
@@ -156,10 +156,10 @@ export class PortraitEngine implements TalkingHeadEngine {
 }
 
 /** The face box and the mouth's outer contour of an enrolled portrait, as fractions of its size. */
-export function portraitLayout(p: EnrolledPortrait): { face: NormBox; mouth: NormBox } {
+export function portraitLayout(p: EnrolledPortrait): { face: NormBox; mouth: NormBox; portraitScale: number } {
   const norm = (x0: number, y0: number, x1: number, y1: number): NormBox => ({ x: x0 / p.width, y: y0 / p.height, width: (x1 - x0) / p.width, height: (y1 - y0) / p.height });
   const f = p.landmarks.faceBox;
   const xs = p.landmarks.mouth.outerContour.map((q) => q.x);
   const ys = p.landmarks.mouth.outerContour.map((q) => q.y);
-  return { face: norm(f.x, f.y, f.x + f.width, f.y + f.height), mouth: norm(Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)) };
+  return { face: norm(f.x, f.y, f.x + f.width, f.y + f.height), mouth: norm(Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)), portraitScale: p.width / p.source.crop.width };
 }

@@ -1,7 +1,7 @@
 /**
  * Batch video jobs over HTTP (an admin key, or a token with the 'render' scope: role `author`):
  *   POST   /api/jobs                multipart/form-data: `portrait` (PNG/JPEG file) and either `audio`
- *                                   (an audio file) or `text`; optional `preset` (fast|quality)
+ *                                   (an audio file) or `text`; optional `preset` (fast|quality) and `size` (e.g. 720x1280)
  *                                   -> 202 { id, state, links }
  *   GET    /api/jobs                the caller's jobs (the admin key: all), newest first
  *   GET    /api/jobs/:id            state, progress 0..1, error, result
@@ -91,7 +91,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
     const err = e as Error & { code?: string; statusCode?: number };
     if (e instanceof UploadError || e instanceof z.ZodError || err.code === 'FST_REQ_FILE_TOO_LARGE') return e;
     if (err.code === 'FST_PARTS_LIMIT' || err.code === 'FST_FILES_LIMIT' || err.code === 'FST_FIELDS_LIMIT') {
-      return new UploadError('too many parts: a job takes a `portrait` file, an `audio` file or a `text` field, and a `preset`', 400);
+      return new UploadError('too many parts: a job takes a `portrait` file, an `audio` file or a `text` field, a `preset` and a `size`', 400);
     }
     if (err.statusCode === undefined || err.statusCode >= 500) return new UploadError(`malformed multipart body: ${err.message}`, 400);
     return e;
@@ -107,6 +107,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
       let portrait: string | null = null;
       let text: string | null = null;
       let preset: 'fast' | 'quality' = config.preset;
+      let size: { width: number; height: number } | undefined;
       try {
         for await (const part of req.parts()) {
           if (part.type === 'file') {
@@ -129,7 +130,9 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
             text = String(part.value);
           } else if (part.fieldname === 'preset') {
             preset = z.enum(['fast', 'quality']).parse(part.value, { error: () => 'preset must be fast or quality' });
-          } else throw new UploadError(`unexpected field "${part.fieldname}" (expected audio, text, portrait, preset)`, 400);
+          } else if (part.fieldname === 'size') {
+            size = parseFrameSize(String(part.value));
+          } else throw new UploadError(`unexpected field "${part.fieldname}" (expected audio, text, portrait, preset, size)`, 400);
         }
       } catch (e) {
         throw uploadFailure(e);
@@ -144,7 +147,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
       const waiting = (await queue.stats()).states.queued;
       if (waiting >= config.jobs.max_queued) throw new UploadError(`${waiting} jobs wait already (jobs.max_queued): try again later`, 429);
       const id = store.newId();
-      const rec = store.create(id, owner, { audio, text: audio ? null : text, portrait, params: { preset }, uploads }, files);
+      const rec = store.create(id, owner, { audio, text: audio ? null : text, portrait, params: { preset, ...(size ? { size } : {}) }, uploads }, files);
       await queue.submit(id);
       req.log.info({ job: id, kind: audio ? 'audio' : 'text', preset }, 'job submitted');
       return reply.code(202).send({ ok: true, ...view(rec) });
@@ -219,4 +222,14 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
       return send(reply, e);
     }
   });
+}
+
+/** A job's `size` field: WIDTHxHEIGHT, even, up to 1080x1920 either way round (a ZodError otherwise: 400). */
+export function parseFrameSize(v: string): { width: number; height: number } {
+  const m = /^(\d{2,4})x(\d{2,4})$/.exec(v.trim());
+  const ok = (w: number, h: number) => w % 2 === 0 && h % 2 === 0 && Math.min(w, h) >= 128 && Math.max(w, h) <= 1920 && Math.min(w, h) <= 1080;
+  return z
+    .object({ width: z.number(), height: z.number() })
+    .refine((s) => ok(s.width, s.height), { message: 'size must be WIDTHxHEIGHT, even numbers from 128, at most 1080x1920 (or 1920x1080)' })
+    .parse(m ? { width: Number(m[1]), height: Number(m[2]) } : { width: 1, height: 1 });
 }

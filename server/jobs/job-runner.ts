@@ -32,10 +32,10 @@ export const SHUTDOWN = 'shutdown';
 /** who runs jobs here, as the record and the log show it */
 export const WORKER_ID = `${hostname()}:${process.pid}`;
 
-/** The configuration a job renders with: the server's, with the job's preset over it. */
-export function jobConfig(config: Config, preset: 'fast' | 'quality'): Config {
-  if (preset === config.preset) return config;
-  return configSchema.parse(deepMerge({ ...config, preset } as unknown as Record<string, unknown>, PRESETS[preset] as Record<string, unknown>));
+/** The configuration a job renders with: the server's, with the job's preset and frame size over it. */
+export function jobConfig(config: Config, preset: 'fast' | 'quality', size?: { width: number; height: number }): Config {
+  const withPreset = preset === config.preset ? config : configSchema.parse(deepMerge({ ...config, preset } as unknown as Record<string, unknown>, PRESETS[preset] as Record<string, unknown>));
+  return size ? configSchema.parse({ ...withPreset, avatar: { ...withPreset.avatar, ...size } }) : withPreset;
 }
 
 /**
@@ -89,7 +89,7 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
       });
       child.on('error', (e) => finish(e));
       child.on('exit', (code, signal) => finish(new Error(`the render process ended (${signal ?? `exit code ${code}`}) without a result${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`)));
-      const req: ChildRequest = { jobDir: store.folder(id), input: started.input, config: jobConfig(config, started.input.params.preset) };
+      const req: ChildRequest = { jobDir: store.folder(id), input: started.input, config: jobConfig(config, started.input.params.preset, started.input.params.size) };
       child.send(req);
     });
     store.log(id, { event: 'stage', stage: 'render', ...Object.fromEntries(Object.entries(result.stagesMs).map(([k, v]) => [`${k}Ms`, Math.round(v)])) });

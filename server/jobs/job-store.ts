@@ -25,7 +25,7 @@ export interface JobInput {
   text: string | null;
   portrait: string;
   /** parameters the job renders with */
-  params: { preset: 'fast' | 'quality' };
+  params: { preset: 'fast' | 'quality'; /** the frame size (avatar.width x avatar.height); the server's when absent */ size?: { width: number; height: number } };
   /** original names and sizes of the uploads, for the log */
   uploads: { field: string; name: string; bytes: number }[];
 }

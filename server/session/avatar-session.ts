@@ -255,6 +255,10 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   static async start(opts: AvatarSessionOptions): Promise<AvatarSession> {
     if (opts.mode === 'sfu' && !opts.mediasoupWorker) throw new TypeError('AvatarSession: sfu mode needs a mediasoup worker');
     const engine = await startEngine(opts);
+    const scale = engine.info.portraitScale;
+    if (scale !== undefined && scale > 1.05) {
+      opts.log.info({ session: opts.id, enlarged: Math.round(scale * 100) / 100, size: `${engine.info.width}x${engine.info.height}` }, `the portrait photo is enlarged ${scale.toFixed(1)}x for the frame (once, at enrolment): a larger photo would be sharper`);
+    }
     const live = new LiveSession(engine, { maxQueuedSeconds: opts.config.limits.max_queued_seconds, clock: () => performance.now() });
     const source = new SessionMediaSource({ width: engine.info.width, height: engine.info.height, fps: engine.info.fps, startMs: live.startMs });
     const session = new AvatarSession(opts, engine, source, live);

@@ -97,12 +97,17 @@ describe('batch jobs (embedded queue)', () => {
     expect(Object.keys(log[2]!)).toEqual(expect.arrayContaining(['decodeMs', 'enrolMs']));
   }, 120_000);
 
-  it('text + portrait -> the text spoken (espeak-ng here) and rendered', async () => {
-    const { status, body } = await submit({ portrait, text: 'Hello students. Please open your books.' });
+  it('text + portrait -> the text spoken (espeak-ng here) and rendered, at the size the job asks (540x960)', async () => {
+    const { status, body } = await submit({ portrait, text: 'Hello students. Please open your books.', size: '540x960' });
     expect(status).toBe(202);
     const j = await waitState(body.id, ['done', 'failed']);
     expect(j.error).toBeNull();
     expect(j.result!.durationSec).toBeGreaterThan(1.5);
+    const res = await fetch(`${url}${j.links.video}`, { headers: { authorization: `Bearer ${token}` } });
+    const path = join(ts.dir, 'tall.mp4');
+    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+    const mp4 = await readMp4(path, { maxFrames: 2 });
+    expect([mp4.video.width, mp4.video.height]).toEqual([540, 960]);
     const tts = (await logOf(body.id)).find((l) => l.stage === 'tts');
     expect(tts).toMatchObject({ providers: { local: 2 } });
   }, 120_000);
@@ -152,6 +157,11 @@ describe('batch jobs (embedded queue)', () => {
     expect((await submit({ portrait, audio: audio(SHORT), text: 'Hi.' })).status).toBe(400);
     expect((await submit({ portrait, text: ' ... ' })).status).toBe(400);
     expect((await submit({ portrait, audio: audio(SHORT), preset: 'ultra' })).status).toBe(400);
+    for (const size of ['720 by 1280', '721x1280', '2160x3840', '64x64']) {
+      const bad = await submit({ portrait, audio: audio(SHORT), size });
+      expect(bad.status, size).toBe(400);
+      expect(bad.body.error, size).toMatch(/size must be WIDTHxHEIGHT/);
+    }
     const huge = await submit({ portrait, audio: audio(new Uint8Array(17 << 20)) });
     expect(huge.status).toBe(413);
     expect((await submit({ portrait, audio: audio(SHORT) }, 'nonsense')).status).toBe(401);
