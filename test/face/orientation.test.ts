@@ -33,26 +33,18 @@ function stored(u: RgbaImage, o: 3 | 6 | 8 | 2): RgbaImage {
 /** a JPEG of `img` with an APP1 Exif segment carrying `orientation` (little- or big-endian TIFF) */
 function jpegWithOrientation(img: RgbaImage, orientation: number, bigEndian = false): Uint8Array {
   const enc = jpeg.encode({ data: Buffer.from(img.rgba), width: img.width, height: img.height }, 92).data;
+  // a TIFF header and IFD0 with one SHORT entry: Orientation (0x0112)
   const tiff = Buffer.alloc(26);
-  if (bigEndian) {
-    tiff.write('MM', 0, 'latin1');
-    tiff.writeUInt16BE(42, 2);
-    tiff.writeUInt32BE(8, 4);
-    tiff.writeUInt16BE(1, 8);
-    tiff.writeUInt16BE(0x0112, 10);
-    tiff.writeUInt16BE(3, 12);
-    tiff.writeUInt32BE(1, 14);
-    tiff.writeUInt16BE(orientation, 18);
-  } else {
-    tiff.write('II', 0, 'latin1');
-    tiff.writeUInt16LE(42, 2);
-    tiff.writeUInt32LE(8, 4);
-    tiff.writeUInt16LE(1, 8);
-    tiff.writeUInt16LE(0x0112, 10);
-    tiff.writeUInt16LE(3, 12);
-    tiff.writeUInt32LE(1, 14);
-    tiff.writeUInt16LE(orientation, 18);
-  }
+  const u16 = (v: number, at: number) => (bigEndian ? tiff.writeUInt16BE(v, at) : tiff.writeUInt16LE(v, at));
+  const u32 = (v: number, at: number) => (bigEndian ? tiff.writeUInt32BE(v, at) : tiff.writeUInt32LE(v, at));
+  tiff.write(bigEndian ? 'MM' : 'II', 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4);
+  u16(1, 8);
+  u16(0x0112, 10);
+  u16(3, 12);
+  u32(1, 14);
+  u16(orientation, 18);
   const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
   const app1 = Buffer.alloc(4);
   app1[0] = 0xff;
