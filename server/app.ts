@@ -311,7 +311,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     config, auth, sessions, metrics, kioskDir: KIOSK_DIST, health, kioskUrl: kioskUrlFor, revocations, disconnectToken, tokens, audit,
     describe: (id) => {
       const spec = manager.spec(id);
-      return spec && { name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? config.preset };
+      return spec && manager.settings(spec);
     },
     // a cluster node: speech for other nodes' sessions goes there; the pipe routes are served
     ...(node ? { originUrl: (id: string) => node.originUrl(id), pipeListen: () => node.pipeListen() } : {}),

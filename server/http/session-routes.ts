@@ -111,7 +111,7 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: SessionR
 
   const view = (spec: SessionSpec) => {
     const s = registry.get(spec.id);
-    return { id: spec.id, name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? config.preset, captions: spec.captions === true, fit: spec.fit ?? 'cover', fromConfig: manager.fromConfig(spec.id), info: s?.info, stats: s?.stats() };
+    return { id: spec.id, ...manager.settings(spec), fromConfig: manager.fromConfig(spec.id), info: s?.info, stats: s?.stats() };
   };
   const idParam = (req: FastifyRequest) => {
     const id = (req.params as { id: string }).id;

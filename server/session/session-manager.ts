@@ -84,6 +84,11 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return this.specs.get(id);
   }
 
+  /** What operators see of a session's settings (the console, GET /api/sessions), defaults filled in. */
+  settings(spec: SessionSpec): { name: string; voice: string | null; preset: 'fast' | 'quality'; captions: boolean; fit: 'cover' | 'contain' } {
+    return { name: spec.name ?? spec.id, voice: spec.voice ?? null, preset: spec.preset ?? this.deps.config.preset, captions: spec.captions === true, fit: spec.fit ?? 'cover' };
+  }
+
   /** A stored session that did not start, and why. */
   failure(id: string): { spec: SessionSpec; error: string } | undefined {
     return this.failed.get(id);

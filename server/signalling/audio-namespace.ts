@@ -20,10 +20,10 @@ import { limitMessages } from './message-limit.js';
 import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import { AUDIO_NAMESPACE, type AudioClientToServer, type AudioServerToClient } from '../protocol.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { MicLimitError } from '../errors.js';
 import { BadRequestError, parseRequest, request } from './results.js';
 import { VoiceGate } from '../voice/voice-gate.js';
 import { Listener } from '../voice/listener.js';
+import { SessionSlots } from './session-slots.js';
 import type { AgentClient } from '../voice/agent.js';
 import type { VoiceConfig } from '../../config/schema.js';
 
@@ -62,9 +62,9 @@ export function attachAudioNamespace(
   const { sessions, log } = deps;
   const nsp = io.of(AUDIO_NAMESPACE) as Namespace<AudioClientToServer, AudioServerToClient, Record<string, never>, { principal: Principal }>;
 
-  // per session: the connections whose `mic` stream holds a voice-activity gate
-  const micsOf = new Map<string, Set<string>>();
-  const listenersOf = new Map<string, Set<string>>();
+  // per session: the connections whose `mic` or `listen` stream holds a voice-activity gate
+  const mics = new SessionSlots(deps.micsPerSession, 'limits.mics_per_session');
+  const listeners = new SessionSlots(deps.listenersPerSession, 'limits.listeners_per_session');
   // a kiosk token (view) comes in too when its session listens: it may send `listen` only
   const listens = (p: Principal) => p.scopes.has('view') && sessions.get(p.sessionId)?.listening === true;
   nsp.use(withTokenCap(nsp as unknown as Namespace, deps.connectionsPerToken, log, handshake(deps, 'speak', 'audio', listens)));
@@ -110,9 +110,7 @@ export function attachAudioNamespace(
           const bytes = chunkBytes(pcm);
           const fmt = formatOf(format, 'mic');
           if (!gate) {
-            const mics = micsOf.get(sessionId) ?? new Set<string>();
-            if (deps.micsPerSession !== undefined && mics.size >= deps.micsPerSession) throw new MicLimitError(sessionId, deps.micsPerSession);
-            micsOf.set(sessionId, mics.add(socket.id));
+            mics.take(sessionId, socket.id);
             gate = VoiceGate.create(session, deps.vad);
           }
           // answered at once: the gate analyses behind the ack, so a live voice never waits on the model
@@ -218,9 +216,7 @@ export function attachAudioNamespace(
           const bytes = chunkBytes(pcm);
           const fmt = formatOf(format, 'listen');
           if (!listener) {
-            const held = listenersOf.get(sessionId) ?? new Set<string>();
-            if (deps.listenersPerSession !== undefined && held.size >= deps.listenersPerSession) throw new MicLimitError(sessionId, deps.listenersPerSession, 'limits.listeners_per_session');
-            listenersOf.set(sessionId, held.add(socket.id));
+            listeners.take(sessionId, socket.id);
             listener = Listener.create(session, deps.vad, { utterance: answer, bargeIn: (ms) => deps.metrics.bargeInMs.observe(ms) });
           }
           return (await listener).accept(bytes, fmt);
@@ -235,10 +231,8 @@ export function attachAudioNamespace(
       log.info({ source: socket.id, session: sessionId, reason }, 'audio source left');
       // a host that vanishes mid-utterance: the utterance ends, the gate's model is released
       void gate?.then((g) => g.close()).catch(() => undefined);
-      for (const m of [micsOf, listenersOf]) {
-        const held = m.get(sessionId);
-        if (held?.delete(socket.id) && held.size === 0) m.delete(sessionId);
-      }
+      mics.release(sessionId, socket.id);
+      listeners.release(sessionId, socket.id);
     });
   });
 
