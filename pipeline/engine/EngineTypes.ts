@@ -67,6 +67,12 @@ export interface TalkingHeadEngine {
   /** Render up to `max` ready frames (all ready ones by default), in order. */
   renderReady(max?: number): Promise<AvatarFrame[]>;
   /**
+   * Optional: pass over up to `max` ready frames without drawing them (the motion still advances:
+   * smoothing and idle motion stay continuous). A live worker that has fallen behind uses it to
+   * spend no time on frames that would be dropped as late. Returns how many were passed over.
+   */
+  skipReady?(max?: number): Promise<number>;
+  /**
    * Barge-in: discard audio not yet shown and return the face to rest by the next frame.
    * The timeline position is kept (the dropped audio is treated as silence), so pts stay monotonic.
    */

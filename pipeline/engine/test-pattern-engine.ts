@@ -138,6 +138,18 @@ export class TestPatternEngine implements TalkingHeadEngine {
     return frames;
   }
 
+  /** Passes over ready frames without drawing them (no render delay either). */
+  async skipReady(max = Infinity): Promise<number> {
+    this.assertOpen('skipReady');
+    const count = Math.min(max, this.framesReady());
+    for (let i = 0; i < count; i++) {
+      this.consume(this.frameStart(this.next + 1) - this.bufStart);
+      this.next += 1;
+      this.restNext = false;
+    }
+    return count;
+  }
+
   interrupt(): void {
     this.assertOpen('interrupt');
     // Everything buffered is not yet shown: it becomes silence, and the timeline keeps its length.

@@ -63,14 +63,30 @@ async function run(engine: TalkingHeadEngine): Promise<void> {
   /** samples on the engine's timeline since its start or last reset */
   let timeline = 0;
 
+  // live: audio (and silence) waiting beyond this means the worker is behind the clock
+  const lateAfter = data.dropLateAfterMs === undefined ? Infinity : Math.round((data.dropLateAfterMs * analysisRate) / 1000);
+  let skipped = 0;
+  /** frames passed over in a row: at most 2, so a worker that stays behind still draws every third */
+  let skipRun = 0;
+  const backlog = (): number => ring.availableRead + controls.reduce((n, c) => n + (c.op === 'silence' ? c.count : 0), 0);
+
   const renderOne = async (): Promise<void> => {
+    // behind the clock: pass over this frame (the motion advances), it would arrive too late
+    if (engine.skipReady && skipRun < 2 && backlog() > lateAfter) {
+      const n = await engine.skipReady(1);
+      skipped += n;
+      skipRun += n;
+      if (n > 0) return;
+    }
+    skipRun = 0;
     const t0 = performance.now();
     const [frame] = await engine.renderReady(1);
     const renderMs = performance.now() - t0;
     if (!frame) return;
     // Copy before transferring: an engine may reuse the buffer it handed out.
     const i420 = frame.i420.slice();
-    post({ type: 'frame', frame: { ...frame, i420 }, renderMs }, [i420.buffer as ArrayBuffer]);
+    post({ type: 'frame', frame: { ...frame, i420 }, renderMs, ...(skipped > 0 ? { skipped } : {}) }, [i420.buffer as ArrayBuffer]);
+    skipped = 0;
   };
 
   const apply = async (c: ControlOp): Promise<void> => {

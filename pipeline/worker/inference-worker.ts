@@ -34,6 +34,13 @@ export interface InferenceWorkerOptions {
   pendingSeconds?: number;
   /** milliseconds close() waits for the worker to finish before terminating it (default 2000) */
   closeTimeoutMs?: number;
+  /**
+   * a live source (audio pushed at the pace it plays): when the worker falls more than this many
+   * ms behind the audio it was given, it passes over frames without drawing them (engines with
+   * skipReady), so an overloaded machine spends no time on frames that would arrive too late.
+   * Undefined: every frame is drawn (offline use, tests that push a whole clip at once).
+   */
+  dropLateAfterMs?: number;
 }
 
 export interface InferenceWorkerStats {
@@ -119,7 +126,7 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
     if (!(pendingSeconds >= 0 && pendingSeconds <= 3600)) throw new TypeError(`InferenceWorker.start: pendingSeconds must be in [0, 3600], got ${pendingSeconds}`);
     if (!(closeTimeoutMs >= 0)) throw new TypeError(`InferenceWorker.start: closeTimeoutMs must be >= 0, got ${closeTimeoutMs}`);
     const ring = AudioRing.create(Math.round(ringSeconds * ANALYSIS_RATE));
-    const data: InferenceThreadData = { engineModule, engineOptions: options.engineOptions, ring: ring.shared };
+    const data: InferenceThreadData = { engineModule, engineOptions: options.engineOptions, ring: ring.shared, dropLateAfterMs: options.dropLateAfterMs };
     const worker = spawnTsWorker(THREAD_URL, { workerData: data });
     const self = new InferenceWorker(worker, ring, Math.round(pendingSeconds * ANALYSIS_RATE), closeTimeoutMs);
     await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,8 @@ export interface InferenceThreadData {
   engineModule: string;
   engineOptions: unknown;
   ring: AudioRingShared;
+  /** InferenceWorkerOptions.dropLateAfterMs */
+  dropLateAfterMs?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export type ToThread = ({ type: 'control' } & ControlOp) | { type: 'close' };
 
 export type FromThread =
   | { type: 'ready'; info: EngineInfo }
-  | { type: 'frame'; frame: AvatarFrame; /** ms the engine took for this frame */ renderMs: number }
+  | { type: 'frame'; frame: AvatarFrame; /** ms the engine took for this frame */ renderMs: number; /** frames passed over (late) since the last one */ skipped?: number }
   | { type: 'flushed'; id: number }
   /** a reset took effect: frames posted after this are of the new timeline */
   | { type: 'reset-done' }

@@ -656,6 +656,8 @@ function startEngine(opts: AvatarSessionOptions): Promise<WorkerEngine> {
   return WorkerEngine.start({
     engineModule: opts.engineModule ?? ENGINE_MODULE,
     engineOptions: opts.engineOptions ?? { portrait: opts.portrait, config: opts.config },
+    // live: a worker more than two frames behind the clock passes over frames that would be late
+    dropLateAfterMs: 2000 / opts.config.avatar.fps,
   });
 }
 

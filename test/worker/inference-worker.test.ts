@@ -35,6 +35,29 @@ function collect(w: InferenceWorker): AvatarFrame[] {
 const levelOf = (f: AvatarFrame): number => readTestCard(f.i420, f.width, f.height).level;
 
 describe('InferenceWorker with the test-pattern engine', () => {
+  it('live (dropLateAfterMs): a worker behind the clock passes over frames, at most two in a row, and catches up; without it every frame is drawn', async () => {
+    const run = async (dropLateAfterMs?: number) => {
+      const w = await start({ engineModule: ENGINE, engineOptions: { renderDelayMs: 30 }, ...(dropLateAfterMs ? { dropLateAfterMs } : {}) });
+      const frames = collect(w);
+      await w.ready();
+      const t0 = performance.now();
+      w.pushAudio(burst(40, 0.5)); // 1.6 s arriving at once: the worker is behind at once
+      w.endSegment();
+      await w.flush();
+      return { indices: frames.map((f) => f.index), ms: performance.now() - t0 };
+    };
+    const all = await run();
+    expect(all.indices).toEqual(Array.from({ length: 40 }, (_, k) => k));
+    const live = await run(80);
+    const gaps = live.indices.slice(1).map((k, i) => k - live.indices[i]!);
+    console.log(`[worker] behind by 1.6 s: ${live.indices.length} of 40 frames drawn in ${live.ms.toFixed(0)} ms (all drawn: ${all.ms.toFixed(0)} ms)`);
+    expect(live.indices.length).toBeLessThan(30);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(3); // never more than two passed over in a row
+    expect(gaps.every((g) => g >= 1)).toBe(true); // in order
+    expect(live.indices.at(-1)).toBeGreaterThanOrEqual(37); // the last frames (caught up) are drawn
+    expect(live.ms).toBeLessThan(all.ms);
+  });
+
   it('after reset() no frame of the old timeline is emitted, even one the worker rendered before it took the reset', async () => {
     const w = await start({ engineModule: ENGINE, engineOptions: { lookaheadMs: 40 } });
     const frames = collect(w);
