@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { frameSizeFits } from './frame-size.js';
 
 const smoothingSchema = z.strictObject({
   /** One-Euro filter minimum cutoff, Hz: lower = smoother at rest, more lag */
@@ -421,7 +422,7 @@ export const configSchema = z.strictObject({
 }).refine((c) => (c.avatar.width === null) === (c.avatar.height === null), {
   message: 'set both avatar.width and avatar.height (or neither: a square of min_resolution)',
   path: ['avatar', 'width'],
-}).refine((c) => c.avatar.width === null || c.avatar.height === null || (Math.max(c.avatar.width, c.avatar.height) <= 1920 && Math.min(c.avatar.width, c.avatar.height) <= 1080), {
+}).refine((c) => c.avatar.width === null || c.avatar.height === null || frameSizeFits(c.avatar.width, c.avatar.height), {
   message: 'at most 1080x1920 (or 1920x1080)',
   path: ['avatar', 'width'],
 }).refine((c) => c.cluster.redis_url === null || c.media.mode !== 'direct', {

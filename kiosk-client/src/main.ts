@@ -61,22 +61,25 @@ function applyLayout(): void {
   if (!info) return;
   // the controls along the bottom (Stop, microphone) and the host's say box above them
   const nav = document.getElementById('controls')!;
-  const shown = [...(([...nav.children].some((c) => !(c as HTMLElement).hidden) ? [nav] : []) as HTMLElement[]), ...(sayForm.hidden ? [] : [sayForm])];
+  const shown: HTMLElement[] = [];
+  if ([...nav.children].some((c) => !(c as HTMLElement).hidden)) shown.push(nav);
+  if (!sayForm.hidden) shown.push(sayForm);
   const reservedBottom = Math.max(0, ...shown.map((e) => window.innerHeight - e.getBoundingClientRect().top));
   const captionEl = document.getElementById('caption')!;
   const captionHeight = parseFloat(getComputedStyle(captionEl).maxHeight) || 120;
+  const fit = info.fit ?? 'cover'; // a server from before `fit` sends none
   const l = layout({
     screen: { width: window.innerWidth, height: window.innerHeight },
     video: { width: video.videoWidth || info.width, height: video.videoHeight || info.height },
     face: info.face,
     mouth: info.mouth,
-    fit: info.fit ?? 'cover',
+    fit,
     reservedBottom,
     captionHeight,
   });
   Object.assign(video.style, { position: 'fixed', left: `${l.frame.x}px`, top: `${l.frame.y}px`, width: `${l.frame.width}px`, height: `${l.frame.height}px`, maxHeight: 'none', objectFit: 'fill' });
   Object.assign(captionEl.style, { top: `${l.captionTop}px`, bottom: 'auto' });
-  document.body.dataset.fit = info.fit ?? 'cover';
+  document.body.dataset.fit = fit;
   lastLayout = l;
   paintBands();
 }

@@ -19,38 +19,31 @@ export class ReportBuilder {
 
   /** Updates audioDelayMs from fresh stats (the audio's jitter-buffer delay since the last update) and returns it. */
   audioDelay(stats: RTCStatsReport): number {
-    stats.forEach((s: Inbound & { type: string }) => {
-      if (s.type !== 'inbound-rtp' || s.kind !== 'audio' || !s.jitterBufferEmittedCount) return;
-      if (this.lastAudio && s.jitterBufferEmittedCount > this.lastAudio.emitted) {
-        this.audioDelayMs = ((s.jitterBufferDelay! - this.lastAudio.delay) / (s.jitterBufferEmittedCount - this.lastAudio.emitted)) * 1000;
-      } else if (!this.lastAudio) this.audioDelayMs = (s.jitterBufferDelay! / s.jitterBufferEmittedCount) * 1000;
-      this.lastAudio = { delay: s.jitterBufferDelay!, emitted: s.jitterBufferEmittedCount };
-    });
+    this.updateAudioDelay(inbound(stats).audio);
     return this.audioDelayMs;
   }
   private last: { t: number; frames: number } | undefined;
 
+  /** the audio's delay in the jitter buffer over the interval since the last update (what captions wait for) */
+  private updateAudioDelay(a: Inbound | undefined): void {
+    if (!a?.jitterBufferEmittedCount) return;
+    if (!this.lastAudio) this.audioDelayMs = (a.jitterBufferDelay! / a.jitterBufferEmittedCount) * 1000;
+    else if (a.jitterBufferEmittedCount > this.lastAudio.emitted) {
+      this.audioDelayMs = ((a.jitterBufferDelay! - this.lastAudio.delay) / (a.jitterBufferEmittedCount - this.lastAudio.emitted)) * 1000;
+    }
+    this.lastAudio = { delay: a.jitterBufferDelay!, emitted: a.jitterBufferEmittedCount };
+  }
+
   /** A report from a stats snapshot; fps over the time since the previous call. */
   build(stats: RTCStatsReport, now = performance.now()): KioskReport {
-    let video: Inbound | undefined;
-    let audio: Inbound | undefined;
-    stats.forEach((s: Inbound & { type: string }) => {
-      if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') video = s;
-      else if (s.kind === 'audio') audio = s;
-    });
+    const { video, audio } = inbound(stats);
     const frames = video?.framesDecoded ?? 0;
     const fps = this.last && now > this.last.t && frames >= this.last.frames ? ((frames - this.last.frames) * 1000) / (now - this.last.t) : 0;
     this.last = { t: now, frames };
     const delay = (s: Inbound | undefined) => (s?.jitterBufferEmittedCount ? (s.jitterBufferDelay! / s.jitterBufferEmittedCount) * 1000 : null);
     const vd = delay(video);
     const ad = delay(audio);
-    // the audio's delay in the jitter buffer over the last interval (what captions wait for)
-    const a = audio as Inbound | undefined;
-    if (a?.jitterBufferEmittedCount && this.lastAudio && a.jitterBufferEmittedCount > this.lastAudio.emitted) {
-      this.audioDelayMs = ((a.jitterBufferDelay! - this.lastAudio.delay) / (a.jitterBufferEmittedCount - this.lastAudio.emitted)) * 1000;
-    } else if (ad !== null) this.audioDelayMs = ad;
-    if (a?.jitterBufferEmittedCount) this.lastAudio = { delay: a.jitterBufferDelay!, emitted: a.jitterBufferEmittedCount };
+    this.updateAudioDelay(audio);
     return {
       framesDecoded: frames,
       framesDropped: video?.framesDropped ?? 0,
@@ -62,4 +55,15 @@ export class ReportBuilder {
       height: video?.frameHeight ?? 0,
     };
   }
+}
+
+/** The inbound video and audio streams of a stats snapshot. */
+function inbound(stats: RTCStatsReport): { video?: Inbound; audio?: Inbound } {
+  const out: { video?: Inbound; audio?: Inbound } = {};
+  stats.forEach((s: Inbound & { type: string }) => {
+    if (s.type !== 'inbound-rtp') return;
+    if (s.kind === 'video') out.video = s;
+    else if (s.kind === 'audio') out.audio = s;
+  });
+  return out;
 }

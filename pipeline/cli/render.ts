@@ -8,6 +8,7 @@ import { parseArgs, UsageError } from './args.js';
 import { createProgress } from './progress.js';
 import { renderToMp4 } from '../render/render-file.js';
 import { isInputError } from '../errors.js';
+import { FRAME_SIZE_RULE, parseFrameSize } from '../../config/frame-size.js';
 
 const USAGE =
   'usage: npm run render -- --audio <file> --portrait <image> --out <file.mp4> [--preset fast|quality] [--config <file.json>] [--engine portrait|sonic] [--size WIDTHxHEIGHT]';
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     }
     for (const k of ['audio', 'portrait', 'out']) if (!args.values[k]) throw new UsageError(`--${k} is required`);
     if (!args.values.out!.toLowerCase().endsWith('.mp4')) throw new UsageError('--out must name an .mp4 file');
-    if (args.values.size !== undefined && !/^\d+x\d+$/.test(args.values.size)) throw new UsageError(`--size must be WIDTHxHEIGHT, e.g. 720x1280 (got "${args.values.size}")`);
+    if (args.values.size !== undefined && !parseFrameSize(args.values.size)) throw new UsageError(`--size must be ${FRAME_SIZE_RULE}, e.g. 720x1280 (got "${args.values.size}")`);
   } catch (e) {
     console.error(`render: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       preset,
       overrides: {
         ...(values.engine ? { runtime: { engine: values.engine } } : {}),
-        ...(values.size ? { avatar: { width: Number(values.size.split('x')[0]), height: Number(values.size.split('x')[1]) } } : {}),
+        ...(values.size ? { avatar: parseFrameSize(values.size) } : {}),
       },
     });
     let progress: ReturnType<typeof createProgress> | undefined;

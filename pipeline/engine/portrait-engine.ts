@@ -122,9 +122,14 @@ export class PortraitEngine implements TalkingHeadEngine {
     if (this.busy) throw new InvalidStateError('PortraitEngine: skipReady() called while a render is in progress');
     const n = Math.min(max, this.framesReady());
     if (n <= 0) return 0;
-    const motion = await this.motion.next(n);
-    if (motion.length > 0) this.nextIndex = motion[motion.length - 1]!.index + 1;
-    return motion.length;
+    this.busy = true;
+    try {
+      const motion = await this.motion.next(n);
+      if (motion.length > 0) this.nextIndex = motion[motion.length - 1]!.index + 1;
+      return motion.length;
+    } finally {
+      this.busy = false;
+    }
   }
 
   interrupt(): void {

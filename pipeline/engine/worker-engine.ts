@@ -99,13 +99,14 @@ export class WorkerEngine implements TalkingHeadEngine {
     this.frames.length = 0;
   }
 
-  stats(): EngineStats & { framesDropped: number; queueDepth: number } {
+  stats(): EngineStats & { framesDropped: number; framesSkipped: number; queueDepth: number } {
     const w = this.worker.stats();
     return {
       framesRendered: this.framesReceived,
       budgetMs: 1000 / this.info.fps,
       stages: { engine: { ...this.engineStage } },
       framesDropped: this.framesDropped,
+      framesSkipped: w.framesSkipped,
       queueDepth: w.queueDepth + w.ringSamples,
     };
   }

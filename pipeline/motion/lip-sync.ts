@@ -80,8 +80,11 @@ export class LipSyncShift {
   }
 }
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>, lag: number, n: number): number {
-  // Pairs (a[k], b[k - lag]) for all k where both exist.
+/**
+ * Pearson correlation of the pairs (a[k], b[k - lag]) for the k < n where both exist; NaN when
+ * fewer than 3 pairs or either side is constant. (Also the echo guard's, server/voice/echo-guard.ts.)
+ */
+export function pearsonAtLag(a: ArrayLike<number>, b: ArrayLike<number>, lag: number, n: number): number {
   const k0 = Math.max(0, lag);
   const k1 = Math.min(n, b.length + lag);
   const m = k1 - k0;
@@ -123,7 +126,7 @@ export function estimateLipSyncOffset(
   const rs: number[] = [];
   let best = Number.NaN, bestLag = 0;
   for (let lag = -maxLagFrames; lag <= maxLagFrames; lag++) {
-    const r = pearson(mouthOpening, envelope, lag, n);
+    const r = pearsonAtLag(mouthOpening, envelope, lag, n);
     rs.push(r);
     if (!Number.isNaN(r) && (Number.isNaN(best) || r > best)) { best = r; bestLag = lag; }
   }

@@ -45,6 +45,8 @@ export interface InferenceWorkerOptions {
 
 export interface InferenceWorkerStats {
   framesOut: number;
+  /** frames the worker passed over without drawing them, behind the clock (dropLateAfterMs) */
+  framesSkipped: number;
   /** samples pushed (ring + pending), the position controls refer to */
   position: number;
   /** samples the worker has taken from the ring (read or discarded) */
@@ -83,6 +85,7 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
   private draining = false;
   private position = 0;
   private framesOut = 0;
+  private framesSkipped = 0;
   private renderMsLast = 0;
   private renderMsTotal = 0;
   private nextFlushId = 1;
@@ -214,6 +217,7 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
     const ringSamples = this.ring.availableRead;
     return {
       framesOut: this.framesOut,
+      framesSkipped: this.framesSkipped,
       position: this.position,
       workerPosition: this.ring.totalRead,
       queueDepth: this.pendingSamples,
@@ -256,6 +260,7 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
       case 'frame':
         if (this.resetsPending > 0) break; // of the timeline before a reset
         this.framesOut += 1;
+        this.framesSkipped += m.skipped ?? 0;
         this.renderMsLast = m.renderMs;
         this.renderMsTotal += m.renderMs;
         this.safeEmit('frame', m.frame);

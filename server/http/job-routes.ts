@@ -25,6 +25,7 @@ import { splitSentences } from '../voice/sentences.js';
 import { bearer, refuseCredential } from './routes.js';
 import { IMAGE_TYPES } from './image-type.js';
 import { uploadName } from './upload-name.js';
+import { FRAME_SIZE_RULE, parseFrameSize } from '../../config/frame-size.js';
 
 export interface JobRouteDeps {
   config: Config;
@@ -132,6 +133,7 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
             preset = z.enum(['fast', 'quality']).parse(part.value, { error: () => 'preset must be fast or quality' });
           } else if (part.fieldname === 'size') {
             size = parseFrameSize(String(part.value));
+            if (!size) throw new UploadError(`size must be ${FRAME_SIZE_RULE}`, 400);
           } else throw new UploadError(`unexpected field "${part.fieldname}" (expected audio, text, portrait, preset, size)`, 400);
         }
       } catch (e) {
@@ -222,14 +224,4 @@ export async function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps
       return send(reply, e);
     }
   });
-}
-
-/** A job's `size` field: WIDTHxHEIGHT, even, up to 1080x1920 either way round (a ZodError otherwise: 400). */
-export function parseFrameSize(v: string): { width: number; height: number } {
-  const m = /^(\d{2,4})x(\d{2,4})$/.exec(v.trim());
-  const ok = (w: number, h: number) => w % 2 === 0 && h % 2 === 0 && Math.min(w, h) >= 128 && Math.max(w, h) <= 1920 && Math.min(w, h) <= 1080;
-  return z
-    .object({ width: z.number(), height: z.number() })
-    .refine((s) => ok(s.width, s.height), { message: 'size must be WIDTHxHEIGHT, even numbers from 128, at most 1080x1920 (or 1920x1080)' })
-    .parse(m ? { width: Number(m[1]), height: Number(m[2]) } : { width: 1, height: 1 });
 }

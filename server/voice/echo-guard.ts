@@ -7,6 +7,8 @@
  * most of this already; this is for kiosks whose canceller lets the voice through (external
  * speakers, loud rooms). Pure: samples in, decisions out.
  */
+import { pearsonAtLag } from '../../pipeline/motion/lip-sync.js';
+
 export const STEP_MS = 10;
 export const MAX_LAG_MS = 600;
 /** ms of microphone envelope compared */
@@ -23,28 +25,6 @@ export function envelope(samples: Float32Array, rate: number): number[] {
     out.push(Math.sqrt(s / n));
   }
   return out;
-}
-
-function pearson(a: number[], b: number[], bOffset: number, len: number): number {
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < len; i++) {
-    ma += a[i]!;
-    mb += b[bOffset + i]!;
-  }
-  ma /= len;
-  mb /= len;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < len; i++) {
-    const x = a[i]! - ma;
-    const y = b[bOffset + i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }
 
 /** A rolling envelope of the last `keepMs`, appended in time order. */
@@ -91,7 +71,9 @@ export function echoCorrelation(mic: readonly number[], sent: readonly number[])
   for (let lag = 0; lag <= MAX_LAG_MS / STEP_MS; lag++) {
     const start = sent.length - len - lag;
     if (start < 0) break;
-    best = Math.max(best, pearson(m, sent as number[], start, len));
+    // the pairs (m[i], sent[start + i]); a constant side correlates with nothing
+    const r = pearsonAtLag(m, sent, -start, len);
+    if (r > best) best = r;
   }
   return best;
 }

@@ -2,8 +2,8 @@
  * A kiosk's microphone in listen mode (a session with `listen: true`): the citizen's voice, not the
  * avatar's. Chunks go through a voice-activity gate (server/voice/voice-gate.ts) of their own:
  *   - the gate opens (speech) while the avatar speaks: barge-in, the session is interrupted;
- *   - the gate closes: the utterance (its samples, pre-roll included) goes to `onUtterance`
- *     (the agent, server/voice/agent.ts).
+ *   - the gate closes: the utterance (its samples, pre-roll included, its quiet tail cut) goes to
+ *     `hooks.utterance` (the agent, server/voice/agent.ts).
  * The kiosk's own loudspeaker in its microphone is neither: while the session speaks, a stretch of
  * microphone whose loudness follows the speech the session sent (server/voice/echo-guard.ts) is
  * given to the gate as silence.
@@ -45,6 +45,8 @@ export class Listener implements GatedSink {
   readonly counts = { utterances: 0, bargeIns: 0, echoMs: 0, speechMs: 0 };
   private readonly mic = new EnvelopeRing(WINDOW_MS + MAX_LAG_MS);
   private utterance: Float32Array[] = [];
+  /** samples in `utterance` */
+  private utteranceLength = 0;
   private utteranceRate = 0;
   private open = false;
 
@@ -73,18 +75,21 @@ export class Listener implements GatedSink {
   // GatedSink: what the gate lets through (speech), then the end of the utterance
 
   opened(onsetAgoMs: number): void {
-    const at = performance.now() - onsetAgoMs;
-    if (this.session.busySpeaking && this.bargeIn()) this.hooks.bargeIn?.(performance.now() - at);
+    const t0 = performance.now();
+    if (this.session.busySpeaking && this.bargeIn()) this.hooks.bargeIn?.(onsetAgoMs + performance.now() - t0);
   }
 
   ingestSamples32(samples: Float32Array, sampleRate: number): void {
     this.open = true;
     if (sampleRate !== this.utteranceRate) {
       this.utterance = [];
+      this.utteranceLength = 0;
       this.utteranceRate = sampleRate;
     }
-    const have = this.utterance.reduce((n, s) => n + s.length, 0);
-    if (have < MAX_UTTERANCE_SEC * sampleRate) this.utterance.push(samples.slice());
+    if (this.utteranceLength < MAX_UTTERANCE_SEC * sampleRate) {
+      this.utterance.push(samples.slice());
+      this.utteranceLength += samples.length;
+    }
     this.counts.speechMs += (samples.length * 1000) / sampleRate;
   }
 
@@ -95,6 +100,7 @@ export class Listener implements GatedSink {
     const all = concatSamples(this.utterance);
     const samples = all.subarray(0, Math.max(0, all.length - Math.round((quietMs * this.utteranceRate) / 1000)));
     this.utterance = [];
+    this.utteranceLength = 0;
     this.counts.utterances += 1;
     if (samples.length > 0) this.hooks.utterance(samples, this.utteranceRate, quietMs);
   }

@@ -7,8 +7,6 @@
  * times are known): talking over a long answer brings the face to rest on the kiosk's screen, and
  * the answer's first audio is heard on the kiosk when avatar_answer_ms{part="kiosk"} says.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
@@ -18,12 +16,13 @@ import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { LiveMic, MIC_CHUNK, samplesAt16k, withSilence } from '../helpers/live-mic.js';
 import { speakWav, wavBytes } from '../helpers/speech.js';
+import { startStandInAgent, type StandInAgent } from '../helpers/stand-in-agent.js';
 import { connectAudio, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { mouthBox } from '../helpers/video-measures.js';
 import { fromServer, launchChromium, openKiosk } from './browser.js';
 import { installProbe, median, mouthOpening, pageTimeOrigin, readProbe, restAfterTouch, waitMouthOpen } from './probe.js';
 
-let agent: Server;
+let agent: StandInAgent;
 let ts: TestServer;
 let browser: Browser;
 /** seconds of the question that are speech (first to last loud sample) */
@@ -32,21 +31,15 @@ let spokenSec = 0;
 const asked: number[] = [];
 
 beforeAll(async () => {
-  agent = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => {
-      const wav = Buffer.concat(parts);
-      const info = parseWavHeader(wav);
-      asked.push(decodeWavSamples(wav, info).length / info.sampleRate);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'The office closes at five o clock.' }));
-    });
+  agent = await startStandInAgent((wav, _req, res) => {
+    const info = parseWavHeader(wav);
+    asked.push(decodeWavSamples(wav, info).length / info.sampleRate);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'The office closes at five o clock.' }));
   });
-  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
   ts = await startTestServer({
     mode: 'sfu',
     rtcBase: 47800,
-    config: { sessions: [{ id: 'default', portrait: DEFAULT_PORTRAIT, listen: true }], agent: { url: `http://127.0.0.1:${(agent.address() as AddressInfo).port}/` } },
+    config: { sessions: [{ id: 'default', portrait: DEFAULT_PORTRAIT, listen: true }], agent: { url: agent.url() } },
   });
   // the citizen's question, then 10 s of quiet while the avatar answers (the fake device loops the file)
   const q = speakWav('What time does the office close today?', 'en-gb+m3');

@@ -5,8 +5,6 @@
  * it; the session's own voice fed back as the microphone (delayed, quieter) does not. Real server,
  * real Silero gate, espeak-ng voices; chunks are sent at the pace of a live microphone.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import type { SentenceEvent } from '../../server/protocol.js';
@@ -14,39 +12,34 @@ import { EspeakTts } from '../../server/voice/espeak-tts.js';
 import { speakWav, wavBytes } from '../helpers/speech.js';
 import { connectAudio, startTestServer, type AudioSocket, type TestServer } from '../helpers/test-server.js';
 import { tryConnect } from '../helpers/socket-connect.js';
+import { startStandInAgent, type StandInAgent } from '../helpers/stand-in-agent.js';
 import { LiveMic, MIC_CHUNK, MIC_FORMAT, listenOnce, pcm16, samplesAt16k, silence16k, withSilence } from '../helpers/live-mic.js';
 
 type Mode = 'json' | 'stream' | 'error' | 'slow' | 'garbage' | 'html';
 let mode: Mode = 'json';
 const asked: { session: string | undefined; bytes: number; riff: string }[] = [];
-let agent: Server;
+let agent: StandInAgent;
 let ts: TestServer;
 
 beforeAll(async () => {
-  agent = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => {
-      const body = Buffer.concat(parts);
-      asked.push({ session: req.headers['x-session'] as string | undefined, bytes: body.length, riff: body.subarray(0, 4).toString('latin1') });
-      if (mode === 'error') return void res.writeHead(500).end('down');
-      if (mode === 'slow') return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'Too late.' })), 3000);
-      if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"txt": 42, ');
-      if (mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>It works!</h1>');
-      if (mode === 'json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'We close at five.' }));
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: We close\n\n');
-      setTimeout(() => res.write('data:  at five. Have a\n\n'), 100);
-      setTimeout(() => res.end('data:  nice day.\n\n'), 200);
-    });
+  agent = await startStandInAgent((body, req, res) => {
+    asked.push({ session: req.headers['x-session'] as string | undefined, bytes: body.length, riff: body.subarray(0, 4).toString('latin1') });
+    if (mode === 'error') return void res.writeHead(500).end('down');
+    if (mode === 'slow') return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'Too late.' })), 3000);
+    if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"txt": 42, ');
+    if (mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>It works!</h1>');
+    if (mode === 'json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'We close at five.' }));
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: We close\n\n');
+    setTimeout(() => res.write('data:  at five. Have a\n\n'), 100);
+    setTimeout(() => res.end('data:  nice day.\n\n'), 200);
   });
-  await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
   ts = await startTestServer({
     mode: 'direct',
     rtcBase: 51200,
     config: {
       sessions: [{ id: 'default', portrait: DEFAULT_PORTRAIT, listen: true }, { id: 'quiet', portrait: DEFAULT_PORTRAIT }],
-      agent: { url: `http://127.0.0.1:${(agent.address() as AddressInfo).port}/answer`, timeout_ms: 2000 },
+      agent: { url: agent.url('/answer'), timeout_ms: 2000 },
     },
   });
 }, 90_000);

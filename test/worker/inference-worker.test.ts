@@ -44,14 +44,17 @@ describe('InferenceWorker with the test-pattern engine', () => {
       w.pushAudio(burst(40, 0.5)); // 1.6 s arriving at once: the worker is behind at once
       w.endSegment();
       await w.flush();
-      return { indices: frames.map((f) => f.index), ms: performance.now() - t0 };
+      return { indices: frames.map((f) => f.index), ms: performance.now() - t0, skipped: w.stats().framesSkipped };
     };
     const all = await run();
     expect(all.indices).toEqual(Array.from({ length: 40 }, (_, k) => k));
+    expect(all.skipped).toBe(0);
     const live = await run(80);
     const gaps = live.indices.slice(1).map((k, i) => k - live.indices[i]!);
     console.log(`[worker] behind by 1.6 s: ${live.indices.length} of 40 frames drawn in ${live.ms.toFixed(0)} ms (all drawn: ${all.ms.toFixed(0)} ms)`);
     expect(live.indices.length).toBeLessThan(30);
+    // the frames passed over before each one drawn are counted (those after the last drawn one are not)
+    expect(live.skipped).toBe(live.indices.at(-1)! + 1 - live.indices.length);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(3); // never more than two passed over in a row
     expect(gaps.every((g) => g >= 1)).toBe(true); // in order
     expect(live.indices.at(-1)).toBeGreaterThanOrEqual(37); // the last frames (caught up) are drawn
