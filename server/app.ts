@@ -351,7 +351,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     s.on('state', (st) => kiosk.to(`session:${s.id}`).emit('state', st));
     s.sayQueue.on('sentence', (r) => audio.to(audioRoom(s.id)).emit('sentence', { sayId: r.sayId, index: r.index, count: r.count, text: r.text, provider: r.provider, audioMs: r.audioMs }));
     s.on('caption', (c) => kiosk.to(`session:${s.id}`).emit('caption', c));
-    s.on('layout', (info) => kiosk.to(`session:${s.id}`).emit('layout', info));
+    s.on('layout', (info) => {
+      // to every node's kiosks of the session (the Redis adapter), and into the directory entry
+      // other nodes give the kiosks that join there later
+      kiosk.to(`session:${s.id}`).emit('layout', info);
+      void cluster?.sessionsChanged().catch((e: unknown) => log.error({ err: e }, 'cluster: announcing the sessions failed'));
+    });
   };
   for (const s of sessions.all()) wireSession(s);
   manager.on('added', (s) => {

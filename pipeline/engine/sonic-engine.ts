@@ -18,12 +18,17 @@
  * Barge-in: audio from the next frame to show becomes silence and the windows not yet shown are
  * generated again from it; the face calms as soon as the next window is computed (one window's
  * compute time, not one frame: Sonic has no faster path back to rest).
+ *
+ * Frame: Sonic's own size (its export's) for the square Sonic crop; for a framed portrait
+ * (avatar.width x avatar.height) each frame is pasted back onto the crop Sonic was conditioned on,
+ * over the still picture (models/sonic/paste-back.ts), and the kiosk gets the whole frame.
  */
 import type { Config } from '../../config/schema.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { MEL, MelTimeline } from '../../models/sonic/mel.js';
 import { GENERATED_FPS, windowAudioEnd } from '../../models/sonic/audio-track.js';
 import { planesToI420, toUnit } from '../../models/sonic/frames.js';
+import { PasteBack } from '../../models/sonic/paste-back.js';
 import { runnerOptionsFromConfig, SonicRunner, type SonicPortrait, type SonicRunnerOptions } from '../../models/sonic/runner.js';
 import { streamingLatency } from '../../models/sonic/windows.js';
 import { ANALYSIS_RATE, framePts, REST_POSE, type AvatarFrame } from '../records.js';
@@ -74,13 +79,17 @@ export class SonicEngine implements TalkingHeadEngine {
   private readonly outputStage: StageStats = emptyStageStats();
   private busy = false;
   private closed = false;
+  /** the generated frames' size (the export's) */
+  private readonly generatedSize: { width: number; height: number };
 
   private constructor(
     readonly runner: SonicRunner,
     private readonly o: SonicEngineOptions,
-    width: number,
-    height: number,
+    generated: { width: number; height: number },
+    private readonly pasteBack?: PasteBack,
   ) {
+    this.generatedSize = generated;
+    const { width, height } = pasteBack ?? generated;
     this.stride = o.window - o.overlap;
     this.ratio = GENERATED_FPS / o.fps;
     // Worst frame: the output frame just before generated frame `stride` (the first one window 1
@@ -101,15 +110,22 @@ export class SonicEngine implements TalkingHeadEngine {
   }
 
   static async create(portrait: EnrolledPortrait, config: Config): Promise<SonicEngine> {
-    return SonicEngine.open({ rgba: portrait.rgba, width: portrait.width, height: portrait.height, faceBox: portrait.landmarks.faceBox }, sonicEngineOptions(config));
+    const framed = config.avatar.width !== null;
+    return SonicEngine.open({ rgba: portrait.rgba, width: portrait.width, height: portrait.height, faceBox: portrait.landmarks.faceBox }, sonicEngineOptions(config), { wholeFrame: framed });
   }
 
-  static async open(portrait: SonicPortrait, o: SonicEngineOptions): Promise<SonicEngine> {
+  /**
+   * @param frame.wholeFrame frames of the portrait's own size, Sonic's output pasted back onto its
+   *   crop (a framed portrait); otherwise Sonic's own size
+   */
+  static async open(portrait: SonicPortrait, o: SonicEngineOptions, frame: { wholeFrame?: boolean } = {}): Promise<SonicEngine> {
     if (o.overlap >= o.window) throw new RangeError(`SonicEngine: overlap (${o.overlap}) must be less than the window (${o.window})`);
     const runner = await SonicRunner.open(o.runner);
     try {
       const c = await runner.conditionOn(portrait);
-      return new SonicEngine(runner, o, c.width, c.height);
+      const generated = { width: c.width, height: c.height };
+      const paste = frame.wholeFrame ? new PasteBack(portrait.rgba, portrait.width, portrait.height, c.crop, generated) : undefined;
+      return new SonicEngine(runner, o, generated, paste);
     } catch (e) {
       await runner.close();
       throw e;
@@ -275,7 +291,7 @@ export class SonicEngine implements TalkingHeadEngine {
 
   private async decodeInto(latents: Float32Array, first: number, n: number): Promise<void> {
     const planes = await this.runner.decode(latents, n);
-    const { width: w, height: h } = this.info;
+    const { width: w, height: h } = this.generatedSize;
     for (let f = 0; f < n; f++) this.generated.set(first + f, toUnit(planes.subarray(f * 3 * w * h, (f + 1) * 3 * w * h)));
   }
 
@@ -309,7 +325,8 @@ export class SonicEngine implements TalkingHeadEngine {
 
   private async outputFrame(k: number): Promise<AvatarFrame> {
     const t0 = performance.now();
-    const planes = await this.pictureAt(k * this.ratio);
+    const generated = await this.pictureAt(k * this.ratio);
+    const planes = this.pasteBack ? this.pasteBack.compose(generated) : generated;
     const i420 = planesToI420(planes, this.info.width, this.info.height, undefined, 'unit');
     recordStage(this.outputStage, performance.now() - t0);
     const from = Math.round((k * ANALYSIS_RATE) / this.o.fps);

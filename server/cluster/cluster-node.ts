@@ -84,6 +84,7 @@ export class ClusterNode {
     const node = new ClusterNode(deps, redis, pub, sub);
     node.directory = new SessionDirectory(redis, { prefix: node.cfg.prefix, node: node.id, ttlSec: node.cfg.session_ttl_sec });
     node.directory.on('changed', (id, before, after) => node.onDirectoryChange(id, before !== undefined, after));
+    node.directory.on('info', (id, after) => node.remotes.get(id)?.updateInfo(after));
     node.directory.on('error', (e) => deps.log.error({ err: e }, 'cluster: reading or writing the session directory failed; using the last known one'));
     const now = Math.floor(Date.now() / 1000);
     for (const [id, exp] of Object.entries(await redis.hgetall(node.key('revoked')))) {

@@ -60,6 +60,11 @@ export class RemoteSession implements KioskSession {
     return this.kiosks.size;
   }
 
+  /** The same run of the session with new details (SessionInfo): kiosks that join from now on get them. */
+  updateInfo(entry: DirectoryEntry): void {
+    if (entry.epoch === this.entry.epoch && entry.url === this.entry.url) this.entry = entry;
+  }
+
   /** The session's node changed (restart: new epoch): the relay is dropped. Returns whether one was open. */
   update(entry: DirectoryEntry): boolean {
     this.entry = entry;

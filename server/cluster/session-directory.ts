@@ -25,6 +25,8 @@ export interface DirectoryEntry {
 export interface SessionDirectoryEvents {
   /** a session of another node appeared, went, or its node restarted (epoch) or moved */
   changed: [id: string, before: DirectoryEntry | undefined, after: DirectoryEntry | undefined];
+  /** the same run of a session of another node has new details (its SessionInfo) */
+  info: [id: string, after: DirectoryEntry];
   /** a scan or a write failed (Redis unreachable); the last known map stays in use */
   error: [Error];
 }
@@ -142,6 +144,10 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
       } else if (after.epoch !== before.epoch || after.url !== before.url) {
         this.remote.set(id, after);
         this.emit('changed', id, before, after);
+      } else if (JSON.stringify(after.info) !== JSON.stringify(before.info)) {
+        // the same run of the session with new details (the operator's fit, a name): no restart
+        this.remote.set(id, after);
+        this.emit('info', id, after);
       }
     }
     for (const [id, after] of seen) {

@@ -93,7 +93,7 @@ describe('npm run render on bad input', () => {
     const out = join(dir, 'ok.mp4');
     const r = render(['--audio', goodWav, '--portrait', ASTRONAUT, '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/render: wrote .* 512x512 @ 25 fps/);
+    expect(r.stdout).toMatch(/render: wrote .* 540x960 @ 25 fps/);
     expect(existsSync(out)).toBe(true);
   });
 });

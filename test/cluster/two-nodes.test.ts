@@ -45,6 +45,8 @@ async function startNode(name: string, redisUrl: string, rtcBase: number, extra:
     file,
     JSON.stringify({
       server: { host: '127.0.0.1', port },
+      // the 512x512 square, as the other kiosk suites (test/helpers/test-server.ts)
+      avatar: { width: null, height: null },
       media: { mode: 'sfu', rtc_min_port: rtcBase, rtc_max_port: rtcBase + 99 },
       // every node of a cluster shares the token secret and the admin key
       auth: { secret_file: join(dir, 'secret'), admin_key_file: join(dir, 'admin-key'), revoked_file: join(dir, `${name}-revoked.json`) },
@@ -182,6 +184,21 @@ describe('two server processes as one cluster', () => {
     console.log(`[cluster] interrupt from B: A had ${before.toFixed(0)} ms queued, then 0`);
     expect(before).toBeGreaterThan(1000);
   }, 30_000);
+
+  it('the operator\'s fit on A reaches the kiosk on B at once, and a kiosk that joins on B later (issue 15)', async () => {
+    const patch = (fit: string) => api(a, '/api/sessions/default', { method: 'PATCH', body: { fit } });
+    expect((await patch('contain')).ok).toBe(true);
+    await page.waitForFunction(() => document.body.dataset.fit === 'contain', undefined, { timeout: 5000 });
+    const later = await kioskOnB();
+    try {
+      // its info comes from B's directory entry for A's session, rescanned every session_ttl_sec / 3
+      await later.page.waitForFunction(() => document.body.dataset.fit === 'contain', undefined, { timeout: 8000 });
+    } finally {
+      await later.page.close();
+    }
+    expect((await patch('cover')).ok).toBe(true);
+    await page.waitForFunction(() => document.body.dataset.fit === 'cover', undefined, { timeout: 5000 });
+  }, 60_000);
 
   it('when A\'s mediasoup worker dies, B drops its relay and the kiosk on B comes back by itself', async () => {
     const ha = await health(a);

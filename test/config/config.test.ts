@@ -12,9 +12,10 @@ function tmpFile(name: string, text: string): string {
 }
 
 describe('configuration', () => {
-  it('embedded defaults are the fast preset at 512 px, 25 fps, on loopback', () => {
+  it('embedded defaults are the fast preset: a 540x960 portrait-screen picture (Sonic crop 512), 25 fps, on loopback', () => {
     const c = defaultConfig();
     expect(c.preset).toBe('fast');
+    expect([c.avatar.width, c.avatar.height]).toEqual([540, 960]);
     expect(c.avatar.min_resolution).toBe(512);
     expect(c.avatar.fps).toBe(25);
     expect(c.avatar.expand_ratio).toBe(0.5);
@@ -30,6 +31,12 @@ describe('configuration', () => {
     const f = parseConfig({ preset: 'quality', avatar: { min_resolution: 256 } });
     expect(f.avatar.min_resolution).toBe(256);
     expect(f.avatar.inference_steps).toBe(25);
+    // the quality picture is larger; a file chooses another shape, or the square (null, null)
+    expect([q.avatar.width, q.avatar.height]).toEqual([720, 1280]);
+    expect([parseConfig({ preset: 'quality', avatar: { width: 1080, height: 1920 } }).avatar.height]).toEqual([1920]);
+    const square = parseConfig({ avatar: { width: null, height: null } }).avatar;
+    expect([square.width, square.height, square.min_resolution]).toEqual([null, null, 512]);
+    expect(() => parseConfig({ avatar: { width: null } })).toThrow(/set both avatar.width and avatar.height/);
   });
 
   it('an out-of-range value fails naming the key, the bound and the value', () => {

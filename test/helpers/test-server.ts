@@ -23,10 +23,15 @@ export interface TestServer {
   restart(): Promise<RunningServer>;
 }
 
-export async function startTestServer(opts: { mode: 'sfu' | 'direct'; rtcBase: number; config?: Record<string, unknown>; start?: StartOptions }): Promise<TestServer> {
+/**
+ * @param opts.defaultFrame render the embedded default's picture (540x960); otherwise the 512x512
+ *   square, which most suites use because they measure other things and it costs half as much
+ */
+export async function startTestServer(opts: { mode: 'sfu' | 'direct'; rtcBase: number; config?: Record<string, unknown>; start?: StartOptions; defaultFrame?: boolean }): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'avatar-server-'));
   const raw = deepMerge(
     {
+      ...(opts.defaultFrame ? {} : { avatar: { width: null, height: null } }),
       server: { host: '127.0.0.1', port: 0 },
       // most suites measure a session's own frames with no kiosk watching: they keep it rendering
       // (test/kiosk/unwatched.test.ts tests the pause of a session nobody watches, the default)

@@ -23,7 +23,8 @@ const PAD_SEC = 1.2;
 const dir = mkdtempSync(join(tmpdir(), 'render-it-'));
 const wavPath = join(dir, 'speech.wav');
 const outPath = join(dir, 'out.mp4');
-const config = parseConfig({ runtime: { cache_dir: join(dir, 'cache') } });
+// the square Sonic crop (render-tall.test.ts renders the kiosk-shaped pictures)
+const config = parseConfig({ avatar: { width: null, height: null }, runtime: { cache_dir: join(dir, 'cache') } });
 const fps = config.avatar.fps;
 
 let result: RenderResult;

@@ -18,7 +18,7 @@ let ts: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  ts = await startTestServer({ mode: 'sfu', rtcBase: 53200, config: { sessions: [{ id: 'default', portrait: (await import('../../config/schema.js')).DEFAULT_PORTRAIT, captions: true }] } });
+  ts = await startTestServer({ mode: 'sfu', rtcBase: 53200, defaultFrame: true, config: { sessions: [{ id: 'default', portrait: (await import('../../config/schema.js')).DEFAULT_PORTRAIT, captions: true }] } });
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PROVIDERS } from '../../models/sonic/providers.js';
 import { writeStandInWeights } from '../../models/sonic/stand-in.js';
+import { planesToI420 } from '../../models/sonic/frames.js';
 import { SonicEngine, type SonicEngineOptions } from '../../pipeline/engine/sonic-engine.js';
 import { framePts, type AvatarFrame } from '../../pipeline/records.js';
 import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
@@ -197,6 +198,37 @@ describe('Sonic engine on stand-in graphs', () => {
       expect(speechShows / compared).toBeGreaterThan(1); // had the speech gone on, it would show (luma levels)
     } finally {
       await Promise.all([cut.close(), e.close()]);
+    }
+  });
+  it('a framed (kiosk-shaped) portrait: frames of the whole picture, Sonic pasted back on its square crop, the rest the still photo', async () => {
+    // 128x224 (a 9:16-ish frame), face in the upper half; the stand-in export is 128x128
+    const tall = syntheticPortrait({ width: 128, height: 224, cy: 80, ry: 36, rx: 26 });
+    const p = { rgba: tall.rgba, width: 128, height: 224, faceBox: tall.landmarks.faceBox };
+    const e = await SonicEngine.open(p, options(), { wholeFrame: true });
+    try {
+      expect([e.info.width, e.info.height]).toEqual([128, 224]);
+      e.pushAudio(swell(3));
+      const frames = await renderAll(e);
+      expect(frames.length).toBeGreaterThan(20);
+      const still = new Float32Array(3 * 128 * 224);
+      for (let i = 0; i < 128 * 224; i++) for (let c = 0; c < 3; c++) still[c * 128 * 224 + i] = tall.rgba[i * 4 + c]! / 255;
+      const stillY = planesToI420(still, 128, 224, undefined, 'unit');
+      // the crop is the 128x128 square around the face (rows 16..143): below it, the photo as it was
+      const f = frames[frames.length - 1]!;
+      expect(f.i420.length).toBe((128 * 224 * 3) / 2);
+      let below = 0, inside = 0;
+      for (let y = 150; y < 224; y++) for (let x = 0; x < 128; x++) below = Math.max(below, Math.abs(f.i420[y * 128 + x]! - stillY[y * 128 + x]!));
+      for (let y = 40; y < 120; y++) for (let x = 0; x < 128; x++) inside += Math.abs(f.i420[y * 128 + x]! - stillY[y * 128 + x]!);
+      expect(below).toBeLessThanOrEqual(1);
+      // inside the crop the picture is Sonic's (the stand-in blurs and tints it): it differs from the photo
+      expect(inside / (80 * 128)).toBeGreaterThan(2);
+      // and it moves with the audio while the rest stays still
+      const first = frames[5]!;
+      let moved = 0;
+      for (let y = 40; y < 120; y++) for (let x = 0; x < 128; x++) moved += Math.abs(f.i420[y * 128 + x]! - first.i420[y * 128 + x]!);
+      expect(moved / (80 * 128)).toBeGreaterThan(0.5);
+    } finally {
+      await e.close();
     }
   });
 });

@@ -38,21 +38,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Sonic through the render command and the live server', () => {
   for (const mode of ['offline', 'streaming'] as const) {
-    it(`npm run render -- --engine sonic (${mode}) writes a valid MP4: H.264 at 25 fps, one frame per 40 ms of audio, AAC`, async () => {
+    it(`npm run render -- --engine sonic (${mode}) writes a valid MP4: H.264 at 25 fps, one frame per 40 ms of audio, AAC, the default 540x960 picture (Sonic pasted back)`, async () => {
       const out = join(dir, `${mode}.mp4`);
       const r = render(['--audio', wav, '--portrait', ASTRONAUT, '--out', out, '--engine', 'sonic', '--preset', 'fast', '--config', config(`${mode}.json`, { render_mode: mode })]);
       expect(r.stderr.split('\n').filter((l) => l.startsWith('render:') && !/%/.test(l))).toEqual([]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/wrote .* 512x512 @ 25 fps/);
+      expect(r.stdout).toMatch(/wrote .* 540x960 @ 25 fps/);
       const mp4 = await readMp4(out);
       const seconds = wavSamples(speakWav('Good morning. Your number is forty two.')).samples.length / 22_050;
       expect(mp4.video.codec).toBe('h264');
-      expect([mp4.video.width, mp4.video.height]).toEqual([512, 512]);
+      expect([mp4.video.width, mp4.video.height]).toEqual([540, 960]);
       expect(Math.abs(mp4.video.frames.length - Math.round(seconds * 25))).toBeLessThanOrEqual(1);
       expect(mp4.audio.codec).toBe('aac');
       expect(Math.abs(mp4.durationSec - seconds)).toBeLessThan(0.1);
       // the stand-in shows the portrait: not a flat frame
-      const y = mp4.video.frames[10]!.subarray(0, 512 * 512);
+      const y = mp4.video.frames[10]!.subarray(0, 540 * 960);
       const mean = y.reduce((a, b) => a + b, 0) / y.length;
       const spread = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length);
       expect(spread).toBeGreaterThan(20);
@@ -74,7 +74,7 @@ describe('Sonic through the render command and the live server', () => {
     });
     try {
       expect(engine.info.name).toBe('sonic');
-      expect([engine.info.width, engine.info.height]).toEqual([512, 512]);
+      expect([engine.info.width, engine.info.height]).toEqual([540, 960]);
       const speech = wavSamples(speakWav('Hello there.'));
       const { resample } = await import('../../pipeline/audio/resampler.js');
       engine.pushAudio(resample(speech.samples, speech.sampleRate, 16_000));

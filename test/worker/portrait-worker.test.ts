@@ -36,7 +36,7 @@ const TAIL_FRAMES = 25;
 const CLOSED = 0.05;
 
 const dir = mkdtempSync(join(tmpdir(), 'portrait-worker-'));
-const rawConfig = { runtime: { cache_dir: join(dir, 'cache') } };
+const rawConfig = { avatar: { width: null, height: null }, runtime: { cache_dir: join(dir, 'cache') } };
 const config = parseConfig(rawConfig);
 
 let speech: Float32Array; // the sentence at 16 kHz
