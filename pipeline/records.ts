@@ -46,6 +46,11 @@ export interface MotionParams {
   lipWidth: number;
   /** lip rounding / protrusion, 0..1 ("O", "U") */
   lipRound: number;
+  /**
+   * lips pressed together, 0..1 (p, b, m): 1 closes a portrait's parted lips (a smile showing
+   * teeth); a portrait whose lips already meet does not change
+   */
+  lipPress: number;
   /** eyelid closure, 0 (open) .. 1 (closed) */
   blinkLeft: number;
   blinkRight: number;
@@ -58,7 +63,7 @@ export interface MotionParams {
 }
 
 export const REST_POSE: Readonly<MotionParams> = Object.freeze({
-  jawOpen: 0, lipWidth: 0, lipRound: 0, blinkLeft: 0, blinkRight: 0,
+  jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, blinkLeft: 0, blinkRight: 0,
   headYaw: 0, headPitch: 0, headRoll: 0, breath: 0,
 });
 

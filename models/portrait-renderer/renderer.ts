@@ -22,7 +22,7 @@ export interface PortraitRendererOptions {
 
 const DEFAULTS: PortraitRendererOptions = { intraOpThreads: 1, roiMargin: 0.12 };
 
-const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
+const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'lipPress', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
 
 /** Largest head angle accepted, degrees: the fields are small-angle approximations. */
 export const MAX_HEAD_DEGREES = 15;
@@ -125,20 +125,24 @@ export class PortraitRenderer implements FrameRenderer {
     this.blink[1] = br;
 
     const m = geo.mouth, a = m.a;
-    const aEff = a * (1 + 0.12 * wid - 0.2 * rnd - 0.06 * jaw);
+    const aEff = a * (1 + 0.15 * wid - 0.5 * rnd - 0.06 * jaw);
     const [mdu, mdv] = this.localShift(p, m.frame);
     const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
     const mouth = this.mouth;
     mouth[0] = mdu;
     mouth[1] = mdv;
     mouth[2] = 1 / (aEff * aEff);
+    // the photo's own gap between the lips (a smile showing teeth): a press brings the upper lip down
+    // onto the lower one by that much (the upper-lip field run backwards), so the lips meet
+    const gap = Math.max(0, m.lowerInner - m.upperInner);
+    const press = clamp(p.lipPress, 0, 1);
     mouth[3] = jaw * MOUTH.drop * a;
-    mouth[4] = jaw * MOUTH.lift * a;
+    mouth[4] = jaw * MOUTH.lift * a - press * gap;
     mouth[5] = aEff / a - 1;
-    mouth[6] = rnd * 0.35 * lipH;
+    // the pout parts the lips a little: not while they are pressed (a /b/ before /u/ still closes)
+    mouth[6] = rnd * 0.15 * lipH * (1 - press);
     mouth[7] = clamp(jaw * 6, 0, 1);
     // drawn teeth only where the portrait shows none of its own between the lips
-    const gap = m.lowerInner - m.upperInner;
     mouth[8] = clamp((jaw - 0.15) / 0.25, 0, 1) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
 
     [bl, br].forEach((b, k) => {

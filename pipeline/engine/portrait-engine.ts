@@ -9,6 +9,7 @@ import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { createPortraitRenderer, type PortraitRenderer } from '../../models/portrait-renderer/renderer.js';
 import { MotionPipeline, motionOptionsFromConfig } from '../motion/motion-pipeline.js';
 import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type NormBox, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError';
@@ -64,6 +65,12 @@ export class PortraitEngine implements TalkingHeadEngine {
     this.checkOpen();
     this.motion.pushAudio(samples);
     this.timeline += samples.length;
+  }
+
+  /** Phones of the speech pushed next (or from `atSample`), from a TTS that knows them: see MotionPipeline.pushPhones. */
+  pushPhones(phones: readonly TimedPhone[], atSample?: number): void {
+    this.checkOpen();
+    this.motion.pushPhones(phones, atSample);
   }
 
   pushSilence(count: number): void {

@@ -3,6 +3,9 @@
  *
  *   audio -> LipSyncShift -> FeatureExtractor (visemes, Silero VAD, RMS)   stage 'features'
  *         -> MouthMapper + SpeechState + IdleMotion -> One-Euro smoothing   stage 'motion'
+ *   phones (pushPhones: the TTS said which, and when) -> PhoneMouth: where phones cover a frame,
+ *         they shape the mouth (closures, rounding, spread; co-articulated, not smoothed again)
+ *         and the loudness only scales the opening a little
  *
  * Time model as in EngineTypes: frame k shows the audio [k/fps, (k+1)/fps) and is ready once the
  * timeline holds `lookaheadSamples` past its end (the features' own need plus |offset| for a
@@ -16,6 +19,8 @@ import type { VisemeOptions } from './visemes.js';
 import type { SileroVadOptions } from './vad.js';
 import { LipSyncShift } from './lip-sync.js';
 import { MouthMapper, type MouthMapOptions } from './mouth-map.js';
+import { PhoneMouth, type PhoneShape } from './phone-mouth.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import { SpeechState, type SpeechStateOptions } from './speech-state.js';
 import { IdleMotion, type IdleMotionOptions, type IdleSample } from './idle-motion.js';
 import { HEAD_CHANNELS, MOUTH_CHANNELS, MotionSmoother, OneEuroFilter, type OneEuroOptions } from './one-euro.js';
@@ -81,6 +86,10 @@ export class MotionPipeline {
   private readonly smoother: MotionSmoother;
   private readonly idleOut: IdleSample = { blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
   private readonly zeros = new Float32Array(4096);
+  private readonly phones = new PhoneMouth();
+  private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false };
+  /** samples pushed since the last reset (the timeline's end, 16 kHz) */
+  private timeline = 0;
   private stages: Record<MotionStageName, StageStats> = { features: emptyStageStats(), motion: emptyStageStats() };
   private closed = false;
 
@@ -122,12 +131,25 @@ export class MotionPipeline {
     this.checkOpen();
     if (!(samples instanceof Float32Array)) throw new TypeError('MotionPipeline.pushAudio: samples must be a Float32Array (16 kHz mono)');
     this.features.push(this.shift.process(samples));
+    this.timeline += samples.length;
+  }
+
+  /**
+   * Phones of speech on the timeline (times in seconds from `atSample`, the 16 kHz sample where
+   * that speech starts; by default the timeline's end, i.e. push them just before their audio).
+   * The lip-sync offset moves them as it moves the audio.
+   */
+  pushPhones(phones: readonly TimedPhone[], atSample = this.timeline): void {
+    this.checkOpen();
+    if (!Number.isFinite(atSample) || atSample < 0) throw new RangeError(`MotionPipeline.pushPhones: atSample must be >= 0, got ${atSample}`);
+    this.phones.add(phones, atSample / ANALYSIS_RATE + this.options.lipSyncOffsetMs / 1000);
   }
 
   /** Appends `count` samples of silence. */
   pushSilence(count: number): void {
     this.checkOpen();
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`MotionPipeline.pushSilence: count must be an integer >= 0, got ${count}`);
+    this.timeline += count;
     if (this.shift.offsetSamples === 0) {
       this.features.pushSilence(count);
       return;
@@ -160,14 +182,35 @@ export class MotionPipeline {
       recordStage(this.stages.features, perFrame);
       const t1 = performance.now();
       const speaking = this.state.process(f.vad);
-      const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
+      const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
       this.mouth.process(f, params);
+      const t0 = f.index * dt;
+      const shape = this.phones.shape(t0, t0 + dt, this.phoneShape);
       Object.assign(params, this.idle.process(f.index, speaking, this.idleOut));
       this.smoother.filter(params, dt);
+      if (shape) this.phoneMouth(shape, params);
+      this.phones.forgetBefore(t0);
       out.push({ index: f.index, pts: f.pts, params, speaking, features: f });
       recordStage(this.stages.motion, performance.now() - t1);
     }
     return out;
+  }
+
+  /**
+   * The phones' mouth in place of the audio's: already smooth (co-articulated), so the mouth
+   * filters are set to it rather than run over it (a closure must reach 0 on its frame).
+   */
+  private phoneMouth(shape: PhoneShape, params: MotionParams): void {
+    const s = this.options.dynamicScale;
+    // the opening: mostly the phones' target (scaled by the loudness), partly the audio's own opening
+    // (already in params: the loudness rhythm the eye follows); a closure is a closure
+    const loud = 0.3 + 0.7 * this.mouth.level;
+    params.jawOpen = shape.closed ? 0 : Math.min(1, 0.3 * params.jawOpen + 0.7 * s * shape.open * loud);
+    params.lipPress = shape.closed ? Math.min(1, s) : 0;
+    // pressed lips flatten: a /b/ before /u/ closes with less of the rounding (read as an opening)
+    params.lipRound = Math.min(1, s * shape.round * (shape.closed ? 0.4 : 1));
+    params.lipWidth = Math.max(-1, Math.min(1, s * shape.spread));
+    for (const c of MOUTH_CHANNELS) this.smoother.reset(params[c], [c]);
   }
 
   /**
@@ -179,6 +222,7 @@ export class MotionPipeline {
     this.checkOpen();
     this.features.interrupt(); // first: it refuses while next() runs, before anything has changed
     this.shift.silence();
+    this.phones.clear();
     this.mouth.reset();
     this.state.reset();
     this.smoother.reset(0, MOUTH_CHANNELS);
@@ -190,6 +234,8 @@ export class MotionPipeline {
     this.checkOpen();
     this.shift.reset();
     this.features.reset();
+    this.phones.clear();
+    this.timeline = 0;
     this.mouth.reset();
     this.state.reset();
     this.idle.reset();

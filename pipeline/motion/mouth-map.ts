@@ -50,6 +50,8 @@ const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > 
 export class MouthMapper {
   readonly options: Readonly<MouthMapOptions>;
   private peakDb: number;
+  /** the loudness of the last frame processed, 0..1 relative to the tracked speech peak */
+  level = 0;
 
   constructor(options: Partial<MouthMapOptions> = {}) {
     const o = { ...MOUTH_MAP_DEFAULTS, ...options };
@@ -72,6 +74,7 @@ export class MouthMapper {
     // peak tracker: instant attack, slow release, floored
     this.peakDb = Math.max(o.peakFloorDb, db, this.peakDb - o.peakReleaseDbPerS / o.fps);
     const level = clamp((db - (this.peakDb - o.rangeDb)) / o.rangeDb, 0, 1);
+    this.level = level;
     const u = clamp((f.vad - o.vadLow) / (o.vadHigh - o.vadLow), 0, 1);
     const gate = u * u * (3 - 2 * u);
 
@@ -94,5 +97,5 @@ export class MouthMapper {
     return out;
   }
 
-  reset(): void { this.peakDb = this.options.peakFloorDb; }
+  reset(): void { this.peakDb = this.options.peakFloorDb; this.level = 0; }
 }

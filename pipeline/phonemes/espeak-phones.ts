@@ -1,0 +1,137 @@
+/**
+ * espeak-ng as a library (libespeak-ng.so.1, the Debian package's; through koffi, no compiler
+ * needed): one sentence -> its audio and the phonemes espeak-ng spoke, each with the sample it
+ * starts at. The phoneme events come from the same synthesis as the audio, so they are exact.
+ *
+ * The library keeps global state and synthesises on the calling thread: call it from one thread of
+ * a process only (server/voice runs it in a worker, espeak-worker.ts; tests and the CLI may call it
+ * directly).
+ */
+import { createRequire } from 'node:module';
+import type { TimedPhone } from './phones.js';
+
+const require = createRequire(import.meta.url);
+
+/** espeak-ng's event types (speak_lib.h) */
+const EVENT = { LIST_TERMINATED: 0, WORD: 1, SENTENCE: 2, MARK: 3, PLAY: 4, END: 5, MSG_TERMINATED: 6, PHONEME: 7 } as const;
+const AUDIO_OUTPUT_SYNCHRONOUS = 2;
+const INITIALIZE_PHONEME_EVENTS = 0x0001;
+const POS_CHARACTER = 1;
+const CHARS_UTF8 = 1;
+const PARAM_RATE = 1;
+
+export interface EspeakSpeech {
+  samples: Float32Array;
+  sampleRate: number;
+  /** the phonemes in order, times in seconds from the start of `samples` (pauses included, as "_") */
+  phones: TimedPhone[];
+}
+
+export class EspeakUnavailableError extends Error {
+  override readonly name = 'EspeakUnavailableError';
+}
+
+type Lib = {
+  koffi: typeof import('koffi');
+  EventT: unknown;
+  setVoice: (name: string) => number;
+  setParameter: (p: number, v: number, rel: number) => number;
+  synth: (text: Buffer, size: number, pos: number, posType: number, end: number, flags: number, uid: null, user: null) => number;
+  sync: () => number;
+  sampleRate: number;
+  /** the current synthesis' collector */
+  sink: { parts: Int16Array[]; events: { type: number; sample: number; name: string }[] } | undefined;
+};
+
+let lib: Lib | undefined;
+
+function load(): Lib {
+  if (lib) return lib;
+  let koffi: typeof import('koffi');
+  let so: ReturnType<typeof import('koffi').load>;
+  try {
+    koffi = require('koffi') as typeof import('koffi');
+    so = koffi.load('libespeak-ng.so.1');
+  } catch (e) {
+    throw new EspeakUnavailableError(`libespeak-ng is not available (${(e as Error).message}): apt-get install -y espeak-ng`, { cause: e });
+  }
+  const EventT = koffi.struct('espeak_EVENT', {
+    type: 'int', unique_identifier: 'uint', text_position: 'int', length: 'int', audio_position: 'int', sample: 'int', user_data: 'void*',
+    id: koffi.union('espeak_EVENT_id', { number: 'int', name: 'const char*', string: koffi.array('uint8', 8) }),
+  });
+  const SynthCb = koffi.proto('int espeak_synth_cb(int16_t *wav, int numsamples, espeak_EVENT *events)');
+  const init = so.func('int espeak_Initialize(int output, int buflength, const char *path, int options)');
+  const setCallback = so.func('void espeak_SetSynthCallback(espeak_synth_cb *cb)');
+  const l: Lib = {
+    koffi,
+    EventT,
+    setVoice: so.func('int espeak_SetVoiceByName(const char *name)'),
+    setParameter: so.func('int espeak_SetParameter(int parameter, int value, int relative)'),
+    synth: so.func('int espeak_Synth(const void *text, size_t size, unsigned int position, int position_type, unsigned int end_position, unsigned int flags, unsigned int *unique_identifier, void *user_data)'),
+    sync: so.func('int espeak_Synchronize()'),
+    sampleRate: 0,
+    sink: undefined,
+  };
+  l.sampleRate = init(AUDIO_OUTPUT_SYNCHRONOUS, 200, null, INITIALIZE_PHONEME_EVENTS) as number;
+  if (!(l.sampleRate > 0)) throw new EspeakUnavailableError(`espeak_Initialize failed (${l.sampleRate}): is espeak-ng-data installed? apt-get install -y espeak-ng`);
+  const size = koffi.sizeof(EventT);
+  const cb = koffi.register((wav: unknown, n: number, events: unknown) => {
+    const sink = l.sink;
+    if (!sink) return 0;
+    if (n > 0 && wav) sink.parts.push(Int16Array.from(koffi.decode(wav, 'int16_t', n) as number[]));
+    for (let i = 0; ; i++) {
+      const e = koffi.decode(events, i * size, EventT) as { type: number; sample: number; id: { string: number[] } };
+      if (e.type === EVENT.LIST_TERMINATED) break;
+      if (e.type === EVENT.PHONEME) {
+        const bytes = e.id.string;
+        let name = '';
+        for (const b of bytes) {
+          if (b === 0) break;
+          name += String.fromCharCode(b);
+        }
+        sink.events.push({ type: e.type, sample: e.sample, name });
+      }
+    }
+    return 0;
+  }, koffi.pointer(SynthCb));
+  setCallback(cb);
+  lib = l;
+  return l;
+}
+
+/**
+ * Speaks `text` (UTF-8, plain text) in `voice` (an espeak-ng voice name, "en-us", "en+f3", "cmn")
+ * at `rateWpm` words per minute. Throws EspeakUnavailableError without the library, RangeError for
+ * a voice espeak-ng does not know.
+ */
+export function espeakSpeak(text: string, voice: string, rateWpm = 175): EspeakSpeech {
+  const l = load();
+  if (l.setVoice(voice) !== 0) throw new RangeError(`espeak-ng has no voice "${voice}" (list them with espeak-ng --voices)`);
+  l.setParameter(PARAM_RATE, Math.round(rateWpm), 0);
+  const sink: NonNullable<Lib['sink']> = { parts: [], events: [] };
+  l.sink = sink;
+  try {
+    const b = Buffer.from(`${text}\0`, 'utf8');
+    const rc = l.synth(b, b.length, 0, POS_CHARACTER, 0, CHARS_UTF8, null, null);
+    if (rc !== 0) throw new Error(`espeak_Synth failed (${rc})`);
+    l.sync();
+  } finally {
+    l.sink = undefined;
+  }
+  const total = sink.parts.reduce((a, p) => a + p.length, 0);
+  const samples = new Float32Array(total);
+  let o = 0;
+  for (const p of sink.parts) {
+    for (let i = 0; i < p.length; i++) samples[o + i] = p[i]! / 32768;
+    o += p.length;
+  }
+  const rate = l.sampleRate;
+  const phones: TimedPhone[] = [];
+  const evs = sink.events.filter((e) => !/^\(.*\)$/.test(e.name)); // "(en)": a language switch, not a sound
+  for (let i = 0; i < evs.length; i++) {
+    const start = Math.min(evs[i]!.sample, total) / rate;
+    const end = (i + 1 < evs.length ? Math.min(evs[i + 1]!.sample, total) : total) / rate;
+    if (end > start) phones.push({ phone: evs[i]!.name, start, end });
+  }
+  return { samples, sampleRate: rate, phones };
+}

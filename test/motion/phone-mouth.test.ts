@@ -1,0 +1,93 @@
+/** Phones -> mouth shapes (pipeline/phonemes/phones.ts, pipeline/motion/phone-mouth.ts) and espeak-ng's phone timings. */
+import { describe, expect, it } from 'vitest';
+import { PhoneMouth } from '../../pipeline/motion/phone-mouth.js';
+import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
+import { mouthClass } from '../../pipeline/phonemes/phones.js';
+
+const seq = (...p: [string, number][]) => {
+  let t = 0;
+  return p.map(([phone, ms]) => {
+    const x = { phone, start: t, end: t + ms / 1000 };
+    t += ms / 1000;
+    return x;
+  });
+};
+
+describe('mouth classes of espeak-ng phonemes', () => {
+  it('English and Mandarin mnemonics', () => {
+    expect(['p', 'b', 'm', 'ph', 'm-'].map(mouthClass)).toEqual(['closed', 'closed', 'closed', 'closed', 'closed']);
+    expect(['f', 'v'].map(mouthClass)).toEqual(['labiodental', 'labiodental']);
+    expect(['u:', 'U', 'w', 'y'].map(mouthClass)).toEqual(['rounded', 'rounded', 'rounded', 'rounded']);
+    expect(['oU', 'O:', '0'].map(mouthClass)).toEqual(['round-open', 'round-open', 'round-open']);
+    expect(['i:', 'I', 'iE'].map(mouthClass)).toEqual(['spread', 'spread', 'spread']);
+    expect(['a', 'A:', 'aI', 'Au', 'V'].map(mouthClass)).toEqual(['open', 'open', 'open', 'open', 'open']);
+    expect(['tS', 'dZ', 'S', 'ts.'].map(mouthClass)).toEqual(['postalveolar', 'postalveolar', 'postalveolar', 'postalveolar']);
+    expect(['_', '_:', '_|'].map(mouthClass)).toEqual(['pause', 'pause', 'pause']);
+    expect(['t', 'k', 'n', 's'].map(mouthClass)).toEqual(['consonant', 'consonant', 'consonant', 'consonant']);
+  });
+});
+
+describe('PhoneMouth', () => {
+  const frame = 0.04;
+  it('closes the lips on the frame that holds a bilabial, even a short one between open vowels', () => {
+    const m = new PhoneMouth();
+    m.add(seq(['a', 120], ['b', 30], ['a', 120]), 1);
+    const shapes = Array.from({ length: 7 }, (_, k) => m.shape(1 + k * frame, 1 + (k + 1) * frame)!);
+    const closed = shapes.map((s) => s.closed);
+    // b spans 1.12..1.15 s: frame 2 (1.08..1.12) ends at its start, frame 3 (1.12..1.16) holds its middle
+    expect(closed).toEqual([false, false, false, true, false, false, false]);
+    expect(shapes[3]!.open).toBe(0);
+    expect(shapes[0]!.open).toBeGreaterThan(0.8);
+    expect(shapes[6]!.open).toBeGreaterThan(0.8);
+  });
+
+  it('anticipates rounding through the consonants before a rounded vowel (more than it carries it after)', () => {
+    const m = new PhoneMouth();
+    m.add(seq(['i:', 150], ['s', 60], ['t', 60], ['u:', 150], ['t', 60], ['s', 60], ['i:', 150]), 0);
+    const at = (t: number) => m.shape(t - 0.02, t + 0.02)!;
+    // the consonants just before /u:/ are rounder than those just after it; both rounder than /i:/
+    expect(at(0.24).round).toBeGreaterThan(0.3);
+    expect(at(0.24).round).toBeGreaterThan(at(0.45).round);
+    expect(at(0.07).round).toBeLessThan(0.2);
+    expect(at(0.345).round).toBeGreaterThan(0.8);
+    expect(at(0.345).spread).toBeLessThan(-0.8);
+    expect(at(0.07).spread).toBeGreaterThan(0.4);
+  });
+
+  it('covers only where phones are; a barge-in (clear) and forgetting old phones leave no shape', () => {
+    const m = new PhoneMouth();
+    expect(m.shape(0, 0.04)).toBeUndefined();
+    m.add(seq(['a', 200]), 2);
+    expect(m.shape(1.9, 1.94)).toBeUndefined();
+    expect(m.shape(2.1, 2.14)?.open).toBeCloseTo(1, 6);
+    m.forgetBefore(3);
+    expect(m.shape(2.1, 2.14)).toBeUndefined();
+    m.add(seq(['a', 200]), 4);
+    m.clear();
+    expect(m.shape(4.1, 4.14)).toBeUndefined();
+    expect(() => m.add([{ phone: 'a', start: 0.2, end: 0.1 }], 0)).toThrow(RangeError);
+  });
+});
+
+describe('espeak-ng phone timings (libespeak-ng through koffi)', () => {
+  it('phones in order, within the audio, pauses included; an unknown voice is refused', () => {
+    const s = espeakSpeak('Pick up the map.', 'en-us', 175);
+    expect(s.sampleRate).toBe(22050);
+    const seconds = s.samples.length / s.sampleRate;
+    expect(seconds).toBeGreaterThan(0.6);
+    const names = s.phones.map((p) => p.phone);
+    expect(names.filter((n) => mouthClass(n) === 'closed')).toEqual(['p', 'p', 'm', 'p']);
+    for (let i = 1; i < s.phones.length; i++) expect(s.phones[i]!.start).toBeGreaterThanOrEqual(s.phones[i - 1]!.end - 1e-9);
+    expect(s.phones.at(-1)!.end).toBeLessThanOrEqual(seconds + 1e-9);
+    // the audio is quiet at the middle of the first closure (the lips are shut) and loud in /I/ after it
+    const rms = (a: number, b: number) => {
+      let q = 0;
+      for (let i = Math.round(a * s.sampleRate); i < Math.round(b * s.sampleRate); i++) q += s.samples[i]! ** 2;
+      return Math.sqrt(q / Math.max(1, Math.round((b - a) * s.sampleRate)));
+    };
+    const p = s.phones.find((x) => x.phone === 'p')!;
+    const vowel = s.phones[s.phones.indexOf(p) + 1]!;
+    expect(rms(vowel.start, vowel.end)).toBeGreaterThan(4 * rms(p.start + 0.3 * (p.end - p.start), p.start + 0.6 * (p.end - p.start)));
+    expect(() => espeakSpeak('hello', 'no-such-voice')).toThrow(/no voice "no-such-voice"/);
+  });
+});
