@@ -148,6 +148,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let localError: string | null = null;
   try {
     await local.check();
+    void local.warmUp(); // the library's thread starts while the rest of the server does
   } catch (e) {
     // a voice espeak-ng does not know is a configuration error; a missing espeak-ng leaves the
     // rest of the server working (say() then needs the upstream) and shows in /healthz

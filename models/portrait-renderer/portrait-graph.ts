@@ -147,7 +147,9 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   const dvUp = o.mul(o.mul(o.mul(o.sub(1, below), eUp), P), lift);
   const dvPout = o.mul(o.mul(o.clip(o.mul(rel, 1 / lipH), -1, 1), eH), pout);
   const dvMap = o.add(o.sub(dvDown, dvUp), dvPout);
-  const duMap = o.mul(o.mul(U, eH), stretch);
+  // the corners move by stretch * a; beyond them the pull stays that size and fades with the
+  // envelope, so a narrow (rounded) mouth does not drag the cheeks and the jaw line in with it
+  const duMap = o.mul(o.mul(o.clip(U, -1.1 * a, 1.1 * a), eH), stretch);
   // local (u, v) displacement -> image displacement -> grid offset (minus, normalised)
   const mouthNchw = o.conv1x1(o.concat([duMap, dvMap], 1), [
     [-sx * mf.ux, sx * mf.uy],

@@ -8,6 +8,7 @@
  * Video frame k shows the audio at [k/fps, (k+1)/fps); it can be rendered once the timeline
  * reaches (k+1)/fps + lookahead. `framesReady()` says how many frames that allows now.
  */
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { AvatarFrame, MotionParams } from '../records.js';
 
 export interface EngineInfo {
@@ -62,6 +63,12 @@ export interface TalkingHeadEngine {
   pushAudio(samples: Float32Array): void;
   /** Append `count` samples of silence (at info.analysisRate). */
   pushSilence(count: number): void;
+  /**
+   * Optional: the phones of the speech pushed next (times in seconds from its start; a TTS that
+   * knows them: pipeline/phonemes/). An engine that shapes the mouth from phones uses them; call it
+   * just before that speech's pushAudio.
+   */
+  pushPhones?(phones: readonly TimedPhone[]): void;
   /** Frames that can be rendered now without waiting for more audio. */
   framesReady(): number;
   /** Render up to `max` ready frames (all ready ones by default), in order. */

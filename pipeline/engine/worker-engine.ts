@@ -10,6 +10,7 @@
  */
 import { InferenceWorker, type InferenceWorkerOptions } from '../worker/inference-worker.js';
 import { InvalidStateError } from '../worker/worker-errors.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { AvatarFrame } from '../records.js';
 import { emptyStageStats, recordStage, type EngineInfo, type EngineStats, type StageStats, type TalkingHeadEngine } from './EngineTypes.js';
 
@@ -73,6 +74,10 @@ export class WorkerEngine implements TalkingHeadEngine {
 
   pushAudio(samples: Float32Array): void {
     this.worker.pushAudio(samples);
+  }
+
+  pushPhones(phones: readonly TimedPhone[]): void {
+    this.worker.pushPhones(phones);
   }
 
   pushSilence(count: number): void {

@@ -35,10 +35,13 @@ type Lib = {
   koffi: typeof import('koffi');
   EventT: unknown;
   setVoice: (name: string) => number;
+  setVoiceByProperties: (v: { name: string | null; languages: string; identifier: string | null; gender: number; age: number; variant: number; xx1: number; score: number; spare: null }) => number;
   setParameter: (p: number, v: number, rel: number) => number;
   synth: (text: Buffer, size: number, pos: number, posType: number, end: number, flags: number, uid: null, user: null) => number;
   sync: () => number;
   sampleRate: number;
+  /** the languages espeak-ng's voices speak ("en-gb", "cmn"), lower case */
+  languages: Set<string>;
   /** the current synthesis' collector */
   sink: { parts: Int16Array[]; events: { type: number; sample: number; name: string }[] } | undefined;
 };
@@ -59,6 +62,9 @@ function load(): Lib {
     type: 'int', unique_identifier: 'uint', text_position: 'int', length: 'int', audio_position: 'int', sample: 'int', user_data: 'void*',
     id: koffi.union('espeak_EVENT_id', { number: 'int', name: 'const char*', string: koffi.array('uint8', 8) }),
   });
+  const VoiceT = koffi.struct('espeak_VOICE', {
+    name: 'const char*', languages: 'const char*', identifier: 'const char*', gender: 'uint8', age: 'uint8', variant: 'uint8', xx1: 'uint8', score: 'int', spare: 'void*',
+  });
   const SynthCb = koffi.proto('int espeak_synth_cb(int16_t *wav, int numsamples, espeak_EVENT *events)');
   const init = so.func('int espeak_Initialize(int output, int buflength, const char *path, int options)');
   const setCallback = so.func('void espeak_SetSynthCallback(espeak_synth_cb *cb)');
@@ -66,14 +72,25 @@ function load(): Lib {
     koffi,
     EventT,
     setVoice: so.func('int espeak_SetVoiceByName(const char *name)'),
+    setVoiceByProperties: so.func('int espeak_SetVoiceByProperties(espeak_VOICE *voice_spec)'),
     setParameter: so.func('int espeak_SetParameter(int parameter, int value, int relative)'),
     synth: so.func('int espeak_Synth(const void *text, size_t size, unsigned int position, int position_type, unsigned int end_position, unsigned int flags, unsigned int *unique_identifier, void *user_data)'),
     sync: so.func('int espeak_Synchronize()'),
     sampleRate: 0,
+    languages: new Set(),
     sink: undefined,
   };
   l.sampleRate = init(AUDIO_OUTPUT_SYNCHRONOUS, 200, null, INITIALIZE_PHONEME_EVENTS) as number;
   if (!(l.sampleRate > 0)) throw new EspeakUnavailableError(`espeak_Initialize failed (${l.sampleRate}): is espeak-ng-data installed? apt-get install -y espeak-ng`);
+  // every voice's first language (the field is a priority byte, then the name)
+  const listVoices = so.func('const espeak_VOICE **espeak_ListVoices(espeak_VOICE *voice_spec)');
+  const list = listVoices(null);
+  for (let i = 0; list; i++) {
+    const ptr = koffi.decode(list, i * koffi.sizeof('void *'), 'void *');
+    if (!ptr) break;
+    const v = koffi.decode(ptr, VoiceT) as { languages: string | null };
+    if (v.languages && v.languages.length > 1) l.languages.add(v.languages.slice(1).toLowerCase());
+  }
   const size = koffi.sizeof(EventT);
   const cb = koffi.register((wav: unknown, n: number, events: unknown) => {
     const sink = l.sink;
@@ -106,7 +123,11 @@ function load(): Lib {
  */
 export function espeakSpeak(text: string, voice: string, rateWpm = 175): EspeakSpeech {
   const l = load();
-  if (l.setVoice(voice) !== 0) throw new RangeError(`espeak-ng has no voice "${voice}" (list them with espeak-ng --voices)`);
+  // as the espeak-ng command: a voice name ("en-us", "en+f3"), else a language ("en-gb")
+  const language = voice.split('+')[0]!.toLowerCase();
+  if (l.setVoice(voice) !== 0 && (!l.languages.has(language) || l.setVoiceByProperties({ name: null, languages: voice, identifier: null, gender: 0, age: 0, variant: 0, xx1: 0, score: 0, spare: null }) !== 0)) {
+    throw new RangeError(`espeak-ng has no voice "${voice}" (list them with espeak-ng --voices)`);
+  }
   l.setParameter(PARAM_RATE, Math.round(rateWpm), 0);
   const sink: NonNullable<Lib['sink']> = { parts: [], events: [] };
   l.sink = sink;

@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { ANALYSIS_RATE, CLOCK_RATE } from '../records.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { Config } from '../../config/schema.js';
 import { decodeAudioFile } from '../audio/decode-file.js';
 import { resample } from '../audio/resampler.js';
@@ -26,6 +27,8 @@ export interface RenderRequest {
   onProgress?: (done: number, total: number) => void;
   /** stop early: the MP4 is closed and holds the frames rendered so far */
   signal?: AbortSignal;
+  /** the phones of the audio (times in seconds from its start), when the TTS that spoke it knows them */
+  phones?: readonly TimedPhone[];
 }
 
 export interface RenderResult {
@@ -98,6 +101,8 @@ export async function renderToMp4(req: RenderRequest): Promise<RenderResult> {
         req.onProgress?.(done, total);
       }, req.signal);
     } else {
+      // Sonic takes no phones (it shapes the mouth from the audio itself)
+      if (req.phones && req.phones.length > 0 && !(engine instanceof SonicEngine)) engine.pushPhones?.(req.phones);
       for (let off = 0; off < analysis.length && !req.signal?.aborted; off += PUSH_SAMPLES) {
         engine.pushAudio(analysis.subarray(off, off + PUSH_SAMPLES));
         await drain();

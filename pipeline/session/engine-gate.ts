@@ -7,6 +7,7 @@
  * it are still dropped, a push that straddles it is split, so the engine's new timeline starts
  * exactly at `pos` (a frame boundary, chosen by the caller).
  */
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { EngineTimelineSink } from './live-timeline.js';
 
 export class EngineGate implements EngineTimelineSink {
@@ -52,6 +53,11 @@ export class EngineGate implements EngineTimelineSink {
 
   interrupt(): void {
     if (this.pos >= this.from) this.engine.interrupt();
+  }
+
+  /** Passed on while attached (speech that starts before a pending attach point loses its phones: the loudness path shapes it). */
+  pushPhones(phones: readonly TimedPhone[]): void {
+    if (this.pos >= this.from) this.engine.pushPhones?.(phones);
   }
 
   /** how many of the next `n` samples fall before the attach point */

@@ -19,6 +19,7 @@
  * the first frame (the face at rest) follows after the engine's window and lookahead. The engine
  * must drop frames it rendered before a reset (WorkerEngine does).
  */
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
 import { CLOCK_RATE, framePts, type AvatarFrame, type Pts } from '../records.js';
 import { EngineGate } from './engine-gate.js';
@@ -103,9 +104,10 @@ export class LiveSession {
   }
 
   /** Queues speech (see LiveTimeline.ingest: throws AudioFormatError or QueueFullError). */
-  ingest(chunk: PcmChunkIn): { accepted: number } {
+  /** `phones`: the utterance's phones (times from its start), when its TTS knows them. */
+  ingest(chunk: PcmChunkIn, phones?: readonly TimedPhone[]): { accepted: number } {
     this.assertOpen('ingest');
-    return this.timeline.ingest(chunk, this.clock());
+    return this.timeline.ingest(chunk, this.clock(), phones);
   }
 
   /** Barge-in: drops queued and not yet emitted speech; the face is at rest by the next frame. */

@@ -23,11 +23,16 @@
  * comes; the tail is flushed at a segment end (in order with the queued input), at a change of
  * input rate, and when the queue runs dry (an underrun: the speech has a gap there anyway, so the
  * flush ends it cleanly).
+ *
+ * Phones: an utterance may come with its phones (a TTS that knows them). They ride in the queue
+ * ahead of its audio and reach the engine (pushPhones) just before the first of its samples, so
+ * they line up with the audio whatever else was queued, paused or resampled before it.
  */
 import { AudioFormatError } from '../audio/errors.js';
 import { decodePcmChunk, type PcmFormat } from '../audio/pcm.js';
 import { Resampler } from '../audio/resampler.js';
 import type { TalkingHeadEngine } from '../engine/EngineTypes.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import { CLOCK_RATE, type Pts } from '../records.js';
 import { AvPairing } from './av-pairing.js';
 
@@ -53,7 +58,7 @@ export interface LiveTimelineOptions {
 }
 
 /** The part of an engine the timeline drives; rendering is the adapter's business. */
-export type EngineTimelineSink = Pick<TalkingHeadEngine, 'info' | 'pushAudio' | 'pushSilence' | 'interrupt'>;
+export type EngineTimelineSink = Pick<TalkingHeadEngine, 'info' | 'pushAudio' | 'pushSilence' | 'interrupt' | 'pushPhones'>;
 
 export interface LiveTimelineStats {
   /** milliseconds of speech queued, not yet on the timeline */
@@ -72,7 +77,7 @@ export interface LiveTimelineStats {
 /** Input samples of extra margin resampled per step, so the resamplers' held-back tail never starves a tick. */
 const RESAMPLE_MARGIN = 64;
 
-type RawEntry = { samples: Float32Array; rate: number; pos: number } | { segmentEnd: true };
+type RawEntry = { samples: Float32Array; rate: number; pos: number } | { segmentEnd: true } | { phones: readonly TimedPhone[] };
 
 /** A growable FIFO of float samples. */
 class SampleQueue {
@@ -134,6 +139,10 @@ export class LiveTimeline {
   private readonly q48 = new SampleQueue();
   private toEngine: Resampler | null = null;
   private toPlayout: Resampler | null = null;
+  /** analysis samples ever taken out of q16 (pushed to the engine, or dropped) */
+  private q16Taken = 0;
+  /** phones waiting for their speech: `at` counts q16 samples as q16Taken does */
+  private readonly phoneMarks: { at: number; phones: readonly TimedPhone[] }[] = [];
   private chunksAccepted = 0;
   private chunksRefused = 0;
   private samplesAccepted = 0;
@@ -168,7 +177,7 @@ export class LiveTimeline {
    * overfill the queue throws QueueFullError; either way nothing changes but the refused count.
    * Returns the chunk's length in CLOCK_RATE samples.
    */
-  ingest(chunk: PcmChunkIn, nowMs: number): { accepted: number } {
+  ingest(chunk: PcmChunkIn, nowMs: number, phones?: readonly TimedPhone[]): { accepted: number } {
     let mono: Float32Array;
     try {
       if (typeof chunk !== 'object' || chunk === null) throw new AudioFormatError('audio chunk must be an object { pcm, format }');
@@ -189,6 +198,7 @@ export class LiveTimeline {
       );
     }
     if (mono.length > 0) {
+      if (phones && phones.length > 0) this.raw.push({ phones });
       this.raw.push({ samples: mono, rate: inRate, pos: 0 });
       this.raw48 += (mono.length * CLOCK_RATE) / inRate;
     }
@@ -206,7 +216,7 @@ export class LiveTimeline {
     this.fill(n);
     if (this.q16.length < n || this.q48.length < n * this.ratio) this.flushResamplers();
     const speech = this.q16.take(n);
-    if (speech.length > 0) this.engine.pushAudio(speech);
+    if (speech.length > 0) this.pushSpeech(speech);
     if (speech.length < n) this.engine.pushSilence(n - speech.length);
     const play = this.q48.take(n * this.ratio);
     if (play.length > 0) this.playout.write(this.pos * this.ratio, play);
@@ -215,8 +225,21 @@ export class LiveTimeline {
     // the next utterance starting together on both
     if (this.raw.length === 0) {
       if (this.q16.length === 0 && this.q48.length < this.ratio) this.q48.clear();
-      if (this.q48.length === 0 && this.q16.length < 2) this.q16.clear();
+      if (this.q48.length === 0 && this.q16.length < 2) this.q16Taken += this.q16.clear();
     }
+  }
+
+  /** Speech to the engine, with the phones of an utterance just before its first sample. */
+  private pushSpeech(speech: Float32Array): void {
+    let off = 0;
+    while (this.phoneMarks.length > 0 && this.phoneMarks[0]!.at < this.q16Taken + speech.length) {
+      const k = Math.max(off, this.phoneMarks[0]!.at - this.q16Taken);
+      if (k > off) this.engine.pushAudio(speech.subarray(off, k));
+      off = k;
+      this.engine.pushPhones?.(this.phoneMarks.shift()!.phones);
+    }
+    if (off < speech.length) this.engine.pushAudio(off === 0 ? speech : speech.subarray(off));
+    this.q16Taken += speech.length;
   }
 
   /** Resamples queued input until both sides hold `n` analysis samples' worth, or the input runs out. */
@@ -226,6 +249,13 @@ export class LiveTimeline {
       const head = this.raw[0]!;
       if ('segmentEnd' in head) {
         this.flushResamplers();
+        this.raw.shift();
+        continue;
+      }
+      if ('phones' in head) {
+        // the speech before it ends here: its held-back tail first, then this utterance's start
+        this.flushResamplers();
+        this.phoneMarks.push({ at: this.q16Taken + this.q16.length, phones: head.phones });
         this.raw.shift();
         continue;
       }
@@ -264,7 +294,8 @@ export class LiveTimeline {
     this.q48.clear();
     this.raw.length = 0;
     this.raw48 = 0;
-    this.q16.clear();
+    this.q16Taken += this.q16.clear();
+    this.phoneMarks.length = 0;
     this.toEngine?.reset();
     this.toPlayout?.reset();
     this.engine.interrupt();

@@ -116,6 +116,9 @@ async function run(engine: TalkingHeadEngine): Promise<void> {
         while (!closing && engine.framesReady() > 0) await renderOne();
         post({ type: 'flushed', id: c.id });
         break;
+      case 'phones':
+        engine.pushPhones?.(c.phones);
+        break;
     }
   };
 

@@ -19,6 +19,7 @@ import type { EngineInfo } from '../engine/EngineTypes.js';
 import { AudioRing } from './audio-ring.js';
 import { spawnTsWorker } from './ts-worker.js';
 import { QueueFullError, InvalidStateError } from './worker-errors.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { ControlOp, FromThread, InferenceThreadData, ToThread } from './worker-messages.js';
 
 export { QueueFullError, InvalidStateError } from './worker-errors.js';
@@ -178,6 +179,11 @@ export class InferenceWorker extends EventEmitter<InferenceWorkerEvents> {
   pushSilence(count: number): void {
     if (!Number.isInteger(count) || count < 0) throw new TypeError(`InferenceWorker.pushSilence: count must be a non-negative integer of samples, got ${count}`);
     this.control({ op: 'silence', at: this.position, count });
+  }
+
+  /** The phones of the speech pushed next (times in seconds from its start), for an engine that uses them. */
+  pushPhones(phones: readonly TimedPhone[]): void {
+    if (phones.length > 0) this.control({ op: 'phones', at: this.position, phones: phones.map((p) => ({ phone: p.phone, start: p.start, end: p.end })) });
   }
 
   /** Barge-in: audio pushed before this call is never rendered; the next frame is at rest. */

@@ -1,5 +1,6 @@
 /** Messages between InferenceWorker (main thread) and inference-thread (worker). */
 import type { AvatarFrame } from '../records.js';
+import type { TimedPhone } from '../phonemes/phones.js';
 import type { EngineInfo } from '../engine/EngineTypes.js';
 import type { AudioRingShared } from './audio-ring.js';
 import type { PortraitErrorCode } from '../../models/face/errors.js';
@@ -23,7 +24,9 @@ export type ControlOp =
   | { op: 'silence'; at: number; /** samples at the engine's rate */ count: number }
   | { op: 'segment-end'; at: number }
   | { op: 'reset'; at: number }
-  | { op: 'flush'; at: number; id: number };
+  | { op: 'flush'; at: number; id: number }
+  /** the phones of the speech written next (times from its start): engine.pushPhones */
+  | { op: 'phones'; at: number; phones: TimedPhone[] };
 
 export type ToThread = ({ type: 'control' } & ControlOp) | { type: 'close' };
 

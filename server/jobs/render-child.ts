@@ -9,6 +9,7 @@
  */
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
 import type { Config } from '../../config/schema.js';
 import { concatSamples } from '../../pipeline/audio/pcm.js';
 import { resample } from '../../pipeline/audio/resampler.js';
@@ -36,7 +37,7 @@ export type ChildMessage =
 const send = (m: ChildMessage) => process.send?.(m);
 const PAUSE_SEC = 0.25;
 
-async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; providers: Record<string, number> }> {
+async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; providers: Record<string, number>; phones: TimedPhone[] }> {
   const v = config.voice;
   const tts = new TtsRouter({
     upstream: v.upstream.url ? new UpstreamTts(v.upstream) : undefined,
@@ -49,14 +50,19 @@ async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; p
     const parts: Float32Array[] = [];
     let rate = 0;
     const providers: Record<string, number> = {};
+    // the phones of every sentence that came with them, on the whole text's clock
+    const phones: TimedPhone[] = [];
+    let at = 0;
     for (const sentence of splitSentences(text, v.sentence_max_chars)) {
       const a = await tts.speak(sentence, signal);
       providers[a.provider] = (providers[a.provider] ?? 0) + 1;
       rate ||= a.sampleRate;
-      parts.push(a.sampleRate === rate ? a.samples : resample(a.samples, a.sampleRate, rate));
-      parts.push(new Float32Array(Math.round(PAUSE_SEC * rate)));
+      const samples = a.sampleRate === rate ? a.samples : resample(a.samples, a.sampleRate, rate);
+      for (const p of a.phones ?? []) phones.push({ phone: p.phone, start: at + p.start, end: at + p.end });
+      parts.push(samples, new Float32Array(Math.round(PAUSE_SEC * rate)));
+      at += (samples.length + Math.round(PAUSE_SEC * rate)) / rate;
     }
-    return { wav: encodeWavS16(concatSamples(parts), rate), providers };
+    return { wav: encodeWavS16(concatSamples(parts), rate), providers, phones };
   } finally {
     tts.close();
   }
@@ -65,12 +71,14 @@ async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; p
 async function run(req: ChildRequest): Promise<void> {
   const { jobDir, input, config } = req;
   let audio = input.audio ? join(jobDir, input.audio) : '';
+  let phones: TimedPhone[] | undefined;
   if (!audio) {
     const t0 = performance.now();
-    const { wav, providers } = await speak(input.text ?? '', config);
+    const spoken = await speak(input.text ?? '', config);
     audio = join(jobDir, 'speech.wav');
-    writeFileSync(audio, wav);
-    send({ type: 'stage', name: 'tts', ms: performance.now() - t0, detail: { providers } });
+    writeFileSync(audio, spoken.wav);
+    phones = spoken.phones;
+    send({ type: 'stage', name: 'tts', ms: performance.now() - t0, detail: { providers: spoken.providers, phones: spoken.phones.length } });
   }
   const out = join(jobDir, 'video.mp4');
   let last = 0;
@@ -79,6 +87,7 @@ async function run(req: ChildRequest): Promise<void> {
     portrait: join(jobDir, input.portrait),
     out,
     config,
+    phones,
     onProgress: (done, total) => {
       const now = performance.now();
       if (now - last >= 250 || done === total) {

@@ -14,6 +14,7 @@ import { EnvelopeRing, MAX_LAG_MS, WINDOW_MS } from '../voice/echo-guard.js';
 import { CaptionTimeline } from './captions.js';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
 import type { Config } from '../../config/schema.js';
 import { WorkerEngine } from '../../pipeline/engine/worker-engine.js';
 import { CLOCK_RATE, type AvatarFrame } from '../../pipeline/records.js';
@@ -314,7 +315,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
    * Queues a whole utterance of mono float samples (a decoded file) and ends the segment. All of
    * it is queued, or (QueueFullError) none of it.
    */
-  ingestSamples(samples: Float32Array, sampleRate: number): { acceptedMs: number; queuedMs: number } {
+  ingestSamples(samples: Float32Array, sampleRate: number, phones?: readonly TimedPhone[]): { acceptedMs: number; queuedMs: number } {
     this.assertRunning();
     const durationMs = (samples.length * 1000) / sampleRate;
     const roomMs = this.opts.config.limits.max_queued_seconds * 1000 - this.live.stats().queuedMs;
@@ -324,18 +325,18 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
           `(limits.max_queued_seconds = ${this.opts.config.limits.max_queued_seconds}): wait or interrupt`,
       );
     }
-    this.ingestSamples32(samples, sampleRate);
+    this.ingestSamples32(samples, sampleRate, phones);
     this.live.segmentEnd();
     return { acceptedMs: Math.round(durationMs), queuedMs: this.live.stats().queuedMs };
   }
 
   /** Queues mono float samples without ending the segment (a live voice, e.g. the gated microphone). */
-  ingestSamples32(samples: Float32Array, sampleRate: number): void {
+  ingestSamples32(samples: Float32Array, sampleRate: number, phones?: readonly TimedPhone[]): void {
     this.assertRunning();
     const step = Math.floor(MAX_CHUNK_BYTES / 4);
     for (let i = 0; i < samples.length; i += step) {
       const part = samples.subarray(i, Math.min(samples.length, i + step));
-      this.live.ingest({ pcm: new Uint8Array(part.buffer, part.byteOffset, part.byteLength), format: { encoding: 'f32le', sampleRate, channels: 1 } });
+      this.live.ingest({ pcm: new Uint8Array(part.buffer, part.byteOffset, part.byteLength), format: { encoding: 'f32le', sampleRate, channels: 1 } }, i === 0 ? phones : undefined);
     }
   }
 

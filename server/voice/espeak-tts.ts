@@ -1,12 +1,21 @@
 /**
- * The local TTS engine that works with no network: espeak-ng (Debian package), one process per
- * sentence, the text on stdin (never on the command line), WAV on stdout (22050 Hz mono s16,
- * with a streaming placeholder size that the WAV parser accepts).
+ * The local TTS engine that works with no network: espeak-ng (Debian package).
+ *
+ * With the default command (`espeak-ng`) a sentence is spoken by the package's library,
+ * libespeak-ng, in a worker thread (pipeline/phonemes/espeak-library.ts): the audio comes with the
+ * phones espeak-ng spoke and when, so the mouth follows the phones (issue 18). Without the library,
+ * or with another `command` (a wrapper, another build), one process per sentence: the text on
+ * stdin (never on the command line), WAV on stdout (22050 Hz mono s16, with a streaming
+ * placeholder size that the WAV parser accepts), and no phones.
  */
 import { execFile, spawn } from 'node:child_process';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import type { VoiceConfig } from '../../config/schema.js';
 import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
+import { EspeakLibraryError, speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
+
+/** The espeak-ng command writes this much silence after a sentence (at 22050 Hz); the library's audio gets it too, so sentences keep their pauses. */
+const SENTENCE_TAIL_SECONDS = 7144 / 22050;
 
 const MAX_WAV_BYTES = 64 << 20;
 
@@ -38,7 +47,55 @@ export class EspeakTts implements TtsProvider {
     });
   }
 
+  /** false once the library failed to load: the command serves from then on */
+  private libraryUsable = true;
+
+  /**
+   * Starts the library's thread and loads the voice, so the first sentence a visitor hears does
+   * not wait for it (about 0.3 s once). Never rejects: a library that cannot load leaves the command.
+   */
+  async warmUp(voice = this.opts.voice): Promise<void> {
+    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return;
+    await this.synthesize('Ready.', new AbortController().signal, voice).catch(() => undefined);
+  }
+
   synthesize(text: string, signal: AbortSignal, voice = this.opts.voice): Promise<SpeechAudio> {
+    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return this.synthesizeWithCommand(text, signal, voice);
+    return this.synthesizeWithLibrary(text, signal, voice).catch((e: unknown) => {
+      if (e instanceof EspeakLibraryError && e.kind === 'unavailable') {
+        this.libraryUsable = false;
+        return this.synthesizeWithCommand(text, signal, voice);
+      }
+      throw e;
+    });
+  }
+
+  private async synthesizeWithLibrary(text: string, signal: AbortSignal, voice: string): Promise<SpeechAudio> {
+    const { command, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
+    if (signal.aborted) throw abortError();
+    // the library cannot stop mid-sentence: an abort answers at once and the result is dropped
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError());
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    let s;
+    try {
+      s = await Promise.race([speakWithLibrary(text, voice, rate, timeoutMs), aborted]);
+    } catch (e) {
+      if (!(e instanceof EspeakLibraryError) || e.kind === 'unavailable') throw e;
+      if (e.kind === 'voice') throw new TtsError(`${command} has no voice "${voice}" (voice.local.voice): list them with ${command} --voices`, 'process', { cause: e });
+      throw new TtsError(e.kind === 'timeout' ? `${command} took more than ${timeoutMs} ms for one sentence (voice.local.timeout_ms)` : `${command}: ${e.message}`, e.kind === 'timeout' ? 'timeout' : 'process', { cause: e });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (!s.samples.some((v) => v !== 0)) throw new TtsError(`${command} wrote only silence for "${text.slice(0, 40)}" (voice ${voice})`, 'bad-audio');
+    const samples = new Float32Array(s.samples.length + Math.round(SENTENCE_TAIL_SECONDS * s.sampleRate));
+    samples.set(s.samples);
+    return { samples, sampleRate: s.sampleRate, phones: s.phones };
+  }
+
+  private synthesizeWithCommand(text: string, signal: AbortSignal, voice: string): Promise<SpeechAudio> {
     const { command, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
     return new Promise<SpeechAudio>((resolve, reject) => {
       if (signal.aborted) return reject(abortError());

@@ -17,12 +17,13 @@ import { BadRequestError } from '../errors.js';
 import { splitSentences } from './sentences.js';
 import type { ProviderName } from './tts-provider.js';
 import { isAbort } from './tts-provider.js';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
 import type { SpokenAudio, TtsRouter } from './tts-router.js';
 
 /** What the queue hands speech to (an AvatarSession). */
 export interface SpeechSink {
-  /** queues one whole utterance; throws QueueFullError when it does not fit */
-  ingestSamples(samples: Float32Array, sampleRate: number): unknown;
+  /** queues one whole utterance (with its phones, when known); throws QueueFullError when it does not fit */
+  ingestSamples(samples: Float32Array, sampleRate: number, phones?: readonly TimedPhone[]): unknown;
   readonly queuedMs: number;
 }
 
@@ -183,7 +184,7 @@ export class SayQueue extends EventEmitter<SayQueueEvents> {
       if (this.sink.queuedMs <= this.opts.aheadMs) {
         try {
           startsInMs = this.sink.queuedMs;
-          this.sink.ingestSamples(audio.samples, audio.sampleRate);
+          this.sink.ingestSamples(audio.samples, audio.sampleRate, audio.phones);
           break;
         } catch (e) {
           if (!(e instanceof QueueFullError)) {

@@ -4,12 +4,16 @@
  * provider that fails half-way loses nothing and the sentence is spoken once, by the next provider.
  */
 
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
+
 export type ProviderName = 'upstream' | 'local';
 
 export interface SpeechAudio {
   samples: Float32Array;
   /** Hz */
   sampleRate: number;
+  /** the phones spoken, times in seconds from the start of `samples`, when the provider knows them (the mouth then follows them) */
+  phones?: TimedPhone[];
 }
 
 export interface TtsProvider {

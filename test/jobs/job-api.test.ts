@@ -110,6 +110,8 @@ describe('batch jobs (embedded queue)', () => {
     expect([mp4.video.width, mp4.video.height]).toEqual([540, 960]);
     const tts = (await logOf(body.id)).find((l) => l.stage === 'tts');
     expect(tts).toMatchObject({ providers: { local: 2 } });
+    // the local TTS's phones went with the audio into the render (the mouth follows them: issue 18)
+    expect(tts?.phones).toBeGreaterThan(20);
   }, 120_000);
 
   it('a job submitted before a restart completes after it', async () => {
