@@ -98,8 +98,13 @@ describe('say queue + TTS watchdog', () => {
     const firstLocal = providers.indexOf('local');
     expect(firstLocal).toBeGreaterThanOrEqual(2);
     expect(providers.slice(firstLocal).every((p) => p === 'local')).toBe(true);
-    // what the upstream finished is exactly what is attributed to it: nothing it half-sent was used
-    expect(r.service.completedTexts().sort()).toEqual(r.records.filter((x) => x.provider === 'upstream').map((x) => x.text).sort());
+    // nothing the upstream half-sent was used: every sentence attributed to it, it finished. The
+    // service may also have finished the one sentence in flight when the switch aborted it (it
+    // writes its last pieces into a connection the router already dropped; seen under load)
+    const fromUpstream = r.records.filter((x) => x.provider === 'upstream').map((x) => x.text);
+    const completed = r.service.completedTexts();
+    expect(fromUpstream.filter((t) => !completed.includes(t))).toEqual([]);
+    expect(completed.length - fromUpstream.length).toBeLessThanOrEqual(1);
     expect(r.service.cutAt).toBeDefined();
     // the switch, and the first sentence spoken locally, within 1 s of the cut
     expect(r.switches[0]!.to).toBe('local');
