@@ -161,6 +161,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     local,
     probeIntervalMs: voice.upstream.probe_interval_ms,
     log,
+    // the upstream's audio gets phones from its known text (the mouth follows them: issue 18)
+    align: (text, audio) => local.alignPhones(text, audio),
   });
   log.info({ upstream: voice.upstream.url ?? null, local: `${voice.local.command} -v ${voice.local.voice}` }, `tts: ${tts.active}`);
 

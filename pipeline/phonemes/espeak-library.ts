@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { spawnTsWorker } from '../worker/ts-worker.js';
 import type { EspeakReply, EspeakRequest } from './espeak-thread.js';
 import type { EspeakSpeech } from './espeak-phones.js';
+import type { TimedPhone } from './phones.js';
 
 export class EspeakLibraryError extends Error {
   override readonly name = 'EspeakLibraryError';
@@ -16,23 +17,29 @@ export class EspeakLibraryError extends Error {
   }
 }
 
-type Pending = { resolve: (s: EspeakSpeech) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+type Pending = { resolve: (s: EspeakSpeech | Aligned) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/** Phones carried onto another voice's audio of the same text, and how well the two matched (align.ts). */
+export interface Aligned {
+  phones: TimedPhone[];
+  cost: number;
+}
 
 class EspeakLibrary {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  speak(text: string, voice: string, rateWpm: number, timeoutMs: number): Promise<EspeakSpeech> {
+  request(text: string, voice: string, rateWpm: number, timeoutMs: number, alignTo?: EspeakRequest['alignTo']): Promise<EspeakSpeech | Aligned> {
     const w = this.thread();
     const id = this.nextId++;
-    return new Promise<EspeakSpeech>((resolve, reject) => {
+    return new Promise<EspeakSpeech | Aligned>((resolve, reject) => {
       const timer = setTimeout(() => {
         // the thread is stuck in the library: it goes, and every request waiting on it fails
         this.drop(new EspeakLibraryError(`libespeak-ng took more than ${timeoutMs} ms for one sentence`, 'timeout'));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      w.postMessage({ id, text, voice, rateWpm } satisfies EspeakRequest);
+      w.postMessage({ id, text, voice, rateWpm, alignTo } satisfies EspeakRequest);
     });
   }
 
@@ -46,6 +53,7 @@ class EspeakLibrary {
       this.pending.delete(m.id);
       clearTimeout(p.timer);
       if ('error' in m) p.reject(new EspeakLibraryError(m.error, m.kind));
+      else if ('aligned' in m) p.resolve({ phones: m.aligned, cost: m.cost });
       else p.resolve({ samples: m.samples, sampleRate: m.sampleRate, phones: m.phones });
     });
     w.on('error', (e) => this.drop(new EspeakLibraryError(`the espeak-ng thread failed: ${e.message}`, 'failed')));
@@ -73,5 +81,14 @@ let shared: EspeakLibrary | undefined;
 /** Speaks `text` through libespeak-ng in this process's espeak thread. Rejects with EspeakLibraryError. */
 export function speakWithLibrary(text: string, voice: string, rateWpm: number, timeoutMs: number): Promise<EspeakSpeech> {
   shared ??= new EspeakLibrary();
-  return shared.speak(text, voice, rateWpm, timeoutMs);
+  return shared.request(text, voice, rateWpm, timeoutMs) as Promise<EspeakSpeech>;
+}
+
+/**
+ * Phones for `audio`, another voice speaking `text`: espeak-ng speaks the text in `voice` (the same
+ * language) and its phones are carried across by time warping, in the espeak thread.
+ */
+export function alignWithLibrary(text: string, voice: string, rateWpm: number, audio: { samples: Float32Array; sampleRate: number }, timeoutMs: number): Promise<Aligned> {
+  shared ??= new EspeakLibrary();
+  return shared.request(text, voice, rateWpm, timeoutMs, { samples: audio.samples, sampleRate: audio.sampleRate }) as Promise<Aligned>;
 }

@@ -39,11 +39,13 @@ const PAUSE_SEC = 0.25;
 
 async function speak(text: string, config: Config): Promise<{ wav: Uint8Array; providers: Record<string, number>; phones: TimedPhone[] }> {
   const v = config.voice;
+  const local = new EspeakTts(v.local);
   const tts = new TtsRouter({
     upstream: v.upstream.url ? new UpstreamTts(v.upstream) : undefined,
-    local: new EspeakTts(v.local),
+    local,
     probeIntervalMs: v.upstream.probe_interval_ms,
     log: createLogger('silent'),
+    align: (t, audio) => local.alignPhones(t, audio),
   });
   try {
     const signal = new AbortController().signal;

@@ -12,7 +12,11 @@ import { execFile, spawn } from 'node:child_process';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import type { VoiceConfig } from '../../config/schema.js';
 import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
-import { EspeakLibraryError, speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
+import { alignWithLibrary, EspeakLibraryError, speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
+
+/** A warp's mean frame distance above this: the audio likely does not say the text (align.ts; measured 16-36 for the same text in other voices, 47-52 for another text). */
+const ALIGN_MAX_COST = 42;
 
 /** The espeak-ng command writes this much silence after a sentence (at 22050 Hz); the library's audio gets it too, so sentences keep their pauses. */
 const SENTENCE_TAIL_SECONDS = 7144 / 22050;
@@ -49,6 +53,23 @@ export class EspeakTts implements TtsProvider {
 
   /** false once the library failed to load: the command serves from then on */
   private libraryUsable = true;
+
+  /**
+   * Phones for another TTS's audio of `text` (an upstream without its own timings): espeak-ng says
+   * the text in this provider's voice and its phones are carried onto the audio by time warping
+   * (pipeline/phonemes/align.ts). Undefined when the library is not in use, the voice's language
+   * does not match the audio (the warp is poor), or anything fails: the loudness path then shapes
+   * the mouth, as before.
+   */
+  async alignPhones(text: string, audio: { samples: Float32Array; sampleRate: number }): Promise<TimedPhone[] | undefined> {
+    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return undefined;
+    try {
+      const { phones, cost } = await alignWithLibrary(text, this.opts.voice, this.opts.rate_wpm, audio, this.opts.timeout_ms);
+      return cost <= ALIGN_MAX_COST && phones.length > 0 ? phones : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   /**
    * Starts the library's thread and loads the voice, so the first sentence a visitor hears does

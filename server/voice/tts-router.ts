@@ -11,6 +11,7 @@
  * lost or spoken twice. One router serves every session (there is one upstream).
  */
 import { EventEmitter } from 'node:events';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
 import type { Logger } from '../log.js';
 import { isAbort, TtsError, type ProviderName, type SpeechAudio, type TtsProvider } from './tts-provider.js';
 
@@ -27,6 +28,11 @@ export interface TtsRouterOptions {
   log: Logger;
   /** what a health probe synthesises */
   probeText?: string;
+  /**
+   * phones for upstream audio that came without them (EspeakTts.alignPhones: the known text aligned
+   * to the audio); undefined leaves the audio without phones
+   */
+  align?: (text: string, audio: SpeechAudio) => Promise<TimedPhone[] | undefined>;
 }
 
 export interface TtsRouterEvents {
@@ -69,7 +75,8 @@ export class TtsRouter extends EventEmitter<TtsRouterEvents> {
       try {
         const audio = await up.synthesize(text, ctl.signal, voice);
         this.counts.sentences.upstream += 1;
-        return { ...audio, provider: 'upstream', synthMs: performance.now() - t0 };
+        const phones = audio.phones ?? (await this.opts.align?.(text, audio));
+        return { ...audio, ...(phones ? { phones } : {}), provider: 'upstream', synthMs: performance.now() - t0 };
       } catch (e) {
         if (signal.aborted) throw e;
         // cut off by another sentence's failure (an abort, not an error of its own), or failed itself

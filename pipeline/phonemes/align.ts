@@ -1,0 +1,188 @@
+/**
+ * Phone timings for audio whose text is known but whose voice gave none (an upstream TTS): the
+ * same text spoken by espeak-ng (whose phones are known) is aligned to the audio by dynamic time
+ * warping of their cepstra, and each phone boundary is carried across the warping path.
+ *
+ * Features: MFCC c1..c12 of 25 ms Hann windows every 10 ms (26 mel bands, 100-7600 Hz, 16 kHz),
+ * each coefficient's mean over the utterance removed (voices differ in timbre; the warp follows
+ * the sequence of sounds). DTW: steps (1,0), (0,1), (1,1), within a band around the diagonal.
+ */
+import { resample } from '../audio/resampler.js';
+import type { TimedPhone } from './phones.js';
+
+const RATE = 16_000;
+const WIN = 400;
+const HOP = 160;
+const NFFT = 512;
+const BANDS = 26;
+const CEPS = 12;
+/** seconds per feature frame */
+export const ALIGN_FRAME_SECONDS = HOP / RATE;
+
+let tables: { window: Float64Array; filters: { from: number; w: Float64Array }[]; dct: Float64Array } | undefined;
+
+function setup() {
+  if (tables) return tables;
+  const window = Float64Array.from({ length: WIN }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / WIN));
+  const mel = (f: number) => 2595 * Math.log10(1 + f / 700);
+  const hz = (m: number) => 700 * (10 ** (m / 2595) - 1);
+  const lo = mel(100), hi = mel(7600);
+  const edges = Array.from({ length: BANDS + 2 }, (_, i) => hz(lo + ((hi - lo) * i) / (BANDS + 1)));
+  const bin = (f: number) => (f * NFFT) / RATE;
+  // each band's triangle over the bins it covers
+  const filters = Array.from({ length: BANDS }, (_, b) => {
+    const [a, c, d] = [bin(edges[b]!), bin(edges[b + 1]!), bin(edges[b + 2]!)];
+    const from = Math.ceil(a), to = Math.min(NFFT / 2, Math.floor(d));
+    const w = Float64Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => {
+      const k = from + i;
+      return k <= c ? (k - a) / (c - a) : (d - k) / (d - c);
+    });
+    return { from, w };
+  });
+  const dct = new Float64Array(CEPS * BANDS);
+  for (let c = 0; c < CEPS; c++) for (let b = 0; b < BANDS; b++) dct[c * BANDS + b] = Math.cos((Math.PI * (c + 1) * (b + 0.5)) / BANDS);
+  tables = { window, filters, dct };
+  return tables;
+}
+
+/** In-place radix-2 FFT of (re, im), length a power of two. */
+function fft(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      const r = re[i]!, q = im[i]!;
+      re[i] = re[j]!; im[i] = im[j]!;
+      re[j] = r; im[j] = q;
+    }
+  }
+  for (let len = 2; len <= n; len <<= 1) {
+    const ang = (-2 * Math.PI) / len;
+    const wr = Math.cos(ang), wi = Math.sin(ang);
+    for (let i = 0; i < n; i += len) {
+      let cr = 1, ci = 0;
+      for (let k = 0; k < len / 2; k++) {
+        const a = i + k, b = a + len / 2;
+        const tr = re[b]! * cr - im[b]! * ci, ti = re[b]! * ci + im[b]! * cr;
+        re[b] = re[a]! - tr; im[b] = im[a]! - ti;
+        re[a] = re[a]! + tr; im[a] = im[a]! + ti;
+        const t = cr * wr - ci * wi;
+        ci = cr * wi + ci * wr;
+        cr = t;
+      }
+    }
+  }
+}
+
+/** MFCC frames (CEPS per frame, mean-normalised) of mono audio at any rate. */
+export function cepstra(samples: Float32Array, sampleRate: number): { frames: number; data: Float64Array } {
+  const x = sampleRate === RATE ? samples : resample(samples, sampleRate, RATE);
+  const { window, filters, dct } = setup();
+  const frames = Math.max(1, Math.floor((x.length - WIN) / HOP) + 1);
+  const data = new Float64Array(frames * CEPS);
+  const re = new Float64Array(NFFT), im = new Float64Array(NFFT), logE = new Float64Array(BANDS);
+  for (let f = 0; f < frames; f++) {
+    re.fill(0);
+    im.fill(0);
+    for (let n = 0; n < WIN; n++) re[n] = (x[f * HOP + n] ?? 0) * window[n]!;
+    fft(re, im);
+    for (let k = 0; k <= NFFT / 2; k++) re[k] = re[k]! * re[k]! + im[k]! * im[k]!; // power
+    for (let b = 0; b < BANDS; b++) {
+      let e = 0;
+      const { from, w } = filters[b]!;
+      for (let i = 0; i < w.length; i++) e += w[i]! * re[from + i]!;
+      logE[b] = Math.log(e + 1e-8);
+    }
+    for (let c = 0; c < CEPS; c++) {
+      let s = 0;
+      for (let b = 0; b < BANDS; b++) s += dct[c * BANDS + b]! * logE[b]!;
+      data[f * CEPS + c] = s;
+    }
+  }
+  for (let c = 0; c < CEPS; c++) {
+    let m = 0;
+    for (let f = 0; f < frames; f++) m += data[f * CEPS + c]!;
+    m /= frames;
+    for (let f = 0; f < frames; f++) data[f * CEPS + c] -= m;
+  }
+  return { frames, data };
+}
+
+/**
+ * DTW between two cepstra sequences; for each frame of `a`, the frame of `b` it maps to (the mean
+ * of the path's b frames at it), and the path's mean frame distance.
+ */
+export function warp(a: { frames: number; data: Float64Array }, b: { frames: number; data: Float64Array }): { map: Float64Array; cost: number } {
+  const n = a.frames, m = b.frames;
+  const band = Math.max(Math.abs(n - m) + 10, Math.round(0.25 * Math.max(n, m)));
+  const D = new Float64Array(n * m).fill(Infinity);
+  const dist = (i: number, j: number) => {
+    let s = 0;
+    for (let c = 0; c < CEPS; c++) {
+      const d = a.data[i * CEPS + c]! - b.data[j * CEPS + c]!;
+      s += d * d;
+    }
+    return Math.sqrt(s);
+  };
+  for (let i = 0; i < n; i++) {
+    const centre = (i * (m - 1)) / Math.max(1, n - 1);
+    const j0 = Math.max(0, Math.floor(centre - band)), j1 = Math.min(m - 1, Math.ceil(centre + band));
+    for (let j = j0; j <= j1; j++) {
+      const d = dist(i, j);
+      if (i === 0 && j === 0) { D[0] = d; continue; }
+      let best = Infinity;
+      if (i > 0) best = Math.min(best, D[(i - 1) * m + j]!);
+      if (j > 0) best = Math.min(best, D[i * m + j - 1]!);
+      if (i > 0 && j > 0) best = Math.min(best, D[(i - 1) * m + j - 1]!);
+      D[i * m + j] = best + d;
+    }
+  }
+  // back along the cheapest path
+  const sum = new Float64Array(n), count = new Float64Array(n);
+  let i = n - 1, j = m - 1, steps = 0;
+  const total = D[n * m - 1]!;
+  for (;;) {
+    sum[i] += j;
+    count[i] += 1;
+    steps += 1;
+    if (i === 0 && j === 0) break;
+    const diag = i > 0 && j > 0 ? D[(i - 1) * m + j - 1]! : Infinity;
+    const up = i > 0 ? D[(i - 1) * m + j]! : Infinity;
+    const left = j > 0 ? D[i * m + j - 1]! : Infinity;
+    if (diag <= up && diag <= left) { i -= 1; j -= 1; } else if (up <= left) i -= 1; else j -= 1;
+  }
+  const map = new Float64Array(n);
+  for (let k = 0; k < n; k++) map[k] = sum[k]! / Math.max(1, count[k]!);
+  return { map, cost: total / steps };
+}
+
+/**
+ * The phones of `reference` (audio + phones, e.g. espeak-ng speaking the text) carried onto
+ * `target` (the same text in another voice). Returns the phones on the target's clock and the
+ * warp's mean frame distance (higher = a worse match; over about 25 the texts likely differ).
+ */
+export function alignPhones(
+  reference: { samples: Float32Array; sampleRate: number; phones: readonly TimedPhone[] },
+  target: { samples: Float32Array; sampleRate: number },
+): { phones: TimedPhone[]; cost: number } {
+  const a = cepstra(reference.samples, reference.sampleRate);
+  const b = cepstra(target.samples, target.sampleRate);
+  const { map, cost } = warp(a, b);
+  const toTarget = (t: number) => {
+    // frame centre times: frame k covers [k * hop, k * hop + win)
+    const x = (t - (WIN / 2) / RATE) / ALIGN_FRAME_SECONDS;
+    const k = Math.max(0, Math.min(a.frames - 1, x));
+    const k0 = Math.floor(k), k1 = Math.min(a.frames - 1, k0 + 1);
+    const j = map[k0]! + (map[k1]! - map[k0]!) * (k - k0);
+    return Math.max(0, j * ALIGN_FRAME_SECONDS + (WIN / 2) / RATE);
+  };
+  const end = target.samples.length / target.sampleRate;
+  const phones: TimedPhone[] = [];
+  for (const p of reference.phones) {
+    const start = Math.min(end, toTarget(p.start)), stop = Math.min(end, toTarget(p.end));
+    if (stop > start) phones.push({ phone: p.phone, start, end: stop });
+  }
+  return { phones, cost };
+}
