@@ -118,12 +118,14 @@ export const mediaSchema = z.strictObject({
    * of its whole interval, so it belongs at the interval's middle). Positive = video later. A
    * kiosk's browser and loudspeaker add audio latency the browser's own lip sync does not see;
    * measure it at the kiosk (npm run bench, streaming section) and set it here. The default is
-   * what headless Chromium 156 needed on the development machine: at 45 the mouth still led the
-   * voice by 20 ms on average over 11 test runs (run means +7 to -50 ms, both paths); 60 centres it.
+   * what headless Chromium needs on the development machine (2026-12-04, kiosk page with layout
+   * and captions): at 60 the mouth lagged the voice by +40 ms on average over 9 SFU test runs (run
+   * means +7 to +66 ms); at 30 the run means were -25 to +12 ms (SFU) and -24 to -10 ms (direct).
+   * (On 2026-12-01, with a plainer page, 60 had centred it.)
    * It does not slow barge-in (the browser shows the frame at rest when it plays the audio sent
    * with it); it adds to the mouth's glass-to-glass latency.
    */
-  video_delay_ms: z.number().min(-200).max(500).default(60),
+  video_delay_ms: z.number().min(-200).max(500).default(30),
   /** video bit rate ceiling, kbit/s */
   video_max_kbps: z.number().int().min(100).max(20_000).default(1500),
   /** kiosks that may watch one session at once */
