@@ -23,8 +23,6 @@ export class PortraitEngine implements TalkingHeadEngine {
   private closed = false;
   /** the configured lookahead in samples, when it exceeds what the analysis needs (else 0) */
   private readonly extraLookahead: number;
-  /** samples on the timeline (speech + silence) */
-  private timeline = 0;
   /** index of the next frame to render */
   private nextIndex = 0;
 
@@ -64,7 +62,6 @@ export class PortraitEngine implements TalkingHeadEngine {
   pushAudio(samples: Float32Array): void {
     this.checkOpen();
     this.motion.pushAudio(samples);
-    this.timeline += samples.length;
   }
 
   /** Phones of the speech pushed next (or from `atSample`), from a TTS that knows them: see MotionPipeline.pushPhones. */
@@ -76,7 +73,6 @@ export class PortraitEngine implements TalkingHeadEngine {
   pushSilence(count: number): void {
     this.checkOpen();
     this.motion.pushSilence(count);
-    this.timeline += count;
   }
 
   /**
@@ -88,7 +84,7 @@ export class PortraitEngine implements TalkingHeadEngine {
     const n = this.motion.framesReady();
     if (this.extraLookahead === 0) return n;
     // frame k is complete at sample (k+1)*RATE/fps; it may render once the timeline is extraLookahead past that
-    const complete = Math.floor(((this.timeline - this.extraLookahead) * this.info.fps) / ANALYSIS_RATE + 1e-9);
+    const complete = Math.floor(((this.motion.timelineSamples - this.extraLookahead) * this.info.fps) / ANALYSIS_RATE + 1e-9);
     return Math.max(0, Math.min(n, complete - this.nextIndex));
   }
 
@@ -147,7 +143,6 @@ export class PortraitEngine implements TalkingHeadEngine {
   reset(): void {
     this.checkOpen();
     this.motion.reset();
-    this.timeline = 0;
     this.nextIndex = 0;
     this.renderStats = emptyStageStats();
     this.framesRendered = 0;

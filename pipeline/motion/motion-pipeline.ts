@@ -90,6 +90,11 @@ export class MotionPipeline {
   private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false };
   /** samples pushed since the last reset (the timeline's end, 16 kHz) */
   private timeline = 0;
+
+  /** 16 kHz samples on the timeline (speech + silence) since the last reset. */
+  get timelineSamples(): number {
+    return this.timeline;
+  }
   private stages: Record<MotionStageName, StageStats> = { features: emptyStageStats(), motion: emptyStageStats() };
   private closed = false;
 

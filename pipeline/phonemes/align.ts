@@ -112,12 +112,22 @@ export function cepstra(samples: Float32Array, sampleRate: number): { frames: nu
 
 /**
  * DTW between two cepstra sequences; for each frame of `a`, the frame of `b` it maps to (the mean
- * of the path's b frames at it), and the path's mean frame distance.
+ * of the path's b frames at it), and the path's mean frame distance. Only the band is stored (row
+ * i holds columns lo[i]..lo[i] + width - 1, float32): a 20 s sentence takes about 4 MB, not n x m
+ * doubles (32 MB).
  */
 export function warp(a: { frames: number; data: Float64Array }, b: { frames: number; data: Float64Array }): { map: Float64Array; cost: number } {
   const n = a.frames, m = b.frames;
   const band = Math.max(Math.abs(n - m) + 10, Math.round(0.25 * Math.max(n, m)));
-  const D = new Float64Array(n * m).fill(Infinity);
+  const width = Math.min(m, 2 * band + 3);
+  const lo = new Int32Array(n), hi = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const centre = (i * (m - 1)) / Math.max(1, n - 1);
+    lo[i] = Math.max(0, Math.floor(centre - band));
+    hi[i] = Math.min(m - 1, Math.ceil(centre + band), lo[i]! + width - 1);
+  }
+  const D = new Float32Array(n * width).fill(Infinity);
+  const at = (i: number, j: number) => (j < lo[i]! || j > hi[i]! ? Infinity : D[i * width + j - lo[i]!]!);
   const dist = (i: number, j: number) => {
     let s = 0;
     for (let c = 0; c < CEPS; c++) {
@@ -127,30 +137,28 @@ export function warp(a: { frames: number; data: Float64Array }, b: { frames: num
     return Math.sqrt(s);
   };
   for (let i = 0; i < n; i++) {
-    const centre = (i * (m - 1)) / Math.max(1, n - 1);
-    const j0 = Math.max(0, Math.floor(centre - band)), j1 = Math.min(m - 1, Math.ceil(centre + band));
-    for (let j = j0; j <= j1; j++) {
+    for (let j = lo[i]!; j <= hi[i]!; j++) {
       const d = dist(i, j);
       if (i === 0 && j === 0) { D[0] = d; continue; }
       let best = Infinity;
-      if (i > 0) best = Math.min(best, D[(i - 1) * m + j]!);
-      if (j > 0) best = Math.min(best, D[i * m + j - 1]!);
-      if (i > 0 && j > 0) best = Math.min(best, D[(i - 1) * m + j - 1]!);
-      D[i * m + j] = best + d;
+      if (i > 0) best = Math.min(best, at(i - 1, j));
+      if (j > 0) best = Math.min(best, at(i, j - 1));
+      if (i > 0 && j > 0) best = Math.min(best, at(i - 1, j - 1));
+      D[i * width + j - lo[i]!] = best + d;
     }
   }
   // back along the cheapest path
   const sum = new Float64Array(n), count = new Float64Array(n);
   let i = n - 1, j = m - 1, steps = 0;
-  const total = D[n * m - 1]!;
+  const total = at(n - 1, m - 1);
   for (;;) {
     sum[i] += j;
     count[i] += 1;
     steps += 1;
     if (i === 0 && j === 0) break;
-    const diag = i > 0 && j > 0 ? D[(i - 1) * m + j - 1]! : Infinity;
-    const up = i > 0 ? D[(i - 1) * m + j]! : Infinity;
-    const left = j > 0 ? D[i * m + j - 1]! : Infinity;
+    const diag = i > 0 && j > 0 ? at(i - 1, j - 1) : Infinity;
+    const up = i > 0 ? at(i - 1, j) : Infinity;
+    const left = j > 0 ? at(i, j - 1) : Infinity;
     if (diag <= up && diag <= left) { i -= 1; j -= 1; } else if (up <= left) i -= 1; else j -= 1;
   }
   const map = new Float64Array(n);

@@ -31,6 +31,11 @@ export class EspeakUnavailableError extends Error {
   override readonly name = 'EspeakUnavailableError';
 }
 
+/** The synthesis was stopped by its caller's `stop` (a timeout or a cancelled sentence). */
+export class EspeakStoppedError extends Error {
+  override readonly name = 'EspeakStoppedError';
+}
+
 type Lib = {
   koffi: typeof import('koffi');
   EventT: unknown;
@@ -42,8 +47,8 @@ type Lib = {
   sampleRate: number;
   /** the languages espeak-ng's voices speak ("en-gb", "cmn"), lower case */
   languages: Set<string>;
-  /** the current synthesis' collector */
-  sink: { parts: Int16Array[]; events: { type: number; sample: number; name: string }[] } | undefined;
+  /** the current synthesis' collector; `stop` is asked at each callback (true: the library stops) */
+  sink: { parts: Int16Array[]; events: { type: number; sample: number; name: string }[]; stop: () => boolean; stopped: boolean } | undefined;
 };
 
 let lib: Lib | undefined;
@@ -95,6 +100,10 @@ function load(): Lib {
   const cb = koffi.register((wav: unknown, n: number, events: unknown) => {
     const sink = l.sink;
     if (!sink) return 0;
+    if (sink.stopped || sink.stop()) {
+      sink.stopped = true;
+      return 1; // espeak-ng: 1 aborts the synthesis
+    }
     if (n > 0 && wav) sink.parts.push(Int16Array.from(koffi.decode(wav, 'int16_t', n) as number[]));
     for (let i = 0; ; i++) {
       const e = koffi.decode(events, i * size, EventT) as { type: number; sample: number; id: { string: number[] } };
@@ -119,9 +128,11 @@ function load(): Lib {
 /**
  * Speaks `text` (UTF-8, plain text) in `voice` (an espeak-ng voice name, "en-us", "en+f3", "cmn")
  * at `rateWpm` words per minute. Throws EspeakUnavailableError without the library, RangeError for
- * a voice espeak-ng does not know.
+ * a voice espeak-ng does not know, EspeakStoppedError once `stop` (asked every few ms of audio made)
+ * says true: a thread that stops this way stays usable, where terminating it inside the library
+ * would bring the whole process down.
  */
-export function espeakSpeak(text: string, voice: string, rateWpm = 175): EspeakSpeech {
+export function espeakSpeak(text: string, voice: string, rateWpm = 175, stop: () => boolean = () => false): EspeakSpeech {
   const l = load();
   // as the espeak-ng command: a voice name ("en-us", "en+f3"), else a language ("en-gb")
   const language = voice.split('+')[0]!.toLowerCase();
@@ -129,7 +140,7 @@ export function espeakSpeak(text: string, voice: string, rateWpm = 175): EspeakS
     throw new RangeError(`espeak-ng has no voice "${voice}" (list them with espeak-ng --voices)`);
   }
   l.setParameter(PARAM_RATE, Math.round(rateWpm), 0);
-  const sink: NonNullable<Lib['sink']> = { parts: [], events: [] };
+  const sink: NonNullable<Lib['sink']> = { parts: [], events: [], stop, stopped: false };
   l.sink = sink;
   try {
     const b = Buffer.from(`${text}\0`, 'utf8');
@@ -139,6 +150,7 @@ export function espeakSpeak(text: string, voice: string, rateWpm = 175): EspeakS
   } finally {
     l.sink = undefined;
   }
+  if (sink.stopped) throw new EspeakStoppedError('espeak-ng was stopped before the end of the text');
   const total = sink.parts.reduce((a, p) => a + p.length, 0);
   const samples = new Float32Array(total);
   let o = 0;

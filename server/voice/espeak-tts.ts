@@ -54,6 +54,11 @@ export class EspeakTts implements TtsProvider {
   /** false once the library failed to load: the command serves from then on */
   private libraryUsable = true;
 
+  /** Whether sentences go through libespeak-ng (audio with phones) rather than the command. */
+  private get viaLibrary(): boolean {
+    return this.opts.command === 'espeak-ng' && this.libraryUsable;
+  }
+
   /**
    * Phones for another TTS's audio of `text` (an upstream without its own timings): espeak-ng says
    * the text in this provider's voice and its phones are carried onto the audio by time warping
@@ -62,7 +67,7 @@ export class EspeakTts implements TtsProvider {
    * the mouth, as before.
    */
   async alignPhones(text: string, audio: { samples: Float32Array; sampleRate: number }): Promise<TimedPhone[] | undefined> {
-    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return undefined;
+    if (!this.viaLibrary) return undefined;
     try {
       const { phones, cost } = await alignWithLibrary(text, this.opts.voice, this.opts.rate_wpm, audio, this.opts.timeout_ms);
       return cost <= ALIGN_MAX_COST && phones.length > 0 ? phones : undefined;
@@ -76,12 +81,12 @@ export class EspeakTts implements TtsProvider {
    * not wait for it (about 0.3 s once). Never rejects: a library that cannot load leaves the command.
    */
   async warmUp(voice = this.opts.voice): Promise<void> {
-    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return;
+    if (!this.viaLibrary) return;
     await this.synthesize('Ready.', new AbortController().signal, voice).catch(() => undefined);
   }
 
   synthesize(text: string, signal: AbortSignal, voice = this.opts.voice): Promise<SpeechAudio> {
-    if (this.opts.command !== 'espeak-ng' || !this.libraryUsable) return this.synthesizeWithCommand(text, signal, voice);
+    if (!this.viaLibrary) return this.synthesizeWithCommand(text, signal, voice);
     return this.synthesizeWithLibrary(text, signal, voice).catch((e: unknown) => {
       if (e instanceof EspeakLibraryError && e.kind === 'unavailable') {
         this.libraryUsable = false;
@@ -93,22 +98,15 @@ export class EspeakTts implements TtsProvider {
 
   private async synthesizeWithLibrary(text: string, signal: AbortSignal, voice: string): Promise<SpeechAudio> {
     const { command, rate_wpm: rate, timeout_ms: timeoutMs } = this.opts;
-    if (signal.aborted) throw abortError();
-    // the library cannot stop mid-sentence: an abort answers at once and the result is dropped
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(abortError());
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     let s;
     try {
-      s = await Promise.race([speakWithLibrary(text, voice, rate, timeoutMs), aborted]);
+      // an abort (barge-in) answers at once; the library stops within a few ms of audio
+      s = await speakWithLibrary(text, voice, rate, timeoutMs, signal);
     } catch (e) {
       if (!(e instanceof EspeakLibraryError) || e.kind === 'unavailable') throw e;
+      if (e.kind === 'aborted') throw abortError();
       if (e.kind === 'voice') throw new TtsError(`${command} has no voice "${voice}" (voice.local.voice): list them with ${command} --voices`, 'process', { cause: e });
       throw new TtsError(e.kind === 'timeout' ? `${command} took more than ${timeoutMs} ms for one sentence (voice.local.timeout_ms)` : `${command}: ${e.message}`, e.kind === 'timeout' ? 'timeout' : 'process', { cause: e });
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
     if (!s.samples.some((v) => v !== 0)) throw new TtsError(`${command} wrote only silence for "${text.slice(0, 40)}" (voice ${voice})`, 'bad-audio');
     const samples = new Float32Array(s.samples.length + Math.round(SENTENCE_TAIL_SECONDS * s.sampleRate));

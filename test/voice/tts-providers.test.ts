@@ -42,6 +42,15 @@ describe('EspeakTts (local engine)', () => {
     await expect(new EspeakTts({ ...voice.local, voice: 'en-us+f3' }).check()).resolves.toBeUndefined();
   });
 
+  it('a sentence that runs past its timeout fails alone: the one queued behind it is spoken, in a new library thread', async () => {
+    const stuck = new EspeakTts({ ...voice.local, timeout_ms: 5 }).synthesize('A long sentence. '.repeat(300), never);
+    const next = tts.synthesize('Hello there.', never); // waits behind it; its own timeout starts when it runs
+    await expect(stuck).rejects.toMatchObject({ reason: 'timeout' });
+    const spoken = await next;
+    expect(rms(spoken.samples)).toBeGreaterThan(0.02);
+    expect(spoken.phones?.length).toBeGreaterThan(3);
+  });
+
   it('stops the process when the sentence is cancelled', async () => {
     const ctl = new AbortController();
     const p = tts.synthesize('A long sentence. '.repeat(200), ctl.signal);
