@@ -46,6 +46,12 @@ export const avatarSchema = z.strictObject({
   motion_scale: z.number().min(0).max(3).default(1.0),
   /** shift of mouth motion against the audio, ms; positive = the mouth moves later */
   lip_sync_offset_ms: z.number().min(-200).max(200).default(0),
+  /**
+   * plain audio (no phones from a TTS) shapes the mouth through the mouth recogniser (closures,
+   * rounding, spread heard in the audio: pipeline/phonemes/mouth-recogniser.ts); false = loudness
+   * and the viseme detector only
+   */
+  mouth_recogniser: z.boolean().default(true),
   /** audio past a frame's end the engine waits for before rendering it, ms; 0 = only what its analysis needs */
   lookahead_ms: z.number().min(0).max(200).default(0),
   /** motion smoothing (One-Euro filter) on the motion parameters */

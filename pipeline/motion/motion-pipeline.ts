@@ -21,6 +21,7 @@ import { LipSyncShift } from './lip-sync.js';
 import { MouthMapper, type MouthMapOptions } from './mouth-map.js';
 import { PhoneMouth, type PhoneShape } from './phone-mouth.js';
 import type { TimedPhone } from '../phonemes/phones.js';
+import { MouthRecogniser } from '../phonemes/mouth-recogniser.js';
 import { SpeechState, type SpeechStateOptions } from './speech-state.js';
 import { IdleMotion, type IdleMotionOptions, type IdleSample } from './idle-motion.js';
 import { HEAD_CHANNELS, MOUTH_CHANNELS, MotionSmoother, OneEuroFilter, type OneEuroOptions } from './one-euro.js';
@@ -44,6 +45,8 @@ export interface MotionPipelineOptions {
   mouthCutoffScale: number;
   /** idle motion seed (avatar.seed) */
   seed: number;
+  /** plain audio shapes the mouth through the mouth recogniser (avatar.mouth_recogniser) */
+  recogniser: boolean;
   visemes: Partial<Omit<VisemeOptions, 'fps'>>;
   vad: Partial<SileroVadOptions>;
   mouth: Partial<Omit<MouthMapOptions, 'fps' | 'dynamicScale'>>;
@@ -60,7 +63,30 @@ export function motionOptionsFromConfig(avatar: AvatarConfig): Partial<MotionPip
     lipSyncOffsetMs: avatar.lip_sync_offset_ms,
     smoothing: { minCutoff: avatar.smoothing.min_cutoff, beta: avatar.smoothing.beta, dCutoff: avatar.smoothing.d_cutoff },
     seed: avatar.seed,
+    recogniser: avatar.mouth_recogniser,
   };
+}
+
+/**
+ * s past a frame's end up to which its frame takes the recogniser's phones: at 25 fps the 10 ms
+ * phone that straddles the frame's end (a closure whose middle is in the frame's last 5 ms then
+ * closes it)
+ */
+const HEARD_CUT = 0.008;
+
+/**
+ * Audio past a frame's end (s) the recogniser needs so that every phone ending by the frame's end
+ * + HEARD_CUT is named: phone j spans j * 10 ms + [7.5, 17.5) ms and is named once features j + 1
+ * are in, i.e. at j * 10 ms + 35 ms. The worst frame of the second (25 fps: 25 ms).
+ */
+export function recogniserLookahead(fps: number): number {
+  let need = 0;
+  for (let k = 1; k <= fps; k++) {
+    const end = k / fps;
+    const last = Math.floor((end + HEARD_CUT - 0.0175) / 0.01 + 1e-9);
+    need = Math.max(need, last * 0.01 + 0.035 - end);
+  }
+  return need;
 }
 
 export interface MotionFrame {
@@ -86,7 +112,22 @@ export class MotionPipeline {
   private readonly smoother: MotionSmoother;
   private readonly idleOut: IdleSample = { blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
   private readonly zeros = new Float32Array(4096);
+  /** phones from a TTS (pushPhones) */
   private readonly phones = new PhoneMouth();
+  /** phones the recogniser heard in the audio, where no TTS gave any */
+  private readonly heard = new PhoneMouth();
+  /**
+   * named but not yet handed to `heard`: a frame sees the phones up to its own end only, so the
+   * motion is the same however the audio was chunked (the recogniser names further ahead the
+   * more audio it has)
+   */
+  private heardPending: TimedPhone[] = [];
+  /** index of the next frame next() gives */
+  private nextFrame = 0;
+  /** samples the recogniser has had (the shifted timeline), and how many past a frame's end it needs */
+  private heardSamples = 0;
+  private readonly heardNeeds: number;
+  private readonly recogniser: MouthRecogniser | undefined;
   private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false };
   /** samples pushed since the last reset (the timeline's end, 16 kHz) */
   private timeline = 0;
@@ -108,12 +149,14 @@ export class MotionPipeline {
     const base = new OneEuroFilter(o.smoothing).options;
     const mouth: Partial<OneEuroOptions> = { ...base, minCutoff: base.minCutoff * o.mouthCutoffScale };
     this.smoother = new MotionSmoother(base, [...MOUTH_CHANNELS, ...HEAD_CHANNELS], Object.fromEntries(MOUTH_CHANNELS.map((c) => [c, mouth])));
-    this.lookaheadSamples = features.lookaheadSamples + this.shift.lookaheadSamples;
+    this.recogniser = o.recogniser ? new MouthRecogniser() : undefined;
+    this.heardNeeds = this.recogniser ? Math.ceil(recogniserLookahead(o.fps) * ANALYSIS_RATE) : 0;
+    this.lookaheadSamples = Math.max(features.lookaheadSamples, this.heardNeeds) + this.shift.lookaheadSamples;
   }
 
   static async create(options: Partial<MotionPipelineOptions> = {}): Promise<MotionPipeline> {
     const o: MotionPipelineOptions = {
-      fps: 25, dynamicScale: 1, motionScale: 1, lipSyncOffsetMs: 0, smoothing: {}, mouthCutoffScale: 2, seed: 1,
+      fps: 25, dynamicScale: 1, motionScale: 1, lipSyncOffsetMs: 0, smoothing: {}, mouthCutoffScale: 2, seed: 1, recogniser: true,
       visemes: {}, vad: {}, mouth: {}, speech: {}, idle: {}, ...options,
     };
     if (!(o.mouthCutoffScale > 0) || !Number.isFinite(o.mouthCutoffScale)) throw new RangeError(`MotionPipeline: mouthCutoffScale must be > 0, got ${o.mouthCutoffScale}`);
@@ -135,8 +178,17 @@ export class MotionPipeline {
   pushAudio(samples: Float32Array): void {
     this.checkOpen();
     if (!(samples instanceof Float32Array)) throw new TypeError('MotionPipeline.pushAudio: samples must be a Float32Array (16 kHz mono)');
-    this.features.push(this.shift.process(samples));
+    const shifted = this.shift.process(samples);
+    this.features.push(shifted);
+    this.hear(shifted);
     this.timeline += samples.length;
+  }
+
+  /** The (shifted) audio to the recogniser; what it names goes to `heard`. */
+  private hear(samples: Float32Array): void {
+    if (!this.recogniser) return;
+    this.heardSamples += samples.length;
+    this.pend(this.recogniser.push(samples));
   }
 
   /**
@@ -157,28 +209,46 @@ export class MotionPipeline {
     this.timeline += count;
     if (this.shift.offsetSamples === 0) {
       this.features.pushSilence(count);
+      if (this.recogniser) {
+        this.heardSamples += count;
+        this.pend(this.recogniser.pushSilence(count));
+      }
       return;
     }
     // through the lip-sync shift, which may still hold speech
     for (let left = count; left > 0; left -= this.zeros.length) {
-      this.features.push(this.shift.process(this.zeros.subarray(0, Math.min(left, this.zeros.length))));
+      const shifted = this.shift.process(this.zeros.subarray(0, Math.min(left, this.zeros.length)));
+      this.features.push(shifted);
+      this.hear(shifted);
     }
   }
 
-  /** Pads the timeline with silence so every frame that holds pushed audio becomes ready. */
+  /** Pads the timeline with silence so every frame that holds pushed audio becomes ready (the end of the input). */
   flush(): void {
     this.checkOpen();
     if (this.shift.offsetSamples > 0) this.pushSilence(this.shift.offsetSamples);
     this.features.flush();
+    // the recogniser settles its last phones on silence, as the features do
+    if (this.recogniser) {
+      const pad = Math.ceil((recogniserLookahead(this.fps) + 1 / this.fps) * ANALYSIS_RATE);
+      this.heardSamples += pad;
+      this.pend(this.recogniser.pushSilence(pad));
+    }
   }
 
-  framesReady(): number { return this.features.framesReady(); }
+  framesReady(): number {
+    const n = this.features.framesReady();
+    if (!this.recogniser || n === 0) return n;
+    // and the recogniser has heard recogniserLookahead past the frame's end (its phones are final)
+    const settled = Math.floor(((this.heardSamples - this.heardNeeds) * this.fps) / ANALYSIS_RATE + 1e-9);
+    return Math.max(0, Math.min(n, settled - this.nextFrame));
+  }
 
   /** Computes up to `max` ready frames (all by default), in order. */
   async next(max = Infinity): Promise<MotionFrame[]> {
     this.checkOpen();
     const t0 = performance.now();
-    const feats = await this.features.next(max);
+    const feats = await this.features.next(Math.min(max, this.framesReady()));
     if (feats.length === 0) return [];
     const perFrame = (performance.now() - t0) / feats.length;
     const dt = 1 / this.fps;
@@ -190,15 +260,49 @@ export class MotionPipeline {
       const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
       this.mouth.process(f, params);
       const t0 = f.index * dt;
-      const shape = this.phones.shape(t0, t0 + dt, this.phoneShape);
+      // a TTS's phones first; else what the recogniser heard, where there is voice (the voice
+      // probability too, not only the speaking state, which waits a few frames: a first /b/ would
+      // be lost) or where it heard a closure (silent itself: the hold before a /p/)
+      this.takeHeard(t0 + dt);
+      let shape = this.phones.shape(t0, t0 + dt, this.phoneShape);
+      if (!shape) {
+        const heard = this.heard.shape(t0, t0 + dt, this.phoneShape);
+        if (heard && (speaking || f.vad >= this.mouth.options.vadLow || heard.closed)) shape = heard;
+      }
       Object.assign(params, this.idle.process(f.index, speaking, this.idleOut));
       this.smoother.filter(params, dt);
       if (shape) this.phoneMouth(shape, params);
       this.phones.forgetBefore(t0);
+      this.heard.forgetBefore(t0);
       out.push({ index: f.index, pts: f.pts, params, speaking, features: f });
+      this.nextFrame = f.index + 1;
       recordStage(this.stages.motion, performance.now() - t1);
     }
     return out;
+  }
+
+  /** Named phones wait here, in the order named (a closure's phone may overlap the one before). */
+  private pend(named: TimedPhone[]): void {
+    for (const p of named) this.heardPending.push(p);
+  }
+
+  /**
+   * Hands the named phones that end by `t` + HEARD_CUT to `heard`, a later one replacing what it
+   * overlaps (PhoneMouth.add does so across calls). The lookahead (recogniserLookahead) makes sure
+   * all of them are named by the time the frame is ready, and none further on is taken: the frame
+   * sees the same phones whatever the chunking.
+   */
+  private takeHeard(t: number): void {
+    let n = 0;
+    while (n < this.heardPending.length && this.heardPending[n]!.end <= t + HEARD_CUT) n++;
+    if (n === 0) return;
+    const taken: TimedPhone[] = [];
+    for (const p of this.heardPending.slice(0, n)) {
+      while (taken.length > 0 && taken[taken.length - 1]!.end > p.start) taken.pop();
+      taken.push(p);
+    }
+    this.heard.add(taken, 0);
+    this.heardPending = this.heardPending.slice(n);
   }
 
   /**
@@ -228,6 +332,9 @@ export class MotionPipeline {
     this.features.interrupt(); // first: it refuses while next() runs, before anything has changed
     this.shift.silence();
     this.phones.clear();
+    this.heard.clear();
+    this.heardPending = [];
+    this.recogniser?.reset(this.heardSamples / ANALYSIS_RATE); // what it holds will not be shown
     this.mouth.reset();
     this.state.reset();
     this.smoother.reset(0, MOUTH_CHANNELS);
@@ -240,6 +347,11 @@ export class MotionPipeline {
     this.shift.reset();
     this.features.reset();
     this.phones.clear();
+    this.heard.clear();
+    this.heardPending = [];
+    this.recogniser?.reset(0);
+    this.nextFrame = 0;
+    this.heardSamples = 0;
     this.timeline = 0;
     this.mouth.reset();
     this.state.reset();

@@ -1,0 +1,107 @@
+/**
+ * Training data for the mouth recogniser: espeak-ng (libespeak-ng, pipeline/phonemes/espeak-phones.ts)
+ * speaks English sentences in many voices, variants and rates; the phones it reports label every
+ * 10 ms feature frame (pipeline/phonemes/mouth-features.ts) with its mouth class. Some noise and a
+ * random level are added. (Warping the frequencies x0.85-1.15 and tilting the spectrum were tried:
+ * festival's diphone voice then closed 71 % of p/b/m instead of 79 %; left out.)
+ *
+ *   npx tsx models/mouth-classes/make-data.ts [outDir]     (default .cache/mouth-classes)
+ *
+ * Writes train.bin and heldout.bin: a JSON header line, then float32 features (frames x 13),
+ * uint8 labels (MOUTH_CLASSES order) and int32 utterance starts. The held-out voice is
+ * en-gb-x-rp — the voice of the phoneme test (test/integration/phoneme-lips.test.ts), never
+ * trained on; its sentences are other sentences than the test's.
+ * Sentences: English prose from the Markdown files under node_modules (whatever is installed),
+ * filtered to plain words.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resample } from '../../pipeline/audio/resampler.js';
+import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
+import { MOUTH_CLASSES } from '../../pipeline/phonemes/mouth-classes.js';
+import { MOUTH_FEATURE_DIM, MOUTH_FEATURE_STEP, MouthFeatures } from '../../pipeline/phonemes/mouth-features.js';
+import { mouthClass } from '../../pipeline/phonemes/phones.js';
+
+const out = process.argv[2] ?? '.cache/mouth-classes';
+const TRAIN_VOICES = ['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc'];
+const VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m7', '+f1', '+f2', '+f3', '+f4', '+klatt', '+klatt2', '+klatt4', '+croak', '+whisper'];
+const HELDOUT_VOICE = 'en-gb-x-rp';
+const TRAIN_UTTERANCES = Number(process.env.MOUTH_TRAIN_UTTERANCES ?? 1600);
+const HELDOUT_UTTERANCES = 120;
+
+let seed = 12345;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+
+function markdownFiles(dir: string, depth: number, acc: string[]): string[] {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return acc; }
+  for (const n of names) {
+    const p = join(dir, n);
+    if (/\.md$/i.test(n)) acc.push(p);
+    else if (depth > 0 && !n.startsWith('.')) { try { if (statSync(p).isDirectory()) markdownFiles(p, depth - 1, acc); } catch { /* gone */ } }
+  }
+  return acc;
+}
+
+function sentences(): string[] {
+  const seen = new Set<string>();
+  for (const f of markdownFiles('node_modules', 3, [])) {
+    const text = readFileSync(f, 'utf8').replace(/```[\s\S]*?```/g, ' ').replace(/`[^`]*`/g, ' ').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+    for (const s of text.split(/(?<=[.!?])\s+|\n\s*\n/)) {
+      const t = s.replace(/[#*>_|-]/g, ' ').replace(/\s+/g, ' ').trim();
+      const words = t.split(' ');
+      if (words.length < 6 || words.length > 30) continue;
+      if (!/^[A-Za-z ,.;:'!?()]+$/.test(t)) continue;
+      if (words.filter((w) => /^[a-z]+[,.;:!?]?$/.test(w)).length < 0.7 * words.length) continue; // prose, not names and code
+      seen.add(t);
+    }
+  }
+  return [...seen];
+}
+
+function write(file: string, utts: { feats: Float32Array[]; labels: number[] }[]): void {
+  const frames = utts.reduce((a, u) => a + u.feats.length, 0);
+  const feats = new Float32Array(frames * MOUTH_FEATURE_DIM), labels = new Uint8Array(frames), starts = new Int32Array(utts.length);
+  let o = 0;
+  utts.forEach((u, i) => {
+    starts[i] = o;
+    u.feats.forEach((f, k) => { feats.set(f, (o + k) * MOUTH_FEATURE_DIM); labels[o + k] = u.labels[k]!; });
+    o += u.feats.length;
+  });
+  const header = JSON.stringify({ frames, dim: MOUTH_FEATURE_DIM, utterances: utts.length, classes: MOUTH_CLASSES, step: MOUTH_FEATURE_STEP }) + '\n';
+  writeFileSync(file, Buffer.concat([Buffer.from(header), Buffer.from(feats.buffer), Buffer.from(labels.buffer), Buffer.from(starts.buffer)]));
+  const counts = MOUTH_CLASSES.map((c, i) => `${c} ${labels.filter((l) => l === i).length}`);
+  console.log(`${file}: ${utts.length} utterances, ${frames} frames (${(frames * MOUTH_FEATURE_STEP / 60).toFixed(1)} min); ${counts.join(', ')}`);
+}
+
+function utterance(text: string, voice: string): { feats: Float32Array[]; labels: number[] } {
+  const rate = 120 + Math.floor(rnd() * 100);
+  const sp = espeakSpeak(text, voice, rate);
+  const speech = resample(sp.samples, sp.sampleRate, 16_000);
+  const lead = Math.round((0.2 + 0.6 * rnd()) * 16_000), tail = 8000;
+  const x = new Float32Array(lead + speech.length + tail);
+  const gain = 0.3 + 1.2 * rnd();
+  let e = 0;
+  for (let i = 0; i < speech.length; i++) e += speech[i]! * speech[i]!;
+  const noise = Math.sqrt(e / Math.max(1, speech.length)) * gain * 10 ** (-(20 + 30 * rnd()) / 20);
+  for (let i = 0; i < x.length; i++) x[i] = (i >= lead && i < lead + speech.length ? speech[i - lead]! * gain : 0) + noise * (rnd() * 2 - 1) * 1.73;
+  const feats = new MouthFeatures().push(x);
+  const labels = feats.map((_, j) => {
+    const t = (j * 160 + 200) / 16_000 - lead / 16_000;
+    const p = sp.phones.find((q) => t >= q.start && t < q.end);
+    return MOUTH_CLASSES.indexOf(p ? mouthClass(p.phone) : 'pause');
+  });
+  return { feats, labels };
+}
+
+const all = sentences();
+for (let i = all.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [all[i], all[j]] = [all[j]!, all[i]!]; }
+console.log(`${all.length} sentences`);
+if (all.length < HELDOUT_UTTERANCES + 200) throw new Error('too few sentences found under node_modules (run npm ci first)');
+mkdirSync(out, { recursive: true });
+const heldSentences = all.slice(0, HELDOUT_UTTERANCES), trainSentences = all.slice(HELDOUT_UTTERANCES);
+write(join(out, 'heldout.bin'), heldSentences.map((s) => utterance(s, HELDOUT_VOICE)));
+const train = [];
+for (let i = 0; i < TRAIN_UTTERANCES; i++) train.push(utterance(trainSentences[i % trainSentences.length]!, pick(TRAIN_VOICES) + pick(VARIANTS)));
+write(join(out, 'train.bin'), train);

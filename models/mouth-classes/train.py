@@ -1,0 +1,145 @@
+"""
+Trains the mouth recogniser: a small MLP from 12 frames of mouth features (10 frames before, the
+frame itself and 1 after: 120 ms of context, 10 ms ahead) to the 12 mouth classes.
+
+    python3 -m venv .cache/mouth-classes/venv && .cache/mouth-classes/venv/bin/pip install numpy==1.26.4
+    npx tsx models/mouth-classes/make-data.ts
+    .cache/mouth-classes/venv/bin/python models/mouth-classes/train.py [dataDir] [out.json]
+
+numpy only (no framework): ReLU layers, softmax cross-entropy weighted towards the rarer classes
+(closures are few and matter most), Adam, a fixed seed. Prints the held-out voice's frame accuracy
+and the closures' precision and recall, and writes the weights (and the input scaling) as JSON for
+pipeline/phonemes/mouth-recogniser.ts.
+"""
+import json
+import sys
+
+import numpy as np
+
+BEFORE, AFTER = 10, 1
+HIDDEN = (256, 128)
+EPOCHS = 12
+BATCH = 1024
+LR = 2e-3
+
+
+def load(path):
+    raw = open(path, "rb").read()
+    nl = raw.index(b"\n")
+    h = json.loads(raw[:nl])
+    o = nl + 1
+    n, d, u = h["frames"], h["dim"], h["utterances"]
+    feats = np.frombuffer(raw, np.float32, n * d, o).reshape(n, d)
+    o += n * d * 4
+    labels = np.frombuffer(raw, np.uint8, n, o).astype(np.int64)
+    o += n
+    starts = np.frombuffer(raw, np.int32, u, o)
+    return h, feats, labels, starts
+
+
+def windows(feats, starts):
+    """Row t: frames t-BEFORE .. t+AFTER of its own utterance (edge frames repeated)."""
+    n = len(feats)
+    ends = np.append(starts[1:], n)
+    utt = np.repeat(np.arange(len(starts)), ends - starts)
+    lo, hi = starts[utt], ends[utt] - 1
+    t = np.arange(n)
+    cols = [feats[np.clip(t + k, lo, hi)] for k in range(-BEFORE, AFTER + 1)]
+    return np.concatenate(cols, axis=1)
+
+
+def main():
+    data = sys.argv[1] if len(sys.argv) > 1 else ".cache/mouth-classes"
+    out = sys.argv[2] if len(sys.argv) > 2 else "models/mouth-classes/mouth-mlp.json"
+    h, f_tr, y_tr, s_tr = load(f"{data}/train.bin")
+    _, f_ho, y_ho, s_ho = load(f"{data}/heldout.bin")
+    classes = h["classes"]
+    x_tr, x_ho = windows(f_tr, s_tr), windows(f_ho, s_ho)
+    mu, sd = x_tr.mean(0), x_tr.std(0) + 1e-6
+    x_tr = ((x_tr - mu) / sd).astype(np.float32)
+    x_ho = ((x_ho - mu) / sd).astype(np.float32)
+    k = len(classes)
+    freq = np.bincount(y_tr, minlength=k) / len(y_tr)
+    cw = (1 / np.sqrt(freq + 1e-6)).astype(np.float32)
+    cw /= (cw * freq).sum()
+
+    rng = np.random.default_rng(7)
+    sizes = [x_tr.shape[1], *HIDDEN, k]
+    W = [(rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    B = [np.zeros(b, np.float32) for b in sizes[1:]]
+    params = W + B
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    step = 0
+
+    def forward(x):
+        acts = [x]
+        for i in range(len(W)):
+            z = acts[-1] @ W[i] + B[i]
+            acts.append(np.maximum(z, 0) if i < len(W) - 1 else z)
+        return acts
+
+    def evaluate(x, y):
+        logits = forward(x)[-1]
+        pred = logits.argmax(1)
+        acc = (pred == y).mean()
+        c = classes.index("closed")
+        tp = ((pred == c) & (y == c)).sum()
+        prec = tp / max(1, (pred == c).sum())
+        rec = tp / max(1, (y == c).sum())
+        return acc, prec, rec, pred
+
+    for epoch in range(EPOCHS):
+        lr = LR * (0.5 ** (epoch // 4))
+        order = rng.permutation(len(x_tr))
+        loss_sum = 0.0
+        for b0 in range(0, len(order), BATCH):
+            idx = order[b0:b0 + BATCH]
+            x, y = x_tr[idx], y_tr[idx]
+            acts = forward(x)
+            z = acts[-1] - acts[-1].max(1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(1, keepdims=True)
+            w = cw[y]
+            loss_sum += float(-(w * np.log(p[np.arange(len(y)), y] + 1e-9)).sum())
+            g = p
+            g[np.arange(len(y)), y] -= 1
+            g *= (w / len(y))[:, None]
+            grads_w, grads_b = [None] * len(W), [None] * len(W)
+            for i in reversed(range(len(W))):
+                grads_w[i] = acts[i].T @ g
+                grads_b[i] = g.sum(0)
+                if i > 0:
+                    g = (g @ W[i].T) * (acts[i] > 0)
+            step += 1
+            for j, (prm, gr) in enumerate(zip(params, grads_w + grads_b)):
+                m[j] = 0.9 * m[j] + 0.1 * gr
+                v[j] = 0.999 * v[j] + 0.001 * gr * gr
+                mh = m[j] / (1 - 0.9 ** step)
+                vh = v[j] / (1 - 0.999 ** step)
+                prm -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+        acc, prec, rec, _ = evaluate(x_ho, y_ho)
+        print(f"epoch {epoch + 1}: loss {loss_sum / len(x_tr):.3f}; held-out voice: frame accuracy {acc:.3f}, closures precision {prec:.3f} recall {rec:.3f}", flush=True)
+
+    acc, prec, rec, pred = evaluate(x_ho, y_ho)
+    per_class = {c: float((pred[y_ho == i] == i).mean()) for i, c in enumerate(classes) if (y_ho == i).any()}
+    print("held-out recall per class: " + ", ".join(f"{c} {r:.2f}" for c, r in per_class.items()))
+    r4 = lambda a: [float(f"{v:.5g}") for v in np.asarray(a).ravel()]
+    model = {
+        "about": "mouth recogniser MLP (models/mouth-classes/train.py), trained on espeak-ng voices; held-out voice en-gb-x-rp",
+        "classes": classes,
+        "before": BEFORE,
+        "after": AFTER,
+        "dim": int(h["dim"]),
+        "mean": r4(mu),
+        "std": r4(sd),
+        "layers": [{"in": int(Wi.shape[0]), "out": int(Wi.shape[1]), "w": r4(Wi), "b": r4(Bi)} for Wi, Bi in zip(W, B)],
+        "heldout": {"frameAccuracy": float(acc), "closurePrecision": float(prec), "closureRecall": float(rec), "recall": per_class},
+    }
+    with open(out, "w") as fh:
+        json.dump(model, fh, separators=(",", ":"))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+/**
+ * Mouth classes heard in plain audio (a microphone, a file, TTS audio without phones): a small MLP
+ * (models/mouth-classes, trained on espeak-ng voices with their exact phone timings) reads 12
+ * frames of mouth features (mouth-features.ts: 100 ms before, 10 ms after) and names the mouth
+ * class of every 10 ms. Its answers become short timed phones for PhoneMouth, which shapes the
+ * mouth from them as it does from a TTS's phones.
+ *
+ * A closure is only believed when two frames in a row hear it (a lone 10 ms "p" is named a
+ * consonant), so the lips do not snap shut on a click.
+ *
+ * After half a second of silence it stops computing, and starts over (fresh feature statistics,
+ * as every training sentence did) with 0.2 s of silence before the next sound: an idle session
+ * costs nothing here.
+ *
+ * Latency: frame t is named once frame t+1's window is in (t's centre + 22.5 ms); the last 10 ms of
+ * a video frame is named 15 ms after the frame's end, inside the motion pipeline's lookahead.
+ * Cost: about 29 k multiply-adds per 10 ms.
+ */
+import { readFileSync } from 'node:fs';
+import { MOUTH_CLASSES, CLASS_PHONE } from './mouth-classes.js';
+import { MOUTH_FEATURE_DIM, MOUTH_FEATURE_STEP, MouthFeatures } from './mouth-features.js';
+import type { TimedPhone } from './phones.js';
+
+interface Layer {
+  in: number;
+  out: number;
+  w: Float32Array;
+  b: Float32Array;
+}
+
+export interface MouthModel {
+  classes: string[];
+  before: number;
+  after: number;
+  mean: Float32Array;
+  std: Float32Array;
+  layers: Layer[];
+}
+
+const MODEL_URL = new URL('../../models/mouth-classes/mouth-mlp.json', import.meta.url);
+let cached: MouthModel | undefined;
+
+/** The shipped model (models/mouth-classes/mouth-mlp.json), checked against the class list. */
+export function loadMouthModel(): MouthModel {
+  if (cached) return cached;
+  const j = JSON.parse(readFileSync(MODEL_URL, 'utf8')) as {
+    classes: string[]; before: number; after: number; dim: number; mean: number[]; std: number[]; layers: { in: number; out: number; w: number[]; b: number[] }[];
+  };
+  if (j.dim !== MOUTH_FEATURE_DIM || j.classes.join() !== MOUTH_CLASSES.join()) throw new Error(`${MODEL_URL.pathname}: made for other features or classes; retrain it (models/mouth-classes/train.py)`);
+  const width = (j.before + 1 + j.after) * j.dim;
+  if (j.mean.length !== width || j.layers[0]?.in !== width) throw new Error(`${MODEL_URL.pathname}: input width does not match its context`);
+  cached = {
+    classes: j.classes, before: j.before, after: j.after, mean: Float32Array.from(j.mean), std: Float32Array.from(j.std),
+    layers: j.layers.map((l) => ({ in: l.in, out: l.out, w: Float32Array.from(l.w), b: Float32Array.from(l.b) })),
+  };
+  return cached;
+}
+
+const CLOSED = MOUTH_CLASSES.indexOf('closed');
+const RATE = 16_000;
+/** silence after which the recogniser idles, and the silence it starts over with (samples) */
+const IDLE_AFTER = 8000;
+const LEAD = 3200;
+const CONSONANT = MOUTH_CLASSES.indexOf('consonant');
+
+export class MouthRecogniser {
+  private readonly model: MouthModel;
+  private readonly features = new MouthFeatures();
+  /** the last before + 1 + after feature frames, oldest first */
+  private readonly ctx: Float32Array[] = [];
+  private readonly input: Float32Array;
+  private readonly acts: Float32Array[];
+  /** seconds on the caller's timeline where this recogniser's audio starts */
+  private base = 0;
+  /** index of the next frame to name */
+  private next = 0;
+  private prevLabel = -1;
+  /** the last phone sent was a closure */
+  private closing = false;
+  /** samples fed since `base`, and trailing silent ones among them */
+  private fed = 0;
+  private silentRun = 0;
+  /** idling: silent samples not fed since */
+  private idle: number | undefined;
+
+  constructor(model = loadMouthModel()) {
+    this.model = model;
+    this.input = new Float32Array(model.layers[0]!.in);
+    this.acts = model.layers.map((l) => new Float32Array(l.out));
+  }
+
+  /**
+   * Appends 16 kHz samples; returns the phones named so far, times in seconds on the caller's
+   * timeline. A closure's first frame comes back again, as part of the closure, one call later
+   * (PhoneMouth.add replaces what overlaps).
+   */
+  push(samples: Float32Array): TimedPhone[] {
+    // sample-exact, whatever the chunking: leading zeros are silence, trailing ones count towards idling
+    let first = 0;
+    while (first < samples.length && samples[first] === 0) first++;
+    if (first === samples.length) return this.pushSilence(samples.length);
+    const out = first > 0 ? this.pushSilence(first) : [];
+    if (this.idle !== undefined) {
+      // start over a little before this sound, as a training sentence starts
+      const at = this.base + (this.fed + this.idle - LEAD) / RATE;
+      this.reset(at);
+      out.push(...this.feed(new Float32Array(LEAD)));
+    }
+    out.push(...this.feed(first > 0 ? samples.subarray(first) : samples));
+    let last = samples.length - 1;
+    while (samples[last] === 0) last--;
+    this.silentRun = samples.length - 1 - last;
+    return out;
+  }
+
+  /** Appends `count` samples of silence; returns what they complete (see push). */
+  pushSilence(count: number): TimedPhone[] {
+    if (this.idle !== undefined) {
+      this.idle += count;
+      return [];
+    }
+    const n = Math.max(0, Math.min(count, IDLE_AFTER - this.silentRun));
+    const out = n > 0 ? this.feed(new Float32Array(n)) : [];
+    this.silentRun += n;
+    if (count > n) this.idle = count - n;
+    return out;
+  }
+
+  private feed(samples: Float32Array): TimedPhone[] {
+    this.fed += samples.length;
+    const out: TimedPhone[] = [];
+    const m = this.model;
+    for (const f of this.features.push(samples)) {
+      if (this.ctx.length === 0) for (let k = 0; k < m.before; k++) this.ctx.push(f); // the start repeats the first frame, as in training
+      this.ctx.push(f);
+      if (this.ctx.length > m.before + 1 + m.after) this.ctx.shift();
+      if (this.ctx.length < m.before + 1 + m.after) continue;
+      const label = this.classify();
+      const t = this.next;
+      this.next += 1;
+      const centre = this.base + (t * MOUTH_FEATURE_STEP + 0.0125);
+      const start = centre - MOUTH_FEATURE_STEP / 2, end = centre + MOUTH_FEATURE_STEP / 2;
+      if (label === CLOSED && this.prevLabel === CLOSED) {
+        // the closure's first frame went out as a consonant: this phone covers it too (and replaces
+        // it: PhoneMouth.add drops what a later call overlaps; within this call, drop it here)
+        if (!this.closing && out.length > 0 && out[out.length - 1]!.end > start - MOUTH_FEATURE_STEP) out.pop();
+        out.push({ phone: CLASS_PHONE.closed, start: this.closing ? start : start - MOUTH_FEATURE_STEP, end });
+        this.closing = true;
+      } else {
+        this.closing = false;
+        out.push({ phone: CLASS_PHONE[MOUTH_CLASSES[label === CLOSED ? CONSONANT : label]!], start, end });
+      }
+      this.prevLabel = label;
+    }
+    return out;
+  }
+
+  /** Starts over (no audio, no context), its next sample at `atSeconds` on the caller's timeline. */
+  reset(atSeconds = 0): void {
+    this.features.reset();
+    this.ctx.length = 0;
+    this.base = atSeconds;
+    this.next = 0;
+    this.prevLabel = -1;
+    this.closing = false;
+    this.fed = 0;
+    this.silentRun = 0;
+    this.idle = undefined;
+  }
+
+  private classify(): number {
+    const m = this.model;
+    const x = this.input;
+    const d = MOUTH_FEATURE_DIM;
+    for (let k = 0; k < this.ctx.length; k++) {
+      const f = this.ctx[k]!;
+      for (let i = 0; i < d; i++) x[k * d + i] = (f[i]! - m.mean[k * d + i]!) / m.std[k * d + i]!;
+    }
+    let a = x;
+    m.layers.forEach((l, li) => {
+      const z = this.acts[li]!;
+      z.set(l.b);
+      for (let i = 0; i < l.in; i++) {
+        const v = a[i]!;
+        if (v === 0) continue;
+        const row = i * l.out;
+        for (let o = 0; o < l.out; o++) z[o] += v * l.w[row + o]!;
+      }
+      if (li < m.layers.length - 1) for (let o = 0; o < l.out; o++) if (z[o]! < 0) z[o] = 0;
+      a = z;
+    });
+    let best = 0;
+    for (let o = 1; o < a.length; o++) if (a[o]! > a[best]!) best = o;
+    return best;
+  }
+}

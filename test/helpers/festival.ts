@@ -1,0 +1,55 @@
+/**
+ * Test speech from festival (Debian package), a voice nothing in the project was built or trained
+ * on: the US diphone voice kal_diphone (recorded diphones, not a formant synthesiser like
+ * espeak-ng). Its phones come from festival itself, in festival's phone set, mapped here to an
+ * espeak-ng phone of the same mouth class (pipeline/phonemes/phones.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
+import { wavSamples } from './speech.js';
+
+const AS_ESPEAK: Record<string, string> = {
+  p: 'p', b: 'b', m: 'm', f: 'f', v: 'v',
+  uw: 'u:', uh: 'U', w: 'w', ow: 'oU', ao: 'O:', oy: 'OI',
+  iy: 'i:', ih: 'I', y: 'j', ey: 'eI', eh: 'E',
+  aa: 'A:', ae: 'a', ah: 'V', ay: 'aI', aw: 'aU',
+  ax: '@', er: '3:', sh: 'S', zh: 'Z', ch: 'tS', jh: 'dZ', r: 'r', pau: '_',
+};
+
+export interface FestivalSpeech {
+  samples: Float32Array;
+  sampleRate: number;
+  phones: TimedPhone[];
+}
+
+/** `text` spoken by festival's kal_diphone voice, with its phones (as espeak-ng mnemonics of the same mouth class). */
+export function festivalSpeak(text: string): FestivalSpeech {
+  if (/["\\]/.test(text)) throw new Error('festivalSpeak: no quotes or backslashes in the text');
+  const dir = mkdtempSync(join(tmpdir(), 'festival-'));
+  const wav = join(dir, 'speech.wav'), segs = join(dir, 'speech.segs'), script = join(dir, 'speak.scm');
+  writeFileSync(script, `(voice_kal_diphone)
+(set! utt (utt.synth (Utterance Text "${text}")))
+(utt.save.wave utt "${wav}" 'riff)
+(utt.save.segs utt "${segs}")
+`);
+  try {
+    execFileSync('festival', ['--batch', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('festival is not installed: apt-get install -y festival festvox-kallpc16k');
+    throw new Error(`festival failed (is its voice installed? apt-get install -y festvox-kallpc16k): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
+  }
+  const { samples, sampleRate } = wavSamples(readFileSync(wav));
+  const phones: TimedPhone[] = [];
+  let start = 0;
+  for (const line of readFileSync(segs, 'utf8').split('\n')) {
+    const m = /^\s*([\d.]+)\s+\S+\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const end = Number(m[1]);
+    if (end > start) phones.push({ phone: AS_ESPEAK[m[2]!] ?? 't', start, end });
+    start = end;
+  }
+  return { samples, sampleRate, phones };
+}
