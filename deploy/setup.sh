@@ -10,7 +10,8 @@ APT_PACKAGES=(
   pkg-config python3 make g++
   # offline speech for tests, demos and the local TTS fallback
   espeak-ng
-  # a voice the mouth recogniser was never trained on, for its test (festival's US diphone voice)
+  # tests only: a voice the mouth recogniser was never trained on (festival's US diphone voice;
+  # nothing listens). A server without the tests: SETUP_WITHOUT="festival festvox-kallpc16k"
   festival festvox-kallpc16k
   # mediasoup 3.12.16's SFU worker, built from these by deploy/build-mediasoup-worker.sh
   meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev catch2
