@@ -163,17 +163,23 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     }, 180_000);
   }
 
-  it('Mandarin (espeak-ng cmn-latn-pinyin): the b / p / m initials close the lips', async () => {
+  it('Mandarin (espeak-ng cmn-latn-pinyin): the b / p / m initials close the lips, from its phones and from the audio alone', async () => {
     // bàba mǎile bái miànbāo, bù pà máfan: Mandarin b is espeak-ng's unaspirated "p"
     const zh = espeakSpeak('爸爸买了白面包，不怕麻烦。', 'cmn-latn-pinyin', 150);
     const initials = zh.phones.filter((p) => mouthClass(p.phone) === 'closed');
     expect(initials.length).toBeGreaterThanOrEqual(8);
-    const r = await renderAndRead(square, squareConfig, zh, true);
     const at = (p: { start: number; end: number }) => Math.floor((LEAD + (p.start + p.end) / 2) * FPS);
-    const openGap = median(zh.phones.filter((p) => mouthClass(p.phone) === 'open').map((p) => r.gap[at(p)]!));
-    const closed = initials.filter((p) => r.gap[at(p)]! < 0.3 * openGap).length;
-    console.log(`[phonemes] Mandarin: ${zh.phones.map((p) => p.phone).join(' ')}; ${closed} of ${initials.length} b/p/m initials closed (gap < 30 % of the open vowels' ${openGap.toFixed(1)} px)`);
-    expect(closed / initials.length).toBeGreaterThanOrEqual(0.8);
+    const closedOf = (r: Reading) => {
+      const openGap = median(zh.phones.filter((p) => mouthClass(p.phone) === 'open').map((p) => r.gap[at(p)]!));
+      return { closed: initials.filter((p) => r.gap[at(p)]! < 0.3 * openGap).length, openGap };
+    };
+    const say = closedOf(await renderAndRead(square, squareConfig, zh, true));
+    console.log(`[phonemes] Mandarin: ${zh.phones.map((p) => p.phone).join(' ')}; ${say.closed} of ${initials.length} b/p/m initials closed (gap < 30 % of the open vowels' ${say.openGap.toFixed(1)} px)`);
+    expect(say.closed / initials.length).toBeGreaterThanOrEqual(0.8);
+    // the recogniser learnt English voices only; Mandarin's initials are bilabials all the same
+    const heard = closedOf(await renderAndRead(square, squareConfig, zh, false));
+    console.log(`[phonemes] Mandarin, plain audio: ${heard.closed} of ${initials.length} b/p/m initials closed`);
+    expect(heard.closed / initials.length).toBeGreaterThanOrEqual(0.5);
   }, 120_000);
 
   it('plain audio from festival (kal_diphone: recorded diphones, never trained on): the recogniser narrows the gap at p/b/m and rounds', async () => {
@@ -185,8 +191,8 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     expect(heard.closures).toBeGreaterThanOrEqual(12);
     // far below the issue's bounds (0.35, 80 %) on this voice: the recogniser learnt from a formant
     // synthesiser's voices only, and its closures do not carry over to recorded speech (measured:
-    // gap ratio 0.58 against 0.75, 11 % of p/b/m closed against 0 %); its rounding does (width
-    // 0.905 against 0.981). Bounded here at what it reaches, clear of the loudness path.
+    // gap ratio 0.571 against 0.750, 17 % of p/b/m closed against 0 %); its rounding does (width
+    // 0.838 against 0.981). Bounded here at what it reaches, clear of the loudness path.
     expect(heard.closureRatio).toBeLessThan(loud.closureRatio - 0.1);
     expect(heard.roundSpread).toBeLessThan(loud.roundSpread - 0.04);
     expect(heard.r).toBeGreaterThanOrEqual(0.5);
