@@ -1,11 +1,15 @@
 /**
  * Training data for the mouth recogniser: espeak-ng (libespeak-ng, pipeline/phonemes/espeak-phones.ts)
- * speaks English sentences in many voices, variants and rates; the phones it reports label every
- * 10 ms feature frame (pipeline/phonemes/mouth-features.ts) with its mouth class. Some noise and a
+ * speaks English sentences in many voices, variants and rates, and flite (apt-get install -y flite)
+ * in its three statistical voices (awb, rms, slt: models of recorded speakers); the phones each
+ * reports label every 10 ms feature frame (pipeline/phonemes/mouth-features.ts) with its mouth class. Some noise and a
  * random level are added. (Warping the frequencies x0.85-1.15 and tilting the spectrum were tried:
  * festival's diphone voice then closed 71 % of p/b/m instead of 79 %; left out.)
  *
  *   npx tsx models/mouth-classes/make-data.ts [outDir]     (default .cache/mouth-classes)
+ *
+ * The shipped model: 1600 espeak-ng + 900 flite sentences (244 min). Trained on espeak-ng alone
+ * (153 min), festival's test voice closed 17 % of p/b/m by the face mesh instead of 50 %.
  *
  * Writes train.bin and heldout.bin: a JSON header line, then float32 features (frames x 13),
  * uint8 labels (MOUTH_CLASSES order) and int32 utterance starts. The held-out voice is
@@ -14,8 +18,12 @@
  * Sentences: English prose from the Markdown files under node_modules (whatever is installed),
  * filtered to plain words.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
+import { cmuAsEspeak } from '../../pipeline/phonemes/cmu-phones.js';
 import { resample } from '../../pipeline/audio/resampler.js';
 import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
 import { MOUTH_CLASSES } from '../../pipeline/phonemes/mouth-classes.js';
@@ -28,6 +36,9 @@ const VARIANTS = ['', '+m1', '+m2', '+m3', '+m4', '+m5', '+m7', '+f1', '+f2', '+
 const HELDOUT_VOICE = 'en-gb-x-rp';
 const TRAIN_UTTERANCES = Number(process.env.MOUTH_TRAIN_UTTERANCES ?? 1600);
 const HELDOUT_UTTERANCES = 120;
+/** flite's statistical voices (recorded speakers; not kal, whose recordings festival's test voice uses) */
+const FLITE_VOICES = ['awb', 'rms', 'slt'];
+const FLITE_UTTERANCES = Number(process.env.MOUTH_FLITE_UTTERANCES ?? 900);
 
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -75,9 +86,36 @@ function write(file: string, utts: { feats: Float32Array[]; labels: number[] }[]
   console.log(`${file}: ${utts.length} utterances, ${frames} frames (${(frames * MOUTH_FEATURE_STEP / 60).toFixed(1)} min); ${counts.join(', ')}`);
 }
 
+type Spoken = { samples: Float32Array; sampleRate: number; phones: { phone: string; start: number; end: number }[] };
+
+const fliteDir = mkdtempSync(join(tmpdir(), 'mouth-flite-'));
+/** `text` spoken by flite, with its segments' end times (-psdur). */
+function fliteSpeak(text: string, voice: string): Spoken {
+  const wav = join(fliteDir, 'x.wav');
+  let out: string;
+  try {
+    out = execFileSync('flite', ['-voice', voice, '-psdur', '-t', text, '-o', wav], { encoding: 'utf8' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('flite is not installed: apt-get install -y flite');
+    throw e;
+  }
+  const bytes = new Uint8Array(readFileSync(wav));
+  const header = parseWavHeader(bytes);
+  const samples = decodeWavSamples(bytes, header); // mono (flite writes one channel)
+  const phones = [];
+  let start = 0;
+  for (const tok of out.trim().split(/\s+/)) {
+    const [p, e] = tok.split(':');
+    const end = Number(e);
+    if (p && end > start) phones.push({ phone: cmuAsEspeak(p), start, end });
+    start = end;
+  }
+  return { samples, sampleRate: header.sampleRate, phones };
+}
+
 function utterance(text: string, voice: string): { feats: Float32Array[]; labels: number[] } {
   const rate = 120 + Math.floor(rnd() * 100);
-  const sp = espeakSpeak(text, voice, rate);
+  const sp: Spoken = voice.startsWith('flite:') ? fliteSpeak(text, voice.slice(6)) : espeakSpeak(text, voice, rate);
   const speech = resample(sp.samples, sp.sampleRate, 16_000);
   const lead = Math.round((0.2 + 0.6 * rnd()) * 16_000), tail = 8000;
   const x = new Float32Array(lead + speech.length + tail);
@@ -104,4 +142,5 @@ const heldSentences = all.slice(0, HELDOUT_UTTERANCES), trainSentences = all.sli
 write(join(out, 'heldout.bin'), heldSentences.map((s) => utterance(s, HELDOUT_VOICE)));
 const train = [];
 for (let i = 0; i < TRAIN_UTTERANCES; i++) train.push(utterance(trainSentences[i % trainSentences.length]!, pick(TRAIN_VOICES) + pick(VARIANTS)));
+for (let i = 0; i < FLITE_UTTERANCES; i++) train.push(utterance(trainSentences[(TRAIN_UTTERANCES + i) % trainSentences.length]!, `flite:${FLITE_VOICES[i % FLITE_VOICES.length]}`));
 write(join(out, 'train.bin'), train);

@@ -126,7 +126,7 @@ def main():
     print("held-out recall per class: " + ", ".join(f"{c} {r:.2f}" for c, r in per_class.items()))
     r4 = lambda a: [float(f"{v:.5g}") for v in np.asarray(a).ravel()]
     model = {
-        "about": "mouth recogniser MLP (models/mouth-classes/train.py), trained on espeak-ng voices; held-out voice en-gb-x-rp",
+        "about": "mouth recogniser MLP (models/mouth-classes/train.py), trained on espeak-ng and flite voices (make-data.ts); held-out voice en-gb-x-rp",
         "classes": classes,
         "before": BEFORE,
         "after": AFTER,

@@ -1,6 +1,6 @@
 /**
  * Mouth classes heard in plain audio (a microphone, a file, TTS audio without phones): a small MLP
- * (models/mouth-classes, trained on espeak-ng voices with their exact phone timings) reads 12
+ * (models/mouth-classes, trained on espeak-ng and flite voices with their exact phone timings) reads 12
  * frames of mouth features (mouth-features.ts: 100 ms before, 10 ms after) and names the mouth
  * class of every 10 ms. Its answers become short timed phones for PhoneMouth, which shapes the
  * mouth from them as it does from a TTS's phones.

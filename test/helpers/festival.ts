@@ -8,16 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cmuAsEspeak } from '../../pipeline/phonemes/cmu-phones.js';
 import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
 import { wavSamples } from './speech.js';
-
-const AS_ESPEAK: Record<string, string> = {
-  p: 'p', b: 'b', m: 'm', f: 'f', v: 'v',
-  uw: 'u:', uh: 'U', w: 'w', ow: 'oU', ao: 'O:', oy: 'OI',
-  iy: 'i:', ih: 'I', y: 'j', ey: 'eI', eh: 'E',
-  aa: 'A:', ae: 'a', ah: 'V', ay: 'aI', aw: 'aU',
-  ax: '@', er: '3:', sh: 'S', zh: 'Z', ch: 'tS', jh: 'dZ', r: 'r', pau: '_',
-};
 
 export interface FestivalSpeech {
   samples: Float32Array;
@@ -48,7 +41,7 @@ export function festivalSpeak(text: string): FestivalSpeech {
     const m = /^\s*([\d.]+)\s+\S+\s+(\S+)/.exec(line);
     if (!m) continue;
     const end = Number(m[1]);
-    if (end > start) phones.push({ phone: AS_ESPEAK[m[2]!] ?? 't', start, end });
+    if (end > start) phones.push({ phone: cmuAsEspeak(m[2]!), start, end });
     start = end;
   }
   return { samples, sampleRate, phones };

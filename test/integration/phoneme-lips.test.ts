@@ -15,7 +15,7 @@
  * the mesh's lip-gap r is printed too (lower: it also reads the closures below the photo's rest gap).
  *
  * Plain audio (no phones): the mouth recogniser (pipeline/phonemes/mouth-recogniser.ts, trained on
- * other espeak-ng voices) names the mouth classes it hears; measured on both pictures with the RP
+ * other espeak-ng voices and flite's) names the mouth classes it hears; measured on both pictures with the RP
  * voice, and on festival's kal_diphone voice (recorded diphones, nothing was trained on it; its
  * sentence was not used to choose anything). The loudness path's figures (recogniser off) are
  * printed for comparison.
@@ -176,7 +176,7 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     const say = closedOf(await renderAndRead(square, squareConfig, zh, true));
     console.log(`[phonemes] Mandarin: ${zh.phones.map((p) => p.phone).join(' ')}; ${say.closed} of ${initials.length} b/p/m initials closed (gap < 30 % of the open vowels' ${say.openGap.toFixed(1)} px)`);
     expect(say.closed / initials.length).toBeGreaterThanOrEqual(0.8);
-    // the recogniser learnt English voices only; Mandarin's initials are bilabials all the same
+    // the recogniser learnt English voices only; Mandarin's initials are bilabials all the same (8 of 9)
     const heard = closedOf(await renderAndRead(square, squareConfig, zh, false));
     console.log(`[phonemes] Mandarin, plain audio: ${heard.closed} of ${initials.length} b/p/m initials closed`);
     expect(heard.closed / initials.length).toBeGreaterThanOrEqual(0.5);
@@ -189,11 +189,12 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     console.log(`[phonemes] festival kal_diphone, plain audio: ${line(heard)}`);
     console.log(`[phonemes] festival kal_diphone, plain audio, recogniser off (for comparison): ${line(loud)}`);
     expect(heard.closures).toBeGreaterThanOrEqual(12);
-    // far below the issue's bounds (0.35, 80 %) on this voice: the recogniser learnt from a formant
-    // synthesiser's voices only, and its closures do not carry over to recorded speech (measured:
-    // gap ratio 0.571 against 0.750, 17 % of p/b/m closed against 0 %); its rounding does (width
-    // 0.838 against 0.981). Bounded here at what it reaches, clear of the loudness path.
-    expect(heard.closureRatio).toBeLessThan(loud.closureRatio - 0.1);
+    // below the issue's bounds (0.35, 80 %) on this voice: the recogniser learnt from espeak-ng's
+    // formant voices and flite's statistical ones, not from recordings (measured: gap ratio 0.486
+    // against 0.750, 50 % of p/b/m closed against 0 %, width 0.858 against 0.981). Bounded here at
+    // what it reaches, clear of the loudness path.
+    expect(heard.closureRatio).toBeLessThan(loud.closureRatio - 0.15);
+    expect(heard.closedShare).toBeGreaterThanOrEqual(0.3);
     expect(heard.roundSpread).toBeLessThan(loud.roundSpread - 0.04);
     expect(heard.r).toBeGreaterThanOrEqual(0.5);
   }, 120_000);
