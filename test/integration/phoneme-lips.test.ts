@@ -15,10 +15,10 @@
  * the mesh's lip-gap r is printed too (lower: it also reads the closures below the photo's rest gap).
  *
  * Plain audio (no phones): the mouth recogniser (pipeline/phonemes/mouth-recogniser.ts, trained on
- * other espeak-ng voices and flite's) names the mouth classes it hears; measured on both pictures with the RP
- * voice, and on festival's kal_diphone voice (recorded diphones, nothing was trained on it; its
- * sentence was not used to choose anything). The loudness path's figures (recogniser off) are
- * printed for comparison.
+ * other espeak-ng voices and flite's) names the mouth classes it hears; measured on both pictures
+ * with the RP voice, and on festival's kal_diphone voice (recorded diphones, nothing was trained on
+ * it; the training choices were made on other festival sentences). The loudness path's figures
+ * (recogniser off) are printed for comparison.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
