@@ -84,7 +84,7 @@ export class ClusterNode {
     const node = new ClusterNode(deps, redis, pub, sub);
     node.directory = new SessionDirectory(redis, { prefix: node.cfg.prefix, node: node.id, ttlSec: node.cfg.session_ttl_sec });
     node.directory.on('changed', (id, before, after) => node.onDirectoryChange(id, before !== undefined, after));
-    node.directory.on('info', (id, after) => node.remotes.get(id)?.updateInfo(after));
+    node.directory.on('info', (id, after) => node.onRemoteInfo(id, after));
     node.directory.on('error', (e) => deps.log.error({ err: e }, 'cluster: reading or writing the session directory failed; using the last known one'));
     const now = Math.floor(Date.now() / 1000);
     for (const [id, exp] of Object.entries(await redis.hgetall(node.key('revoked')))) {
@@ -125,6 +125,16 @@ export class ClusterNode {
     nsp.on(REVOKED, (r) => this.onRevoked(r as Revocation));
     nsp.on(MEDIA_RESTART, (sessionId) => typeof sessionId === 'string' && this.dropRelay(sessionId, 'its node rebuilt its media'));
     this.deps.revocations.onRevoke((r) => void this.publishRevocation(r));
+  }
+
+  /**
+   * Another node's session has new details (the operator's fit). Its own broadcast reached the
+   * kiosks here that were in the room then; one that joined here since got the old details from
+   * this node's directory entry: this node's kiosks of the session get the new ones now.
+   */
+  private onRemoteInfo(id: string, entry: import('./session-directory.js').DirectoryEntry): void {
+    const remote = this.remotes.get(id);
+    if (remote?.updateInfo(entry)) this.kiosk?.local.to(`session:${id}`).emit('layout', remote.info);
   }
 
   /** Lists this node's sessions in the directory (once the node listens, at `url`). */

@@ -60,9 +60,11 @@ export class RemoteSession implements KioskSession {
     return this.kiosks.size;
   }
 
-  /** The same run of the session with new details (SessionInfo): kiosks that join from now on get them. */
-  updateInfo(entry: DirectoryEntry): void {
-    if (entry.epoch === this.entry.epoch && entry.url === this.entry.url) this.entry = entry;
+  /** The same run of the session with new details (SessionInfo): kiosks that join from now on get them. Returns whether it took them. */
+  updateInfo(entry: DirectoryEntry): boolean {
+    if (entry.epoch !== this.entry.epoch || entry.url !== this.entry.url) return false;
+    this.entry = entry;
+    return true;
   }
 
   /** The session's node changed (restart: new epoch): the relay is dropped. Returns whether one was open. */

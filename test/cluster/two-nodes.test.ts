@@ -191,7 +191,9 @@ describe('two server processes as one cluster', () => {
     await page.waitForFunction(() => document.body.dataset.fit === 'contain', undefined, { timeout: 5000 });
     const later = await kioskOnB();
     try {
-      // its info comes from B's directory entry for A's session, rescanned every session_ttl_sec / 3
+      // its info comes from B's directory entry for A's session, rescanned every session_ttl_sec / 3;
+      // joined before that scan, it gets the new details when the scan sees them (a flaky CI retry
+      // before: it kept the old fit)
       await later.page.waitForFunction(() => document.body.dataset.fit === 'contain', undefined, { timeout: 8000 });
     } finally {
       await later.page.close();
