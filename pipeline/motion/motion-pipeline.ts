@@ -76,16 +76,11 @@ const HEARD_CUT = 0.008;
 
 /**
  * Audio past a frame's end (s) the recogniser needs so that every phone ending by the frame's end
- * + HEARD_CUT is named: phone j spans j * 10 ms + [7.5, 17.5) ms and is named once features j + 1
- * are in, i.e. at j * 10 ms + 35 ms. The worst frame of the second (25 fps: 25 ms).
+ * + HEARD_CUT is named: the worst frame of the second (25 fps, the shipped model: 25 ms).
  */
-export function recogniserLookahead(fps: number): number {
+export function recogniserLookahead(fps: number, recogniser: Pick<MouthRecogniser, 'audioToName'>): number {
   let need = 0;
-  for (let k = 1; k <= fps; k++) {
-    const end = k / fps;
-    const last = Math.floor((end + HEARD_CUT - 0.0175) / 0.01 + 1e-9);
-    need = Math.max(need, last * 0.01 + 0.035 - end);
-  }
+  for (let k = 1; k <= fps; k++) need = Math.max(need, HEARD_CUT + recogniser.audioToName(k / fps + HEARD_CUT));
   return need;
 }
 
@@ -117,9 +112,9 @@ export class MotionPipeline {
   /** phones the recogniser heard in the audio, where no TTS gave any */
   private readonly heard = new PhoneMouth();
   /**
-   * named but not yet handed to `heard`: a frame sees the phones up to its own end only, so the
-   * motion is the same however the audio was chunked (the recogniser names further ahead the
-   * more audio it has)
+   * named but not yet handed to `heard`, in the order named (a closure's phone may overlap the one
+   * before): a frame sees the phones up to its own end only, so the motion is the same however the
+   * audio was chunked (the recogniser names further ahead the more audio it has)
    */
   private heardPending: TimedPhone[] = [];
   /** index of the next frame next() gives */
@@ -150,7 +145,7 @@ export class MotionPipeline {
     const mouth: Partial<OneEuroOptions> = { ...base, minCutoff: base.minCutoff * o.mouthCutoffScale };
     this.smoother = new MotionSmoother(base, [...MOUTH_CHANNELS, ...HEAD_CHANNELS], Object.fromEntries(MOUTH_CHANNELS.map((c) => [c, mouth])));
     this.recogniser = o.recogniser ? new MouthRecogniser() : undefined;
-    this.heardNeeds = this.recogniser ? Math.ceil(recogniserLookahead(o.fps) * ANALYSIS_RATE) : 0;
+    this.heardNeeds = this.recogniser ? Math.ceil(recogniserLookahead(o.fps, this.recogniser) * ANALYSIS_RATE) : 0;
     this.lookaheadSamples = Math.max(features.lookaheadSamples, this.heardNeeds) + this.shift.lookaheadSamples;
   }
 
@@ -188,7 +183,14 @@ export class MotionPipeline {
   private hear(samples: Float32Array): void {
     if (!this.recogniser) return;
     this.heardSamples += samples.length;
-    this.pend(this.recogniser.push(samples));
+    for (const p of this.recogniser.push(samples)) this.heardPending.push(p);
+  }
+
+  /** `count` samples of silence to the recogniser. */
+  private hearSilence(count: number): void {
+    if (!this.recogniser) return;
+    this.heardSamples += count;
+    for (const p of this.recogniser.pushSilence(count)) this.heardPending.push(p);
   }
 
   /**
@@ -209,10 +211,7 @@ export class MotionPipeline {
     this.timeline += count;
     if (this.shift.offsetSamples === 0) {
       this.features.pushSilence(count);
-      if (this.recogniser) {
-        this.heardSamples += count;
-        this.pend(this.recogniser.pushSilence(count));
-      }
+      this.hearSilence(count);
       return;
     }
     // through the lip-sync shift, which may still hold speech
@@ -229,11 +228,7 @@ export class MotionPipeline {
     if (this.shift.offsetSamples > 0) this.pushSilence(this.shift.offsetSamples);
     this.features.flush();
     // the recogniser settles its last phones on silence, as the features do
-    if (this.recogniser) {
-      const pad = Math.ceil((recogniserLookahead(this.fps) + 1 / this.fps) * ANALYSIS_RATE);
-      this.heardSamples += pad;
-      this.pend(this.recogniser.pushSilence(pad));
-    }
+    this.hearSilence(this.heardNeeds + Math.ceil(ANALYSIS_RATE / this.fps));
   }
 
   framesReady(): number {
@@ -279,11 +274,6 @@ export class MotionPipeline {
       recordStage(this.stages.motion, performance.now() - t1);
     }
     return out;
-  }
-
-  /** Named phones wait here, in the order named (a closure's phone may overlap the one before). */
-  private pend(named: TimedPhone[]): void {
-    for (const p of named) this.heardPending.push(p);
   }
 
   /**

@@ -9,11 +9,11 @@
  * The trainer's data (models/mouth-classes/make-data.ts) goes through this very class, so the
  * model sees in training what it sees live.
  */
-import { CEPS, HOP, mfccFrame, newScratch, WIN } from './mfcc.js';
+import { CEPS, HOP, mfccFrame, newScratch, RATE, WIN } from './mfcc.js';
 
 export const MOUTH_FEATURE_DIM = CEPS + 1;
 /** seconds between feature frames */
-export const MOUTH_FEATURE_STEP = HOP / 16_000;
+export const MOUTH_FEATURE_STEP = HOP / RATE;
 
 const SPEECH_WITHIN = 6; // nats of energy below the peak (about 26 dB)
 const PEAK_FALL = 0.005; // nats per frame (about 2 dB/s)

@@ -12,12 +12,14 @@
  * as every training sentence did) with 0.2 s of silence before the next sound: an idle session
  * costs nothing here.
  *
- * Latency: frame t is named once frame t+1's window is in (t's centre + 22.5 ms); the last 10 ms of
- * a video frame is named 15 ms after the frame's end, inside the motion pipeline's lookahead.
- * Cost: about 29 k multiply-adds per 10 ms.
+ * Timing: phone j is the 10 ms around the centre of feature window j; it is named once the window
+ * `after` frames later is in, 17.5 ms after the phone's end with the shipped model (after = 1):
+ * `audioToName` says how much audio that takes, for the motion pipeline's lookahead.
+ * Cost: about 74 k multiply-adds per 10 ms.
  */
 import { readFileSync } from 'node:fs';
 import { MOUTH_CLASSES, CLASS_PHONE } from './mouth-classes.js';
+import { RATE, WIN } from './mfcc.js';
 import { MOUTH_FEATURE_DIM, MOUTH_FEATURE_STEP, MouthFeatures } from './mouth-features.js';
 import type { TimedPhone } from './phones.js';
 
@@ -57,7 +59,9 @@ export function loadMouthModel(): MouthModel {
 }
 
 const CLOSED = MOUTH_CLASSES.indexOf('closed');
-const RATE = 16_000;
+const STEP = MOUTH_FEATURE_STEP;
+/** s from the start of feature window j to its centre, the centre of phone j */
+const PHONE_CENTRE = WIN / 2 / RATE;
 /** silence after which the recogniser idles, and the silence it starts over with (samples) */
 const IDLE_AFTER = 8000;
 const LEAD = 3200;
@@ -90,6 +94,16 @@ export class MouthRecogniser {
   }
 
   /**
+   * Seconds of audio past time `t` (from the start of what it hears) the recogniser needs before
+   * every phone that ends by `t` is named: phone j ends at j * STEP + PHONE_CENTRE + STEP / 2 and is
+   * named when feature window j + after, which ends at (j + after) * STEP + WIN / RATE, is in.
+   */
+  audioToName(t: number): number {
+    const last = Math.floor((t - PHONE_CENTRE - STEP / 2) / STEP + 1e-9);
+    return Math.max(0, (last + this.model.after) * STEP + WIN / RATE - t);
+  }
+
+  /**
    * Appends 16 kHz samples; returns the phones named so far, times in seconds on the caller's
    * timeline. A closure's first frame comes back again, as part of the closure, one call later
    * (PhoneMouth.add replaces what overlaps).
@@ -104,9 +118,9 @@ export class MouthRecogniser {
       // start over a little before this sound, as a training sentence starts
       const at = this.base + (this.fed + this.idle - LEAD) / RATE;
       this.reset(at);
-      out.push(...this.feed(new Float32Array(LEAD)));
+      for (const p of this.feed(new Float32Array(LEAD))) out.push(p);
     }
-    out.push(...this.feed(first > 0 ? samples.subarray(first) : samples));
+    for (const p of this.feed(first > 0 ? samples.subarray(first) : samples)) out.push(p);
     let last = samples.length - 1;
     while (samples[last] === 0) last--;
     this.silentRun = samples.length - 1 - last;
@@ -138,13 +152,13 @@ export class MouthRecogniser {
       const label = this.classify();
       const t = this.next;
       this.next += 1;
-      const centre = this.base + (t * MOUTH_FEATURE_STEP + 0.0125);
-      const start = centre - MOUTH_FEATURE_STEP / 2, end = centre + MOUTH_FEATURE_STEP / 2;
+      const centre = this.base + t * STEP + PHONE_CENTRE;
+      const start = centre - STEP / 2, end = centre + STEP / 2;
       if (label === CLOSED && this.prevLabel === CLOSED) {
         // the closure's first frame went out as a consonant: this phone covers it too (and replaces
         // it: PhoneMouth.add drops what a later call overlaps; within this call, drop it here)
-        if (!this.closing && out.length > 0 && out[out.length - 1]!.end > start - MOUTH_FEATURE_STEP) out.pop();
-        out.push({ phone: CLASS_PHONE.closed, start: this.closing ? start : start - MOUTH_FEATURE_STEP, end });
+        if (!this.closing && out.length > 0 && out[out.length - 1]!.end > start - STEP) out.pop();
+        out.push({ phone: CLASS_PHONE.closed, start: this.closing ? start : start - STEP, end });
         this.closing = true;
       } else {
         this.closing = false;

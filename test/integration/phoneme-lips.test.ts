@@ -144,7 +144,7 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
         // voice's audio (pipeline/phonemes/align.ts); measured against this voice's own phones
         const aligned = alignPhones(espeakSpeak(SENTENCE, 'en-us', 165), speech).phones;
         const viaAlign = measures(speech, await renderAndRead(get(), cfg, speech, aligned));
-        console.log(`[phonemes] ${name} ${VOICE}, phones aligned from the text: gap p/b/m / open ${viaAlign.closureRatio.toFixed(3)}, closures ${(100 * viaAlign.closedShare).toFixed(0)} %, width rounded / spread ${viaAlign.roundSpread.toFixed(3)}, r ${viaAlign.r.toFixed(3)}`);
+        console.log(`[phonemes] ${name} ${VOICE}, phones aligned from the text: ${line(viaAlign)}`);
         expect(viaAlign.closureRatio).toBeLessThanOrEqual(0.35);
         expect(viaAlign.closedShare).toBeGreaterThanOrEqual(0.5);
         expect(viaAlign.r).toBeGreaterThanOrEqual(0.5);
