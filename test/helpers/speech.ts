@@ -1,5 +1,5 @@
 /** Test speech made offline with espeak-ng (Debian package). */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,20 @@ export function speakWav(text: string = SENTENCE, voice = 'en-us'): Buffer {
     }
     throw e;
   }
+}
+
+/**
+ * speakWav without blocking the event loop: for servers that run in the test's own process (a
+ * synchronous espeak-ng there holds up every timer of the server under test as well).
+ */
+export function speakWavAsync(text: string = SENTENCE, voice = 'en-us'): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile('espeak-ng', ['-v', voice, '--stdout', text], { maxBuffer: 64 << 20, encoding: 'buffer' }, (err, stdout) => {
+      if (!err) return resolve(stdout);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('espeak-ng is not installed: apt-get install -y espeak-ng'));
+      reject(err);
+    });
+  });
 }
 
 /** Writes `text` spoken by espeak-ng to a temporary WAV file and returns its path. */

@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { speakWav, wavSamples } from './speech.js';
+import { speakWavAsync, wavSamples } from './speech.js';
 
 export interface StandInOptions {
   format?: 'wav' | 'l16';
@@ -27,7 +27,7 @@ export interface StandInOptions {
 
 export interface Served {
   text: string;
-  /** the whole sentence was sent */
+  /** the whole sentence was sent on a connection still open */
   complete: boolean;
   at: number;
 }
@@ -78,9 +78,13 @@ export class StandInTts {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
+    await this.close(this.server);
+  }
+
+  /** stops `server` if it is still the one listening (a cut handler never stops a restarted service) */
+  private async close(server: Server | undefined): Promise<void> {
+    if (!server || server !== this.server) return;
     this.server = undefined;
-    if (!server) return;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   }
@@ -90,6 +94,7 @@ export class StandInTts {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const server = this.server;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (this.hang) return; // never answers
@@ -109,7 +114,7 @@ export class StandInTts {
       return;
     }
     this.requests.push(request);
-    const wav = speakWav(text, 'en-gb');
+    const wav = await speakWavAsync(text, 'en-gb');
     let body: Buffer = wav;
     let type = 'audio/wav';
     if (this.opts.dialect === 'openai' && request.response_format === 'pcm') {
@@ -137,13 +142,14 @@ export class StandInTts {
         this.cutAt = Date.now();
         this.stopAfter = undefined;
         res.socket?.destroy();
-        await this.stop();
+        await this.close(server);
         return;
       }
+      if (req.socket.destroyed) return; // the client gave up (or the service was stopped): never sent whole
       res.write(body.subarray(i * size, (i + 1) * size));
       if (i < pieces - 1) await sleep(this.opts.pieceGapMs ?? 10);
     }
     res.end();
-    record.complete = true;
+    record.complete = !req.socket.destroyed;
   }
 }

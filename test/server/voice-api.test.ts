@@ -94,7 +94,12 @@ describe('say', () => {
     expect(await metric(/^avatar_tts_sentences_total\{provider="local"\} (\d+)/m)).toBeGreaterThanOrEqual(6 - firstLocal);
 
     await upstream.start();
-    await expect.poll(async () => (await health()).tts.active, { timeout: 5000, interval: 20, message: 'the switch back' }).toBe('upstream');
+    await expect
+      .poll(async () => (await health()).tts.active, { timeout: 10_000, interval: 20, message: 'the switch back' })
+      .toBe('upstream')
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}; tts ${JSON.stringify((await health()).tts)}; upstream listening ${upstream.listening}, served ${JSON.stringify(upstream.served.slice(-4))}`);
+      });
     const ack = await audio.timeout(5000).emitWithAck('say', { text: 'Counter three is open. Please go ahead.' });
     expect(ack).toMatchObject({ ok: true, sentences: 2 });
     if (!ack.ok) return;
