@@ -1,6 +1,7 @@
 /**
  * Writes docs/mouth-shapes.png: the embedded portrait's lower face at a closure (the b of "boot"),
- * an open vowel (the a of "father") and a rounded vowel (the oo of "boot"), rendered by the portrait
+ * an open vowel (the a of "father"), a rounded vowel (the oo of "boot") and a spread vowel (the ee of
+ * "see"), rendered by the portrait
  * engine from espeak-ng's phones (issue 18). Run: npx tsx docs/mouth-shapes.ts
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { ANALYSIS_RATE, type AvatarFrame } from '../pipeline/records.js';
 
 const config = parseConfig({ avatar: { width: null, height: null }, runtime: { cache_dir: '.cache/portraits' } });
 const portrait = await enrolPortrait(DEFAULT_PORTRAIT, enrolOptions(config.avatar, config.runtime.cache_dir));
-const speech = espeakSpeak('My father wore a boot.', 'en-us', 140);
+const speech = espeakSpeak('My father wore a boot, see?', 'en-us', 140);
 const engine = await PortraitEngine.create(portrait, config);
 engine.pushPhones(speech.phones);
 engine.pushAudio(resample(speech.samples, speech.sampleRate, ANALYSIS_RATE));
@@ -28,7 +29,7 @@ await engine.close();
 const mid = (i: number) => Math.floor(((speech.phones[i]!.start + speech.phones[i]!.end) / 2) * 25);
 const find = (name: string, after = 0) => speech.phones.findIndex((p, i) => i >= after && p.phone === name);
 const boot = find('b');
-const picks = [['closure (b)', mid(boot)], ['open vowel (A: of father)', mid(find('A:'))], ['rounded vowel (u: of boot)', mid(find('u:', boot))]] as const;
+const picks = [['closure (b)', mid(boot)], ['open vowel (A: of father)', mid(find('A:'))], ['rounded vowel (u: of boot)', mid(find('u:', boot))], ['spread vowel (i: of see)', mid(find('i:', boot))]] as const;
 const { mouth } = portrait.landmarks;
 const cx = (mouth.left.x + mouth.right.x) / 2, cy = (mouth.left.y + mouth.right.y) / 2;
 const w = Math.round(2.6 * Math.abs(mouth.right.x - mouth.left.x)), h = Math.round(0.75 * w);

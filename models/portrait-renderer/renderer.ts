@@ -125,7 +125,9 @@ export class PortraitRenderer implements FrameRenderer {
     this.blink[1] = br;
 
     const m = geo.mouth, a = m.a;
-    const aEff = a * (1 + 0.12 * wid - 0.3 * rnd - 0.06 * jaw);
+    // spread widens more than a negative width narrows: rounding narrows by itself, and more narrowing
+    // drags the jaw line in
+    const aEff = a * (1 + (wid > 0 ? 0.22 : 0.12) * wid - 0.3 * rnd - 0.06 * jaw);
     const [mdu, mdv] = this.localShift(p, m.frame);
     const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
     const mouth = this.mouth;

@@ -27,7 +27,7 @@ export interface PhoneMouthOptions {
   shapeReachAfter: number;
 }
 
-export const PHONE_MOUTH_DEFAULTS: Readonly<PhoneMouthOptions> = Object.freeze({ openReach: 0.025, shapeReachBefore: 0.09, shapeReachAfter: 0.05 });
+export const PHONE_MOUTH_DEFAULTS: Readonly<PhoneMouthOptions> = Object.freeze({ openReach: 0.025, shapeReachBefore: 0.06, shapeReachAfter: 0.04 });
 
 interface Placed {
   cls: MouthClass;

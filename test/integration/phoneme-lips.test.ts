@@ -131,14 +131,13 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
       console.log(`[phonemes] ${name} ${VOICE}, say path: ${line(withPhones)}`);
       expect(withPhones.closures).toBeGreaterThanOrEqual(8);
       // the issue's bounds where they are met on both pictures (gap ratio, r); below them where not
-      // yet: closures reached 100 % at 512x512 but 67 % at 540x960 (issue: 80 %; the mesh reads the
-      // same pressed lips as 7 to 20 px apart when the head moves 3 px), width ratio 0.904 / 0.926
-      // (issue: 0.85; narrower drags the jaw line in, README). The loudness path gives 0.76, 0 %
-      // and 0.96.
+      // yet: closures 92 % at 512x512 but 67 % at 540x960 (issue: 80 %; the mesh reads the same
+      // pressed lips as 7 to 20 px apart when the head moves 3 px), width ratio 0.842 / 0.869
+      // (issue: 0.85). The loudness path gives 0.76, 0 % and 0.95.
       expect(withPhones.closureRatio).toBeLessThanOrEqual(0.35);
       expect(withPhones.r).toBeGreaterThanOrEqual(0.5);
-      expect(withPhones.closedShare).toBeGreaterThanOrEqual(0.5);
-      expect(withPhones.roundSpread).toBeLessThanOrEqual(0.95);
+      expect(withPhones.closedShare).toBeGreaterThanOrEqual(name === '512x512' ? 0.8 : 0.5);
+      expect(withPhones.roundSpread).toBeLessThanOrEqual(name === '512x512' ? 0.85 : 0.9);
       if (name === '512x512') {
         // an upstream TTS without timings: the text spoken by espeak-ng en-us, warped onto this
         // voice's audio (pipeline/phonemes/align.ts); measured against this voice's own phones
@@ -155,7 +154,7 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
       expect(heard.closureRatio).toBeLessThanOrEqual(0.35);
       expect(heard.closedShare).toBeGreaterThanOrEqual(name === '512x512' ? 0.8 : 0.5);
       expect(heard.r).toBeGreaterThanOrEqual(0.5);
-      expect(heard.roundSpread).toBeLessThanOrEqual(0.95);
+      expect(heard.roundSpread).toBeLessThanOrEqual(0.85);
       if (name === '512x512') {
         const loud = measures(speech, await renderAndRead(get(), loudnessOnly, speech, false));
         console.log(`[phonemes] ${name} ${VOICE}, plain audio, recogniser off (for comparison): ${line(loud)}`);
@@ -190,12 +189,12 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     console.log(`[phonemes] festival kal_diphone, plain audio, recogniser off (for comparison): ${line(loud)}`);
     expect(heard.closures).toBeGreaterThanOrEqual(12);
     // below the issue's bounds (0.35, 80 %) on this voice: the recogniser learnt from espeak-ng's
-    // formant voices and flite's statistical ones, not from recordings (measured: gap ratio 0.486
-    // against 0.750, 50 % of p/b/m closed against 0 %, width 0.858 against 0.981). Bounded here at
-    // what it reaches, clear of the loudness path.
+    // formant voices and flite's statistical ones, not from recordings (measured: gap ratio 0.501
+    // against 0.751, 50 % of p/b/m closed against 0 %). Bounded here at what it reaches, clear of
+    // the loudness path. The width meets the issue's bound (0.828 against 0.981).
     expect(heard.closureRatio).toBeLessThan(loud.closureRatio - 0.15);
     expect(heard.closedShare).toBeGreaterThanOrEqual(0.3);
-    expect(heard.roundSpread).toBeLessThan(loud.roundSpread - 0.04);
+    expect(heard.roundSpread).toBeLessThanOrEqual(0.85);
     expect(heard.r).toBeGreaterThanOrEqual(0.5);
   }, 120_000);
 });
