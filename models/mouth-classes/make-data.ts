@@ -11,7 +11,7 @@
  * The shipped model: 1600 espeak-ng + 900 flite sentences (244 min). Trained on espeak-ng alone
  * (153 min), festival's test voice closed 17 % of p/b/m by the face mesh instead of 50 %.
  *
- * Writes train.bin and heldout.bin: a JSON header line, then float32 features (frames x 13),
+ * Writes train.bin and heldout.bin: a JSON header line (with each utterance's voice), then float32 features (frames x 13),
  * uint8 labels (MOUTH_CLASSES order) and int32 utterance starts. The held-out voice is
  * en-gb-x-rp — the voice of the phoneme test (test/integration/phoneme-lips.test.ts), never
  * trained on; its sentences are other sentences than the test's.
@@ -71,7 +71,7 @@ function sentences(): string[] {
   return [...seen];
 }
 
-function write(file: string, utts: { feats: Float32Array[]; labels: number[] }[]): void {
+function write(file: string, utts: { feats: Float32Array[]; labels: number[]; voice: string }[]): void {
   const frames = utts.reduce((a, u) => a + u.feats.length, 0);
   const feats = new Float32Array(frames * MOUTH_FEATURE_DIM), labels = new Uint8Array(frames), starts = new Int32Array(utts.length);
   let o = 0;
@@ -80,7 +80,7 @@ function write(file: string, utts: { feats: Float32Array[]; labels: number[] }[]
     u.feats.forEach((f, k) => { feats.set(f, (o + k) * MOUTH_FEATURE_DIM); labels[o + k] = u.labels[k]!; });
     o += u.feats.length;
   });
-  const header = JSON.stringify({ frames, dim: MOUTH_FEATURE_DIM, utterances: utts.length, classes: MOUTH_CLASSES, step: MOUTH_FEATURE_STEP }) + '\n';
+  const header = JSON.stringify({ frames, dim: MOUTH_FEATURE_DIM, utterances: utts.length, classes: MOUTH_CLASSES, step: MOUTH_FEATURE_STEP, voices: utts.map((u) => u.voice) }) + '\n';
   writeFileSync(file, Buffer.concat([Buffer.from(header), Buffer.from(feats.buffer), Buffer.from(labels.buffer), Buffer.from(starts.buffer)]));
   const counts = MOUTH_CLASSES.map((c, i) => `${c} ${labels.filter((l) => l === i).length}`);
   console.log(`${file}: ${utts.length} utterances, ${frames} frames (${(frames * MOUTH_FEATURE_STEP / 60).toFixed(1)} min); ${counts.join(', ')}`);
@@ -113,7 +113,7 @@ function fliteSpeak(text: string, voice: string): Spoken {
   return { samples, sampleRate: header.sampleRate, phones };
 }
 
-function utterance(text: string, voice: string): { feats: Float32Array[]; labels: number[] } {
+function utterance(text: string, voice: string): { feats: Float32Array[]; labels: number[]; voice: string } {
   const rate = 120 + Math.floor(rnd() * 100);
   const sp: Spoken = voice.startsWith('flite:') ? fliteSpeak(text, voice.slice(6)) : espeakSpeak(text, voice, rate);
   const speech = resample(sp.samples, sp.sampleRate, 16_000);
@@ -130,7 +130,7 @@ function utterance(text: string, voice: string): { feats: Float32Array[]; labels
     const p = sp.phones.find((q) => t >= q.start && t < q.end);
     return MOUTH_CLASSES.indexOf(p ? mouthClass(p.phone) : 'pause');
   });
-  return { feats, labels };
+  return { feats, labels, voice };
 }
 
 const all = sentences();

@@ -6,7 +6,9 @@
  * mouth from them as it does from a TTS's phones.
  *
  * A closure is only believed when two frames in a row hear it (a lone 10 ms "p" is named a
- * consonant), so the lips do not snap shut on a click.
+ * consonant), so the lips do not snap shut on a click; it is shown from its second frame to one
+ * frame past its last (as long as heard, 10 ms late, and no phone named twice). The model's "closed" score carries a bias
+ * (closedBias) set by train.py so that a voice it never heard still has its p / b / m found.
  *
  * After half a second of silence it stops computing, and starts over (fresh feature statistics,
  * as every training sentence did) with 0.2 s of silence before the next sound: an idle session
@@ -37,6 +39,8 @@ export interface MouthModel {
   mean: Float32Array;
   std: Float32Array;
   layers: Layer[];
+  /** added to the "closed" score before the pick (train.py's calibration on a voice it never heard) */
+  closedBias: number;
 }
 
 const MODEL_URL = new URL('../../models/mouth-classes/mouth-mlp.json', import.meta.url);
@@ -46,7 +50,7 @@ let cached: MouthModel | undefined;
 export function loadMouthModel(): MouthModel {
   if (cached) return cached;
   const j = JSON.parse(readFileSync(MODEL_URL, 'utf8')) as {
-    classes: string[]; before: number; after: number; dim: number; mean: number[]; std: number[]; layers: { in: number; out: number; w: number[]; b: number[] }[];
+    classes: string[]; before: number; after: number; dim: number; mean: number[]; std: number[]; layers: { in: number; out: number; w: number[]; b: number[] }[]; closedBias?: number;
   };
   if (j.dim !== MOUTH_FEATURE_DIM || j.classes.join() !== MOUTH_CLASSES.join()) throw new Error(`${MODEL_URL.pathname}: made for other features or classes; retrain it (models/mouth-classes/train.py)`);
   const width = (j.before + 1 + j.after) * j.dim;
@@ -54,6 +58,7 @@ export function loadMouthModel(): MouthModel {
   cached = {
     classes: j.classes, before: j.before, after: j.after, mean: Float32Array.from(j.mean), std: Float32Array.from(j.std),
     layers: j.layers.map((l) => ({ in: l.in, out: l.out, w: Float32Array.from(l.w), b: Float32Array.from(l.b) })),
+    closedBias: j.closedBias ?? 0,
   };
   return cached;
 }
@@ -105,8 +110,7 @@ export class MouthRecogniser {
 
   /**
    * Appends 16 kHz samples; returns the phones named so far, times in seconds on the caller's
-   * timeline. A closure's first frame comes back again, as part of the closure, one call later
-   * (PhoneMouth.add replaces what overlaps).
+   * timeline, each final (none is named again).
    */
   push(samples: Float32Array): TimedPhone[] {
     // sample-exact, whatever the chunking: leading zeros are silence, trailing ones count towards idling
@@ -154,12 +158,12 @@ export class MouthRecogniser {
       this.next += 1;
       const centre = this.base + t * STEP + PHONE_CENTRE;
       const start = centre - STEP / 2, end = centre + STEP / 2;
-      if (label === CLOSED && this.prevLabel === CLOSED) {
-        // the closure's first frame went out as a consonant: this phone covers it too (and replaces
-        // it: PhoneMouth.add drops what a later call overlaps; within this call, drop it here)
-        if (!this.closing && out.length > 0 && out[out.length - 1]!.end > start - STEP) out.pop();
-        out.push({ phone: CLASS_PHONE.closed, start: this.closing ? start : start - STEP, end });
-        this.closing = true;
+      if ((label === CLOSED && this.prevLabel === CLOSED) || (this.closing && label !== CLOSED)) {
+        // a closure from its second frame on, and held one frame past its last: as long as it was
+        // heard, 10 ms later (every phone is final when it is named: a frame takes the same phones
+        // whatever the chunking, with no lookahead for the two-frame rule)
+        out.push({ phone: CLASS_PHONE.closed, start, end });
+        this.closing = label === CLOSED;
       } else {
         this.closing = false;
         out.push({ phone: CLASS_PHONE[MOUTH_CLASSES[label === CLOSED ? CONSONANT : label]!], start, end });
@@ -203,6 +207,7 @@ export class MouthRecogniser {
       if (li < m.layers.length - 1) for (let o = 0; o < l.out; o++) if (z[o]! < 0) z[o] = 0;
       a = z;
     });
+    a[CLOSED] += m.closedBias;
     let best = 0;
     for (let o = 1; o < a.length; o++) if (a[o]! > a[best]!) best = o;
     return best;
