@@ -6,8 +6,8 @@
  * mouth from them as it does from a TTS's phones.
  *
  * A closure is only believed when two frames in a row hear it (a lone 10 ms "p" is named a
- * consonant), so the lips do not snap shut on a click; it is shown from its second frame to one
- * frame past its last (as long as heard, 10 ms late, and no phone named twice). The model's "closed" score carries a bias
+ * consonant), so the lips do not snap shut on a click; it is shown from its second frame to its
+ * last (no phone is named twice). The model's "closed" score carries a bias
  * (closedBias) set by train.py so that a voice it never heard still has its p / b / m found.
  *
  * After half a second of silence it stops computing, and starts over (fresh feature statistics,
@@ -84,8 +84,6 @@ export class MouthRecogniser {
   /** index of the next frame to name */
   private next = 0;
   private prevLabel = -1;
-  /** the last phone sent was a closure */
-  private closing = false;
   /** samples fed since `base`, and trailing silent ones among them */
   private fed = 0;
   private silentRun = 0;
@@ -158,14 +156,13 @@ export class MouthRecogniser {
       this.next += 1;
       const centre = this.base + t * STEP + PHONE_CENTRE;
       const start = centre - STEP / 2, end = centre + STEP / 2;
-      if ((label === CLOSED && this.prevLabel === CLOSED) || (this.closing && label !== CLOSED)) {
-        // a closure from its second frame on, and held one frame past its last: as long as it was
-        // heard, 10 ms later (every phone is final when it is named: a frame takes the same phones
-        // whatever the chunking, with no lookahead for the two-frame rule)
+      if (label === CLOSED && this.prevLabel === CLOSED) {
+        // a closure from its second frame on: the lips open where the closure was last heard (a
+        // release is where speech starts: held longer, the mouth opened late), and every phone is
+        // final when it is named (a frame takes the same phones whatever the chunking, with no
+        // lookahead for the two-frame rule)
         out.push({ phone: CLASS_PHONE.closed, start, end });
-        this.closing = label === CLOSED;
       } else {
-        this.closing = false;
         out.push({ phone: CLASS_PHONE[MOUTH_CLASSES[label === CLOSED ? CONSONANT : label]!], start, end });
       }
       this.prevLabel = label;
@@ -180,7 +177,6 @@ export class MouthRecogniser {
     this.base = atSeconds;
     this.next = 0;
     this.prevLabel = -1;
-    this.closing = false;
     this.fed = 0;
     this.silentRun = 0;
     this.idle = undefined;
