@@ -201,7 +201,8 @@ export const voiceSchema = z.strictObject({
   /**
    * An upstream TTS service on the LAN or the WAN. The server POSTs JSON `{ text, voice }` and reads
    * the answer as it streams: audio/wav, or raw s16le mono as audio/L16 or audio/pcm with a `rate`
-   * parameter. null = local speech only.
+   * parameter, or application/json with the audio and the phones spoken (server/voice/upstream-json.ts).
+   * null = local speech only.
    */
   upstream: z
     .strictObject({

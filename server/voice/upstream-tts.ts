@@ -3,7 +3,8 @@
  * "native"), or `{ model, input, voice, response_format }` (protocol "openai": the
  * /v1/audio/speech dialect many local TTS servers speak). Answer, read as it streams: `audio/wav`
  * (also audio/x-wav, audio/wave), or raw s16le mono as `audio/L16` or `audio/pcm` with a `rate=`
- * parameter (or an `x-sample-rate` header; the openai dialect's "pcm" is 24 kHz).
+ * parameter (or an `x-sample-rate` header; the openai dialect's "pcm" is 24 kHz), or
+ * `application/json` with the audio and the phones the service spoke (upstream-json.ts).
  *
  * The watchdog part: the first byte must come within `timeout_ms`, and each later byte within
  * `timeout_ms` of the one before; otherwise the request is aborted with a TtsError('timeout').
@@ -13,6 +14,7 @@
 import type { VoiceConfig } from '../../config/schema.js';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
+import { decodeJsonAnswer } from './upstream-json.js';
 
 const MAX_BYTES = 64 << 20;
 
@@ -46,7 +48,7 @@ export class UpstreamTts implements TtsProvider {
     signal.addEventListener('abort', onAbort, { once: true });
     arm();
     try {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'audio/wav, audio/L16, audio/pcm, application/json' };
       if (this.opts.authorization) headers.authorization = this.opts.authorization;
       const body = JSON.stringify(
         this.opts.protocol === 'openai'
@@ -91,6 +93,7 @@ function describe(e: unknown): string {
 function decode(body: Buffer, contentType: string, rateHeader: string | null): SpeechAudio {
   const [mime = '', ...params] = contentType.toLowerCase().split(';').map((s) => s.trim());
   try {
+    if (mime === 'application/json') return decodeJsonAnswer(body);
     if (mime === 'audio/wav' || mime === 'audio/x-wav' || mime === 'audio/wave' || mime === 'audio/vnd.wave') {
       const info = parseWavHeader(body);
       const samples = decodeWavSamples(body, info);
@@ -107,7 +110,7 @@ function decode(body: Buffer, contentType: string, rateHeader: string | null): S
       for (let i = 0; i < n; i++) samples[i] = body.readInt16LE(2 * i) / 32768;
       return { samples, sampleRate: rate };
     }
-    throw new Error(`content type ${JSON.stringify(contentType)}; expected audio/wav, or audio/L16 / audio/pcm with rate=`);
+    throw new Error(`content type ${JSON.stringify(contentType)}; expected audio/wav, audio/L16 / audio/pcm with rate=, or application/json (audio and phones)`);
   } catch (e) {
     throw new TtsError(`upstream TTS sent unusable audio: ${(e as Error).message}`, 'bad-audio', { cause: e });
   }

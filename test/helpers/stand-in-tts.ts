@@ -1,7 +1,7 @@
 /**
  * A stand-in for an upstream TTS service, on loopback: POST { text } -> the text spoken by
  * espeak-ng (voice en-gb, so its audio differs from the local engine's en-us), streamed in pieces
- * with chunked transfer encoding, as audio/wav or as raw audio/L16.
+ * with chunked transfer encoding, as audio/wav, as raw audio/L16, or as JSON with its phones.
  *
  * Failure modes for the watchdog tests:
  *   stopMidText(n): serves n sentences, then on the next one sends the headers and part of the
@@ -12,10 +12,15 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { speakWavAsync, wavSamples } from './speech.js';
+import { speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
+import type { TimedPhone } from '../../pipeline/phonemes/phones.js';
+import { speakWavAsync, wavBytes, wavSamples } from './speech.js';
 
 export interface StandInOptions {
-  format?: 'wav' | 'l16';
+  /** json: { audio (base64 WAV), phones, alphabet } with espeak-ng's own phones of the speech, written by `phones` */
+  format?: 'wav' | 'l16' | 'json';
+  /** json: the "phones" and "alphabet" the service sends, from espeak-ng's phones (default: them, as espeak-ng mnemonics) */
+  phones?: (phones: TimedPhone[]) => { phones: unknown; alphabet?: string };
   /** "openai": takes { model, input, voice, response_format } (/v1/audio/speech), answers wav or 24 kHz pcm as asked */
   dialect?: 'native' | 'openai';
   /** ms before the first byte */
@@ -124,6 +129,13 @@ export class StandInTts {
       body = Buffer.alloc(n * 2);
       for (let i = 0; i < n; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[Math.floor((i * sampleRate) / 24_000)]! * 32767))), 2 * i);
       type = 'audio/pcm';
+    } else if (this.opts.format === 'json') {
+      // the library's speech, whose phones espeak-ng reports with it (in the process's espeak
+      // thread: libespeak-ng used from two threads at once kills the process)
+      const sp = await speakWithLibrary(text, 'en-gb', 175, 10_000);
+      const { phones, alphabet } = this.opts.phones?.(sp.phones) ?? { phones: sp.phones, alphabet: 'espeak' };
+      body = Buffer.from(JSON.stringify({ audio: wavBytes(sp.samples, sp.sampleRate).toString('base64'), phones, alphabet, engine: 'stand-in' }));
+      type = 'application/json';
     } else if (this.opts.format === 'l16') {
       const { samples, sampleRate } = wavSamples(wav);
       body = Buffer.alloc(samples.length * 2);

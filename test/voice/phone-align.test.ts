@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voiceSchema } from '../../config/schema.js';
 import { alignPhones } from '../../pipeline/phonemes/align.js';
 import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
+import { speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
 import { mouthClass } from '../../pipeline/phonemes/phones.js';
 import { createLogger } from '../../server/log.js';
 import { EspeakTts } from '../../server/voice/espeak-tts.js';
@@ -74,6 +75,24 @@ describe('the TTS router gives upstream audio phones', () => {
       expect(await local.alignPhones(TEXT, { samples: noise, sampleRate: 22_050 })).toBeUndefined();
     } finally {
       router.close();
+    }
+  });
+
+  it("an upstream that sends its own phones (a JSON answer): those are used, nothing is aligned", async () => {
+    const own = new StandInTts({ format: 'json', pieces: 2, pieceGapMs: 5 });
+    await own.start();
+    let aligned = 0;
+    const local = new EspeakTts(voice.local);
+    const router = new TtsRouter({ upstream: new UpstreamTts({ ...voice.upstream, url: own.url }), local, probeIntervalMs: 1000, log: createLogger('silent'), align: (t, a) => (aligned++, local.alignPhones(t, a)) });
+    try {
+      const spoken = await router.speak(TEXT, never);
+      expect(spoken.provider).toBe('upstream');
+      expect(aligned).toBe(0);
+      const theirs = (await speakWithLibrary(TEXT, 'en-gb', 175, 10_000)).phones; // the espeak thread, as the stand-in
+      expect(spoken.phones!.map((p) => p.phone)).toEqual(theirs.map((p) => p.phone));
+    } finally {
+      router.close();
+      await own.stop();
     }
   });
 });

@@ -4,6 +4,8 @@ import { voiceSchema } from '../../config/schema.js';
 import { EspeakTts } from '../../server/voice/espeak-tts.js';
 import { TtsError } from '../../server/voice/tts-provider.js';
 import { UpstreamTts } from '../../server/voice/upstream-tts.js';
+import { speakWithLibrary } from '../../pipeline/phonemes/espeak-library.js';
+import { mouthClass, type TimedPhone } from '../../pipeline/phonemes/phones.js';
 import { StandInTts } from '../helpers/stand-in-tts.js';
 
 const voice = voiceSchema.parse({});
@@ -101,6 +103,44 @@ describe('UpstreamTts (HTTP)', () => {
     const a = await tts.synthesize('Counter three is free.', never);
     expect(a.sampleRate).toBe(22050);
     expect(rms(a.samples)).toBeGreaterThan(0.02);
+  });
+
+  it('reads a JSON answer with the phones the service spoke (espeak-ng mnemonics, IPA, ARPAbet); refuses phones that do not fit the audio', async () => {
+    const tts = await upstream({ format: 'json' });
+    const a = await tts.synthesize('Bob put the map in the blue box.', never);
+    expect(a.sampleRate).toBe(22050);
+    expect(rms(a.samples)).toBeGreaterThan(0.02);
+    const sent = (await speakWithLibrary('Bob put the map in the blue box.', 'en-gb', 175, 10_000)).phones; // the espeak thread, as the stand-in
+    // (the library's timings of two syntheses of one text differ by a fraction of a ms)
+    expect(a.phones!.map((p) => p.phone)).toEqual(sent.map((p) => p.phone));
+    for (const [i, p] of a.phones!.entries()) expect(Math.abs(p.start - sent[i]!.start)).toBeLessThan(0.005);
+    expect(a.phones!.every((p) => p.end <= a.samples.length / a.sampleRate)).toBe(true); // cut at the audio's end
+    expect(a.phones!.filter((p) => mouthClass(p.phone) === 'closed').length).toBeGreaterThanOrEqual(5);
+    await service!.stop();
+
+    // IPA (what Piper and other espeak-ng-phonemised services report) and ARPAbet: the same mouth classes
+    const IPA: Record<string, string> = { b: 'b', 'A:': 'ɑː', p: 'p', U: 'ʊ', t: 't', D: 'ð', '@': 'ə', m: 'm', a: 'æ', I: 'ɪ', n: 'n', l: 'l', 'u:': 'uː', '0': 'ɒ', k: 'k', s: 's' };
+    const ARPA: Record<string, string> = { b: 'B', 'A:': 'AA1', p: 'P', U: 'UH1', t: 'T', D: 'DH', '@': 'AH0', m: 'M', a: 'AE1', I: 'IH0', n: 'N', l: 'L', 'u:': 'UW1', '0': 'AO1', k: 'K', s: 'S' };
+    for (const [alphabet, table] of [['ipa', IPA], ['arpabet', ARPA]] as const) {
+      const tts2 = await upstream({ format: 'json', phones: (ph) => ({ phones: ph.map((p) => ({ ...p, phone: table[p.phone] ?? '_' })), alphabet }) });
+      const b = await tts2.synthesize('Bob put the map in the blue box.', never);
+      const known = sent.map((p, i) => [p, b.phones![i]!] as const).filter(([p]) => table[p.phone] !== undefined);
+      expect(known.length).toBeGreaterThan(15);
+      for (const [p, q] of known) expect([alphabet, p.phone, mouthClass(q.phone)]).toEqual([alphabet, p.phone, mouthClass(p.phone)]);
+      await service!.stop();
+    }
+
+    // wrong timings are refused whole, with the reason (the sentence then goes to the local engine)
+    for (const [bad, reason] of [
+      [(ph: TimedPhone[]) => ({ phones: [...ph].reverse() }), /in order/],
+      [(ph: TimedPhone[]) => ({ phones: ph.map((p) => ({ ...p, start: p.start + 5, end: p.end + 5 })) }), /past the audio/],
+      [() => ({ phones: [{ phone: 'p', start: 'soon' }] }), /phones\[0\] is not/],
+      [(ph: TimedPhone[]) => ({ phones: ph, alphabet: 'klingon' }), /alphabet/],
+    ] as const) {
+      const tts3 = await upstream({ format: 'json', phones: bad });
+      await expect(tts3.synthesize('Bob put the map in the blue box.', never)).rejects.toMatchObject({ name: 'TtsError', reason: 'bad-audio', message: reason });
+      await service!.stop();
+    }
   });
 
   it('fails with a timeout when the first byte does not come in time', async () => {
