@@ -1,8 +1,8 @@
 /**
  * Writes docs/mouth-shapes.png: the embedded portrait's lower face at a closure (the b of "boot"),
- * an open vowel (the a of "father"), a rounded vowel (the oo of "boot") and a spread vowel (the ee of
- * "see"), rendered by the portrait
- * engine from espeak-ng's phones (issue 18). Run: npx tsx docs/mouth-shapes.ts
+ * an open vowel (the a of "father"), a rounded vowel (the oo of "boot"), a spread vowel (the ee of
+ * "see") and a labiodental (the f of "father"), rendered by the portrait engine from espeak-ng's
+ * phones (issue 18). Run: npx tsx docs/mouth-shapes.ts
  */
 import { writeFileSync } from 'node:fs';
 import { parseConfig } from '../config/load.js';
@@ -29,7 +29,7 @@ await engine.close();
 const mid = (i: number) => Math.floor(((speech.phones[i]!.start + speech.phones[i]!.end) / 2) * 25);
 const find = (name: string, after = 0) => speech.phones.findIndex((p, i) => i >= after && p.phone === name);
 const boot = find('b');
-const picks = [['closure (b)', mid(boot)], ['open vowel (A: of father)', mid(find('A:'))], ['rounded vowel (u: of boot)', mid(find('u:', boot))], ['spread vowel (i: of see)', mid(find('i:', boot))]] as const;
+const picks = [['closure (b)', mid(boot)], ['open vowel (A: of father)', mid(find('A:'))], ['rounded vowel (u: of boot)', mid(find('u:', boot))], ['spread vowel (i: of see)', mid(find('i:', boot))], ['labiodental (f of father)', mid(find('f'))]] as const;
 const { mouth } = portrait.landmarks;
 const cx = (mouth.left.x + mouth.right.x) / 2, cy = (mouth.left.y + mouth.right.y) / 2;
 const w = Math.round(2.6 * Math.abs(mouth.right.x - mouth.left.x)), h = Math.round(0.75 * w);
@@ -40,6 +40,6 @@ picks.forEach(([label, k], n) => {
   const f = frames[k]!;
   const crop = resizeRgba({ width: f.width, height: f.height, rgba: i420ToRgba(f.i420, f.width, f.height) }, box, S, H);
   for (let y = 0; y < H; y++) out.rgba.set(crop.rgba.subarray(y * S * 4, (y + 1) * S * 4), (y * out.width + n * (S + gap)) * 4);
-  console.log(`${label}: frame ${k}, jawOpen ${f.params.jawOpen.toFixed(2)}, lipRound ${f.params.lipRound.toFixed(2)}, lipPress ${f.params.lipPress}`);
+  console.log(`${label}: frame ${k}, jawOpen ${f.params.jawOpen.toFixed(2)}, lipRound ${f.params.lipRound.toFixed(2)}, lipPress ${f.params.lipPress}, lipBite ${f.params.lipBite}`);
 });
 writeFileSync(new URL('./mouth-shapes.png', import.meta.url), encodePng(out));

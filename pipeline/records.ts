@@ -51,6 +51,10 @@ export interface MotionParams {
    * teeth); a portrait whose lips already meet does not change
    */
   lipPress: number;
+  /**
+   * lower lip to the upper teeth, 0..1 (f, v): the upper teeth show, resting on the lower lip
+   */
+  lipBite: number;
   /** eyelid closure, 0 (open) .. 1 (closed) */
   blinkLeft: number;
   blinkRight: number;
@@ -63,7 +67,7 @@ export interface MotionParams {
 }
 
 export const REST_POSE: Readonly<MotionParams> = Object.freeze({
-  jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, blinkLeft: 0, blinkRight: 0,
+  jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, lipBite: 0, blinkLeft: 0, blinkRight: 0,
   headYaw: 0, headPitch: 0, headRoll: 0, breath: 0,
 });
 

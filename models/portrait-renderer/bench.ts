@@ -47,7 +47,7 @@ console.log(`nodes by op: ${[...byOp].sort((x, y) => y[1] - x[1]).map(([op, n]) 
 
 const out = new Uint8Array((r.width * r.height * 3) / 2);
 const pose = (t: number): MotionParams => ({
-  jawOpen: 0.5 + 0.5 * Math.sin(t / 3), lipWidth: 0.5 * Math.sin(t / 7), lipRound: 0.5 + 0.5 * Math.sin(t / 11), lipPress: 0,
+  jawOpen: 0.5 + 0.5 * Math.sin(t / 3), lipWidth: 0.5 * Math.sin(t / 7), lipRound: 0.5 + 0.5 * Math.sin(t / 11), lipPress: 0, lipBite: 0,
   blinkLeft: t % 40 < 4 ? 1 : 0, blinkRight: t % 40 < 4 ? 1 : 0,
   headYaw: 3 * Math.sin(t / 17), headPitch: 2 * Math.sin(t / 13), headRoll: 2 * Math.sin(t / 19), breath: Math.sin(t / 30),
 });

@@ -41,6 +41,8 @@ export const MOUTH = {
   lift: 0.12,
   /** visible height of the upper teeth */
   teeth: 0.2,
+  /** the lips' gap at lipBite = 1 (f, v: the upper teeth showing over the lower lip) */
+  bite: 0.13,
   /** px: softness of the cavity edge */
   feather: 1.2,
   /** px: width of the lip seam step of the jaw field */

@@ -22,7 +22,7 @@ export interface PortraitRendererOptions {
 
 const DEFAULTS: PortraitRendererOptions = { intraOpThreads: 1, roiMargin: 0.12 };
 
-const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'lipPress', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
+const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'lipPress', 'lipBite', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
 
 /** Largest head angle accepted, degrees: the fields are small-angle approximations. */
 export const MAX_HEAD_DEGREES = 15;
@@ -138,14 +138,19 @@ export class PortraitRenderer implements FrameRenderer {
     // onto the lower one by that much (the upper-lip field run backwards), so the lips meet
     const gap = Math.max(0, m.lowerInner - m.upperInner);
     const press = clamp(p.lipPress, 0, 1);
-    mouth[3] = jaw * MOUTH.drop * a;
-    mouth[4] = jaw * MOUTH.lift * a - press * gap;
+    // f / v: the upper teeth show resting on the lower lip. The lips part by the bite's height: a
+    // photo whose lips meet lifts the upper lip off drawn teeth; a photo showing its own teeth
+    // raises the lower lip over their lower part. The jaw stays shut.
+    const bite = clamp(p.lipBite, 0, 1) * (1 - press);
+    const biteH = MOUTH.bite * a;
+    mouth[3] = jaw * MOUTH.drop * a * (1 - bite) - bite * Math.max(0, gap - biteH);
+    mouth[4] = jaw * MOUTH.lift * a * (1 - bite) - press * gap + bite * Math.max(0, biteH - gap);
     mouth[5] = aEff / a - 1;
     // the pout parts the lips a little: not while they are pressed (a /b/ before /u/ still closes)
     mouth[6] = rnd * 0.15 * lipH * (1 - press);
-    mouth[7] = clamp(jaw * 6, 0, 1);
+    mouth[7] = clamp(Math.max(jaw * 6, bite), 0, 1);
     // drawn teeth only where the portrait shows none of its own between the lips
-    mouth[8] = clamp((jaw - 0.15) / 0.25, 0, 1) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
+    mouth[8] = Math.max(clamp((jaw - 0.15) / 0.25, 0, 1), bite) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
 
     [bl, br].forEach((b, k) => {
       const eye = geo.eyes[k]!;

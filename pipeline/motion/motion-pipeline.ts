@@ -123,7 +123,7 @@ export class MotionPipeline {
   private heardSamples = 0;
   private readonly heardNeeds: number;
   private readonly recogniser: MouthRecogniser | undefined;
-  private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false };
+  private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false };
   /** samples pushed since the last reset (the timeline's end, 16 kHz) */
   private timeline = 0;
 
@@ -252,7 +252,7 @@ export class MotionPipeline {
       recordStage(this.stages.features, perFrame);
       const t1 = performance.now();
       const speaking = this.state.process(f.vad);
-      const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
+      const params: MotionParams = { jawOpen: 0, lipWidth: 0, lipRound: 0, lipPress: 0, lipBite: 0, blinkLeft: 0, blinkRight: 0, headYaw: 0, headPitch: 0, headRoll: 0, breath: 0 };
       this.mouth.process(f, params);
       const t0 = f.index * dt;
       // a TTS's phones first; else what the recogniser heard, where there is voice (the voice
@@ -306,6 +306,7 @@ export class MotionPipeline {
     const loud = 0.3 + 0.7 * this.mouth.level;
     params.jawOpen = shape.closed ? 0 : Math.min(1, 0.3 * params.jawOpen + 0.7 * s * shape.open * loud);
     params.lipPress = shape.closed ? Math.min(1, s) : 0;
+    params.lipBite = shape.bite && !shape.closed ? Math.min(1, s) : 0;
     // pressed lips flatten: a /b/ before /u/ closes with less of the rounding (read as an opening)
     params.lipRound = Math.min(1, s * shape.round * (shape.closed ? 0.4 : 1));
     params.lipWidth = Math.max(-1, Math.min(1, s * shape.spread));

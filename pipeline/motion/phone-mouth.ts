@@ -5,7 +5,7 @@
  * rounded vowel rounds the lips already through the consonants before it (anticipatory
  * co-articulation); the opening reaches less far, so a closure is not blurred away. On top of the
  * blend, a frame that holds the middle of a p / b / m closes the lips completely: every bilabial
- * shows as a closure on at least one frame.
+ * shows as a closure on at least one frame, and every f / v as the lower lip on the upper teeth.
  *
  * Times are seconds on the motion timeline (the audio pushed so far, from its start).
  */
@@ -17,6 +17,8 @@ export interface PhoneShape {
   spread: number;
   /** a bilabial's middle falls on this frame: the lips meet */
   closed: boolean;
+  /** a labiodental's (f, v) middle falls on this frame: the lower lip meets the upper teeth */
+  bite: boolean;
 }
 
 export interface PhoneMouthOptions {
@@ -84,12 +86,12 @@ export class PhoneMouth {
   }
 
   /** The shape for the frame [t0, t1), or undefined where no phone covers it. */
-  shape(t0: number, t1: number, out: PhoneShape = { open: 0, round: 0, spread: 0, closed: false }): PhoneShape | undefined {
+  shape(t0: number, t1: number, out: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false }): PhoneShape | undefined {
     if (!this.covers(t0, t1)) return undefined;
     const t = (t0 + t1) / 2;
     const o = this.options;
     let wo = 0, open = 0, ws = 0, round = 0, spread = 0;
-    let closed = false;
+    let closed = false, bite = false;
     for (const p of this.phones) {
       if (p.end < t - HORIZON) continue;
       if (p.start > t + HORIZON) break;
@@ -103,15 +105,19 @@ export class PhoneMouth {
       ws += dShape;
       round += dShape * target.round;
       spread += dShape * target.spread;
-      if (p.cls === 'closed') {
+      if (p.cls === 'closed' || p.cls === 'labiodental') {
         const mid = (p.start + p.end) / 2;
-        if ((mid >= t0 && mid < t1) || (t >= p.start && t < p.end)) closed = true;
+        if ((mid >= t0 && mid < t1) || (t >= p.start && t < p.end)) {
+          if (p.cls === 'closed') closed = true;
+          else bite = true;
+        }
       }
     }
     out.open = wo > 1e-9 ? open / wo : 0;
     out.round = ws > 1e-9 ? round / ws : 0;
     out.spread = ws > 1e-9 ? spread / ws : 0;
     out.closed = closed;
+    out.bite = bite;
     if (closed) out.open = 0;
     return out;
   }

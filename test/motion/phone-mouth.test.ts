@@ -41,6 +41,16 @@ describe('PhoneMouth', () => {
     expect(shapes[6]!.open).toBeGreaterThan(0.8);
   });
 
+  it('puts the lower lip to the upper teeth on the frame that holds an f / v, and only there', () => {
+    const m = new PhoneMouth();
+    m.add(seq(['a', 120], ['f', 30], ['a', 120], ['v', 60], ['a', 120]), 1);
+    const shapes = Array.from({ length: 11 }, (_, k) => m.shape(1 + k * frame, 1 + (k + 1) * frame)!);
+    // f spans 1.12..1.15 s (frame 3 holds its middle), v 1.27..1.33 (frame 7, 1.28..1.32)
+    expect(shapes.map((s) => s.bite)).toEqual([false, false, false, true, false, false, false, true, false, false, false]);
+    expect(shapes.every((s) => !s.closed)).toBe(true);
+    expect(shapes[3]!.open).toBeLessThan(0.5);
+  });
+
   it('anticipates rounding through the consonants before a rounded vowel (more than it carries it after)', () => {
     const m = new PhoneMouth();
     m.add(seq(['i:', 150], ['s', 60], ['t', 60], ['u:', 150], ['t', 60], ['s', 60], ['i:', 150]), 0);

@@ -117,6 +117,25 @@ describe('portrait renderer on a synthetic face', () => {
     expect(d1).toBeGreaterThan(d5);
   });
 
+  it('lipBite = 1 (f, v) shows the upper teeth resting on the lower lip: teeth, no dark cavity; lipPress wins over it', async () => {
+    const m = portrait.landmarks.mouth;
+    const a = (m.left.x - m.right.x) / 2;
+    const col: Box = { x: Math.round((m.left.x + m.right.x) / 2) - 2, y: Math.round(m.upperOuter.y - 0.2 * a), width: 4, height: Math.round(0.8 * a) };
+    const teeth = (f: Uint8Array) => yBox(f, col).filter((y) => y >= 180).length;
+    const dark = (f: Uint8Array) => yBox(f, col).filter((y) => y < 45).length;
+    const bite = await r.render(pose({ lipBite: 1 }));
+    const open = await r.render(pose({ jawOpen: 0.5 }));
+    expect(teeth(rest)).toBe(0);
+    expect(teeth(bite)).toBeGreaterThanOrEqual(8); // 2+ rows of the 4-px column
+    expect(dark(bite)).toBe(0);
+    expect(dark(open)).toBeGreaterThan(8); // an opening jaw shows the cavity below the teeth
+    // the lower lip stays where it was (only the upper lip moves off the teeth)
+    const below: Box = { x: col.x, y: Math.round(m.lowerInner.y + 2), width: 4, height: Math.round(0.3 * a) };
+    expect(meanAbsDiff(yBox(bite, below), yBox(rest, below))).toBeLessThan(2);
+    const both = await r.render(pose({ lipBite: 1, lipPress: 1 }));
+    expect(teeth(both)).toBe(0);
+  });
+
   it('a blink changes the eye region and not the mouth', async () => {
     const lm = portrait.landmarks;
     const eyeBox = (e: typeof lm.leftEye): Box => {
