@@ -6,8 +6,8 @@
  * mouth from them as it does from a TTS's phones.
  *
  * A closure is only believed when two frames in a row hear it (a lone 10 ms "p" is named a
- * consonant), so the lips do not snap shut on a click; it is shown from its second frame to its
- * last (no phone is named twice). The model's "closed" score carries a bias
+ * consonant), so the lips do not snap shut on a click, nor the teeth flash onto the lip (the same
+ * for f / v); it is shown from its second frame to its last (no phone is named twice). The model's "closed" score carries a bias
  * (closedBias) set by train.py so that a voice it never heard still has its p / b / m found.
  *
  * After half a second of silence it stops computing, and starts over (fresh feature statistics,
@@ -71,6 +71,7 @@ const PHONE_CENTRE = WIN / 2 / RATE;
 const IDLE_AFTER = 8000;
 const LEAD = 3200;
 const CONSONANT = MOUTH_CLASSES.indexOf('consonant');
+const LABIODENTAL = MOUTH_CLASSES.indexOf('labiodental');
 
 export class MouthRecogniser {
   private readonly model: MouthModel;
@@ -156,15 +157,12 @@ export class MouthRecogniser {
       this.next += 1;
       const centre = this.base + t * STEP + PHONE_CENTRE;
       const start = centre - STEP / 2, end = centre + STEP / 2;
-      if (label === CLOSED && this.prevLabel === CLOSED) {
-        // a closure from its second frame on: the lips open where the closure was last heard (a
-        // release is where speech starts: held longer, the mouth opened late), and every phone is
-        // final when it is named (a frame takes the same phones whatever the chunking, with no
-        // lookahead for the two-frame rule)
-        out.push({ phone: CLASS_PHONE.closed, start, end });
-      } else {
-        out.push({ phone: CLASS_PHONE[MOUTH_CLASSES[label === CLOSED ? CONSONANT : label]!], start, end });
-      }
+      // a closure (or a bite) from its second frame on: the lips open where it was last heard (a
+      // release is where speech starts: held longer, the mouth opened late), and every phone is
+      // final when it is named (a frame takes the same phones whatever the chunking, with no
+      // lookahead for the two-frame rule); a lone frame of either is a consonant
+      const shown = (label === CLOSED || label === LABIODENTAL) && this.prevLabel !== label ? CONSONANT : label;
+      out.push({ phone: CLASS_PHONE[MOUTH_CLASSES[shown]!], start, end });
       this.prevLabel = label;
     }
     return out;
