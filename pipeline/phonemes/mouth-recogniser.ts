@@ -112,21 +112,30 @@ export class MouthRecogniser {
    * timeline, each final (none is named again).
    */
   push(samples: Float32Array): TimedPhone[] {
-    // sample-exact, whatever the chunking: leading zeros are silence, trailing ones count towards idling
-    let first = 0;
-    while (first < samples.length && samples[first] === 0) first++;
-    if (first === samples.length) return this.pushSilence(samples.length);
-    const out = first > 0 ? this.pushSilence(first) : [];
-    if (this.idle !== undefined) {
-      // start over a little before this sound, as a training sentence starts
-      const at = this.base + (this.fed + this.idle - LEAD) / RATE;
-      this.reset(at);
-      for (const p of this.feed(new Float32Array(LEAD))) out.push(p);
+    // sample-exact, whatever the chunking: every run of zeros is silence (it counts towards idling
+    // wherever it falls, not only at a chunk's ends: a whole file pushed at once idles in its
+    // pauses as 20 ms chunks do), every other run is sound
+    const out: TimedPhone[] = [];
+    const n = samples.length;
+    let i = 0;
+    while (i < n) {
+      let j = i;
+      if (samples[i] === 0) {
+        while (j < n && samples[j] === 0) j++;
+        for (const p of this.pushSilence(j - i)) out.push(p);
+      } else {
+        while (j < n && samples[j] !== 0) j++;
+        if (this.idle !== undefined) {
+          // start over a little before this sound, as a training sentence starts
+          const at = this.base + (this.fed + this.idle - LEAD) / RATE;
+          this.reset(at);
+          for (const p of this.feed(new Float32Array(LEAD))) out.push(p);
+        }
+        for (const p of this.feed(samples.subarray(i, j))) out.push(p);
+        this.silentRun = 0;
+      }
+      i = j;
     }
-    for (const p of this.feed(first > 0 ? samples.subarray(first) : samples)) out.push(p);
-    let last = samples.length - 1;
-    while (samples[last] === 0) last--;
-    this.silentRun = samples.length - 1 - last;
     return out;
   }
 

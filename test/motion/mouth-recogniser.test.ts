@@ -72,4 +72,19 @@ describe('MouthRecogniser', () => {
     expect(second[0]!.start).toBeGreaterThanOrEqual(restart - 0.25);
     expect(second.at(-1)!.end).toBeLessThanOrEqual(restart + b.samples.length / RATE + 0.55);
   });
+
+  it('names the same phones for a file pushed at once as for 20 ms chunks, long pauses inside included', () => {
+    // a whole file fed its pauses as sound, so its statistics took in the silence and the sentence
+    // after a pause was heard wrong (seen: the same word opening the mouth less each time)
+    const a = speak('Bob paid the bill.'), b = speak('Maybe the map is better.');
+    const file = new Float32Array(a.samples.length + 2 * RATE + b.samples.length + RATE);
+    file.set(a.samples, 0);
+    file.set(b.samples, a.samples.length + 2 * RATE);
+    const whole = new MouthRecogniser().push(file);
+    const chunked = new MouthRecogniser();
+    const pieces: TimedPhone[] = [];
+    for (let i = 0; i < file.length; i += 320) pieces.push(...chunked.push(file.subarray(i, i + 320)));
+    expect(whole.length).toBeGreaterThan(100);
+    expect(whole).toEqual(pieces);
+  });
 });
