@@ -73,12 +73,12 @@ export function decodePcmChunk(bytes: Uint8Array, fmt: PcmFormat): Float32Array 
         `(${frameBytes} bytes each): a sample was split across chunks or the format is wrong`,
     );
   }
+  if (encoding === 's16le' && channels === 1) return decodeS16Mono(bytes);
   const n = bytes.length / frameBytes;
   const out = new Float32Array(n);
   if (encoding === 's16le') {
     const s = samplesOf(bytes, 2) as Int16Array;
-    if (channels === 1) for (let i = 0; i < n; i++) out[i] = s[i] / 32768;
-    else for (let i = 0; i < n; i++) out[i] = (s[2 * i] + s[2 * i + 1]) / 65536;
+    for (let i = 0; i < n; i++) out[i] = (s[2 * i] + s[2 * i + 1]) / 65536;
     return out;
   }
   const f = samplesOf(bytes, 4) as Float32Array;
@@ -93,6 +93,18 @@ export function decodePcmChunk(bytes: Uint8Array, fmt: PcmFormat): Float32Array 
   }
   if (channels === 1) for (let i = 0; i < n; i++) out[i] = clamp(f[i]);
   else for (let i = 0; i < n; i++) out[i] = clamp((f[2 * i] + f[2 * i + 1]) * 0.5);
+  return out;
+}
+
+/**
+ * A whole mono s16le recording (a TTS sentence, any length: no chunk limit) as float in [-1, 1).
+ * Throws AudioFormatError on an empty or odd-length buffer.
+ */
+export function decodeS16Mono(bytes: Uint8Array): Float32Array {
+  if (bytes.length < 2 || bytes.length % 2 !== 0) throw new AudioFormatError(`raw s16le PCM of ${bytes.length} bytes (must be a positive even number)`);
+  const s = samplesOf(bytes, 2) as Int16Array;
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s[i] / 32768;
   return out;
 }
 

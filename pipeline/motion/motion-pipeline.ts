@@ -112,9 +112,10 @@ export class MotionPipeline {
   /** phones the recogniser heard in the audio, where no TTS gave any */
   private readonly heard = new PhoneMouth();
   /**
-   * named but not yet handed to `heard`, in the order named (a closure's phone may overlap the one
-   * before): a frame sees the phones up to its own end only, so the motion is the same however the
-   * audio was chunked (the recogniser names further ahead the more audio it has)
+   * named but not yet handed to `heard`, in the order named (after idling, the recogniser starts
+   * over up to 0.2 s before the sound, over phones it named in the silence): a frame sees the phones
+   * up to its own end only, so the motion is the same however the audio was chunked (the
+   * recogniser names further ahead the more audio it has)
    */
   private heardPending: TimedPhone[] = [];
   /** index of the next frame next() gives */

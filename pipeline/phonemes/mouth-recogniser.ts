@@ -70,6 +70,8 @@ const PHONE_CENTRE = WIN / 2 / RATE;
 /** silence after which the recogniser idles, and the silence it starts over with (samples) */
 const IDLE_AFTER = 8000;
 const LEAD = 3200;
+/** silence fed to the features (never more than IDLE_AFTER or LEAD samples at once) */
+const ZEROS = new Float32Array(Math.max(IDLE_AFTER, LEAD));
 const CONSONANT = MOUTH_CLASSES.indexOf('consonant');
 const LABIODENTAL = MOUTH_CLASSES.indexOf('labiodental');
 
@@ -129,7 +131,7 @@ export class MouthRecogniser {
           // start over a little before this sound, as a training sentence starts
           const at = this.base + (this.fed + this.idle - LEAD) / RATE;
           this.reset(at);
-          for (const p of this.feed(new Float32Array(LEAD))) out.push(p);
+          for (const p of this.feed(ZEROS.subarray(0, LEAD))) out.push(p);
         }
         for (const p of this.feed(samples.subarray(i, j))) out.push(p);
         this.silentRun = 0;
@@ -146,7 +148,7 @@ export class MouthRecogniser {
       return [];
     }
     const n = Math.max(0, Math.min(count, IDLE_AFTER - this.silentRun));
-    const out = n > 0 ? this.feed(new Float32Array(n)) : [];
+    const out = n > 0 ? this.feed(ZEROS.subarray(0, n)) : [];
     this.silentRun += n;
     if (count > n) this.idle = count - n;
     return out;

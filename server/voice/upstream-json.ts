@@ -16,6 +16,7 @@
  * overlapping, past its end) make the whole answer unusable, with the reason: a service that
  * reports wrong timings would move the lips out of time, which is worse than none.
  */
+import { decodeS16Mono, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../pipeline/audio/pcm.js';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import { cmuAsEspeak } from '../../pipeline/phonemes/cmu-phones.js';
 import { ipaAsEspeak } from '../../pipeline/phonemes/ipa-phones.js';
@@ -49,10 +50,10 @@ export function decodeJsonAnswer(body: Buffer): SpeechAudio {
     sampleRate = info.sampleRate;
   } else {
     const rate = o.sample_rate;
-    if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 48000) throw new Error('"audio" is not a WAV file, so "sample_rate" (8000..48000) must say the rate of its s16le samples');
-    if (bytes.length < 2 || bytes.length % 2 !== 0) throw new Error(`raw s16le "audio" of ${bytes.length} bytes (must be a positive even number)`);
-    samples = new Float32Array(bytes.length / 2);
-    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(2 * i) / 32768;
+    if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
+      throw new Error(`"audio" is not a WAV file, so "sample_rate" (${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE}) must say the rate of its s16le samples`);
+    }
+    samples = decodeS16Mono(bytes);
     sampleRate = rate;
   }
   if (samples.length === 0) throw new Error('"audio" holds no samples');

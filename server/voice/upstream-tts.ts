@@ -12,6 +12,7 @@
  * sentence.
  */
 import type { VoiceConfig } from '../../config/schema.js';
+import { decodeS16Mono, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../../pipeline/audio/pcm.js';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
 import { abortError, TtsError, type SpeechAudio, type TtsProvider } from './tts-provider.js';
 import { decodeJsonAnswer } from './upstream-json.js';
@@ -103,12 +104,8 @@ function decode(body: Buffer, contentType: string, rateHeader: string | null): S
     if (mime === 'audio/l16' || mime === 'audio/pcm') {
       const rateParam = params.find((p) => p.startsWith('rate='))?.slice(5);
       const rate = Number(rateParam ?? rateHeader);
-      if (!Number.isInteger(rate) || rate < 8000 || rate > 48000) throw new Error(`raw PCM needs its rate (8000..48000 Hz) as "rate=" in the content type or an x-sample-rate header, got ${rateParam ?? rateHeader}`);
-      if (body.length < 2 || body.length % 2 !== 0) throw new Error(`raw s16le PCM of ${body.length} bytes (must be a positive even number)`);
-      const n = body.length / 2;
-      const samples = new Float32Array(n);
-      for (let i = 0; i < n; i++) samples[i] = body.readInt16LE(2 * i) / 32768;
-      return { samples, sampleRate: rate };
+      if (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) throw new Error(`raw PCM needs its rate (${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz) as "rate=" in the content type or an x-sample-rate header, got ${rateParam ?? rateHeader}`);
+      return { samples: decodeS16Mono(body), sampleRate: rate };
     }
     throw new Error(`content type ${JSON.stringify(contentType)}; expected audio/wav, audio/L16 / audio/pcm with rate=, or application/json (audio and phones)`);
   } catch (e) {
