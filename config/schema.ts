@@ -132,6 +132,18 @@ export const mediaSchema = z.strictObject({
    * with it); it adds to the mouth's glass-to-glass latency.
    */
   video_delay_ms: z.number().min(-200).max(500).default(30),
+  /**
+   * how the SFU path encodes a session (once, for all its kiosks):
+   * x264: H.264 (constrained baseline, x264 zerolatency) + Opus through FFmpeg, handed to the
+   *   router in-process (a mediasoup DirectTransport): the least CPU per session, no UDP socket of
+   *   its own; every current browser decodes it (Chromium, Safari, Android WebView; Firefox
+   *   through its OpenH264 plug-in, which it downloads: give offline Firefox kiosks wrtc).
+   * wrtc: VP8 + Opus through node-webrtc over a loopback WebRTC connection to the router.
+   * The direct path (media.mode direct) always uses wrtc.
+   */
+  encoder: z.enum(['x264', 'wrtc']).default('x264'),
+  /** x264's speed preset for the live stream (faster = less CPU, more bits for the same picture) */
+  x264_preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
   /** video bit rate ceiling, kbit/s */
   video_max_kbps: z.number().int().min(100).max(20_000).default(1500),
   /** kiosks that may watch one session at once */

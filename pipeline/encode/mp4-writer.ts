@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import { i420Size } from '../records.js';
 import { beamcoder, type Beamcoder } from '../media/beamcoder.js';
+import { i420ToFrame } from './video-planes.js';
 import { rescale, type Rational } from './timebase.js';
 import { validateWriterOptions, type Mp4WriterOptions } from './mp4-options.js';
 
@@ -121,7 +122,7 @@ export class Mp4Writer {
         `Mp4Writer.writeVideo: expected an I420 Uint8Array of ${i420Size(width, height)} bytes (${width}x${height}), got ${describe(i420)}`,
       );
     }
-    const frame = this.makeVideoFrame(i420, this.videoFrames);
+    const frame = i420ToFrame(this.bc, i420, width, height, this.videoFrames);
     this.videoFrames += 1;
     return this.enqueue(async () => {
       const t0 = performance.now();
@@ -181,22 +182,6 @@ export class Mp4Writer {
       durationSec: Math.max(this.videoFrames / fps, this.audioSamples / sampleRate),
       encodeMsPerFrame: this.encodeMs / this.videoFrames,
     };
-  }
-
-  private makeVideoFrame(i420: Uint8Array, pts: number): Beamcoder {
-    const { width, height } = this.options;
-    const frame = this.bc.frame({ width, height, format: 'yuv420p', pts }).alloc();
-    const planes: [number, number, number][] = [
-      [0, width, height],
-      [width * height, width >> 1, height >> 1],
-      [width * height + (width >> 1) * (height >> 1), width >> 1, height >> 1],
-    ];
-    planes.forEach(([offset, w, h], p) => {
-      const dst: Buffer = frame.data[p];
-      const stride: number = frame.linesize[p];
-      for (let y = 0; y < h; y++) dst.set(i420.subarray(offset + y * w, offset + (y + 1) * w), y * stride);
-    });
-    return frame;
   }
 
   private takeAudioFrame(): Beamcoder {

@@ -1,10 +1,12 @@
-/** Copies a decoded beamcoder video frame (planes with padded line sizes) into a tight I420 buffer. */
+/** I420 <-> beamcoder video frames (planes with padded line sizes). */
+
 import { i420Size } from '../records.js';
 import type { Beamcoder } from '../media/beamcoder.js';
 
 /** yuvj420p is yuv420p with full-range levels: same memory layout. */
 const I420_FORMATS = new Set(['yuv420p', 'yuvj420p']);
 
+/** Copies a decoded beamcoder video frame (planes with padded line sizes) into a tight I420 buffer. */
 export function videoFrameToI420(frame: Beamcoder): Uint8Array {
   const { width, height, format } = frame as { width: number; height: number; format: string };
   if (!I420_FORMATS.has(format)) {
@@ -24,4 +26,23 @@ export function videoFrameToI420(frame: Beamcoder): Uint8Array {
     for (let y = 0; y < h; y++) out.set(src.subarray(y * stride, y * stride + w), offset + y * w);
   });
   return out;
+}
+
+/** A beamcoder yuv420p frame holding a tight I420 buffer of width x height (rows copied to FFmpeg's padded line sizes). */
+export function i420ToFrame(bc: Beamcoder, i420: Uint8Array, width: number, height: number, pts: number): Beamcoder {
+  const frame = bc.frame({ width, height, format: 'yuv420p', pts }).alloc();
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const planes: [number, number, number][] = [
+    [0, width, height],
+    [width * height, cw, ch],
+    [width * height + cw * ch, cw, ch],
+  ];
+  planes.forEach(([offset, w, h], p) => {
+    const dst: Buffer = frame.data[p];
+    const stride: number = frame.linesize[p];
+    if (stride === w) dst.set(i420.subarray(offset, offset + w * h));
+    else for (let y = 0; y < h; y++) dst.set(i420.subarray(offset + y * w, offset + (y + 1) * w), y * stride);
+  });
+  return frame;
 }

@@ -1,7 +1,7 @@
 /**
  * The one place that loads beamcoder (FFmpeg bindings, GPL-3.0). Its module prints a licence
  * banner with console.log on load; we send that to stderr so stdout stays clean for programs
- * (the render command's output, JSON from the benchmark).
+ * (the render command's output, JSON from the benchmark). FFmpeg logs warnings and errors only.
  */
 import { createRequire } from 'node:module';
 
@@ -19,6 +19,9 @@ export function beamcoder(): Beamcoder {
   console.log = (...args: unknown[]) => console.error(...args);
   try {
     loaded = require('beamcoder');
+    // FFmpeg's own info lines (x264's settings and statistics on every encoder) are not the
+    // server's log; warnings and errors still reach stderr
+    loaded.logging('warning');
   } catch (e) {
     throw new Error(
       `beamcoder (FFmpeg bindings) failed to load: ${(e as Error).message}\n` +

@@ -1,8 +1,13 @@
 /**
- * The outgoing media of one avatar session: wrtc's RTCVideoSource (I420 frames) and RTCAudioSource
- * (10 ms of 48 kHz s16 mono), fed with the frames a LiveSession emits and the very audio that drove
- * them, in pts order. Every consumer (the SFU publisher, or each direct peer connection) takes
- * tracks from here, so there is one source of truth for what the session shows.
+ * The outgoing media of one avatar session, fed with the frames a LiveSession emits and the very
+ * audio that drove them, in pts order, and handed on to
+ * - wrtc's RTCVideoSource (I420 frames) and RTCAudioSource (10 ms of 48 kHz s16 mono), made on the
+ *   first createTrack(): the wrtc publisher of the SFU path and each direct peer connection take
+ *   tracks from them;
+ * - sinks (addSink): the encoder path's publisher (server/media/encoded-feed.ts), with the wall
+ *   time each frame and chunk plays at.
+ * So there is one source of truth for what the session shows, and no wrtc source where nothing
+ * takes a track.
  *
  * Frames and their audio arrive together (LiveSession emits frame k, then the audio of its
  * interval), so the capture times libwebrtc stamps on them agree and the browser, which gets
@@ -12,6 +17,7 @@ import type { AvatarFrame } from '../../pipeline/records.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 import type { SessionAudio } from '../../pipeline/session/live-session.js';
 import { loadWrtc, type Wrtc } from './wrtc.js';
+import type { MediaSink } from './encoded-feed.js';
 
 type VideoSource = InstanceType<Wrtc['nonstandard']['RTCVideoSource']>;
 type AudioSource = InstanceType<Wrtc['nonstandard']['RTCAudioSource']>;
@@ -23,7 +29,7 @@ export interface MediaSourceStats {
   fps: number;
   /** ms between a frame's audio end (media time) and sending it: lookahead + render + tick, last frame */
   frameLatencyMs: number;
-  /** ms spent in RTCVideoSource.onFrame (copy + hand-off to the encoder thread), last frame */
+  /** ms spent handing the last frame over (wrtc: copy + hand-off to its encoder thread; sinks: to their queue) */
   sendMsLast: number;
 }
 
@@ -31,8 +37,9 @@ export class SessionMediaSource {
   readonly width: number;
   readonly height: number;
   readonly fps: number;
-  private readonly video: VideoSource;
-  private readonly audio: AudioSource;
+  private video: VideoSource | undefined;
+  private audio: AudioSource | undefined;
+  private readonly sinks = new Set<MediaSink>();
   private readonly tracks = new Set<MediaStreamTrack>();
   private readonly pcm = new Int16Array(CLOCK_RATE / 100);
   private framesSent = 0;
@@ -46,20 +53,18 @@ export class SessionMediaSource {
   private readonly clock: () => number;
 
   constructor(opts: { width: number; height: number; fps: number; startMs: number; clock?: () => number }) {
-    const { nonstandard } = loadWrtc();
     this.width = opts.width;
     this.height = opts.height;
     this.fps = opts.fps;
     this.startMs = opts.startMs;
     this.clock = opts.clock ?? (() => performance.now());
-    this.video = new nonstandard.RTCVideoSource({ isScreencast: false });
-    this.audio = new nonstandard.RTCAudioSource();
   }
 
   /** A new track on the video or audio source; stopped at close(). */
   createTrack(kind: 'video' | 'audio'): MediaStreamTrack {
     if (this.closed) throw new Error('SessionMediaSource: closed');
-    const track = (kind === 'video' ? this.video : this.audio).createTrack();
+    const { nonstandard } = loadWrtc();
+    const track = kind === 'video' ? (this.video ??= new nonstandard.RTCVideoSource({ isScreencast: false })).createTrack() : (this.audio ??= new nonstandard.RTCAudioSource()).createTrack();
     this.tracks.add(track);
     return track;
   }
@@ -69,13 +74,29 @@ export class SessionMediaSource {
     if (this.tracks.delete(track)) track.stop();
   }
 
+  /** Hands every frame and audio chunk from now on to `sink` as well; returns its removal. */
+  addSink(sink: MediaSink): () => void {
+    if (this.closed) throw new Error('SessionMediaSource: closed');
+    this.sinks.add(sink);
+    return () => void this.sinks.delete(sink);
+  }
+
+  /** Wall-clock ms at which media pts `pts` plays. */
+  private playsAt(pts: number): number {
+    return this.startMs + (pts * 1000) / CLOCK_RATE;
+  }
+
   sendFrame(frame: AvatarFrame): void {
     if (this.closed) return;
     const t0 = this.clock();
-    this.video.onFrame({ width: frame.width, height: frame.height, data: frame.i420 });
+    this.video?.onFrame({ width: frame.width, height: frame.height, data: frame.i420 });
+    if (this.sinks.size > 0) {
+      const at = this.playsAt(frame.pts);
+      for (const sink of this.sinks) sink.frame(frame, at);
+    }
     const t1 = this.clock();
     this.sendMsLast = t1 - t0;
-    const audioEndMs = this.startMs + ((frame.pts + CLOCK_RATE / this.fps) * 1000) / CLOCK_RATE;
+    const audioEndMs = this.playsAt(frame.pts + CLOCK_RATE / this.fps);
     this.frameLatencyMs = t1 - audioEndMs;
     this.framesSent += 1;
     this.sendTimes.push(t1);
@@ -87,11 +108,17 @@ export class SessionMediaSource {
     if (this.closed) return;
     const s = chunk.samples;
     if (s.length !== this.pcm.length) throw new TypeError(`SessionMediaSource.sendAudio: expected ${this.pcm.length} samples, got ${s.length}`);
-    for (let i = 0; i < s.length; i++) {
-      const v = s[i]!;
-      this.pcm[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
+    if (this.audio) {
+      for (let i = 0; i < s.length; i++) {
+        const v = s[i]!;
+        this.pcm[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
+      }
+      this.audio.onData({ samples: this.pcm, sampleRate: CLOCK_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: this.pcm.length });
     }
-    this.audio.onData({ samples: this.pcm, sampleRate: CLOCK_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: this.pcm.length });
+    if (this.sinks.size > 0) {
+      const at = this.playsAt(chunk.pts);
+      for (const sink of this.sinks) sink.audio(s, at);
+    }
     this.audioChunksSent += 1;
   }
 
@@ -118,5 +145,6 @@ export class SessionMediaSource {
     this.closed = true;
     for (const t of this.tracks) t.stop();
     this.tracks.clear();
+    this.sinks.clear();
   }
 }

@@ -1,8 +1,11 @@
 /**
- * The SFU path of one session: a mediasoup router, a publisher inside this process
- * (mediasoup-client with wrtc as its WebRTC, Chrome74 handler) sending the session's tracks over a
- * loopback WebRtcTransport, and one receive transport with two consumers (video, audio) per kiosk.
- * The session is encoded once, whatever the number of kiosks.
+ * The SFU path of one session: a mediasoup router, a publisher inside this process, and one receive
+ * transport with two consumers (video, audio) per kiosk. The session is encoded once, whatever the
+ * number of kiosks. The publisher is one of
+ * - `x264` (media.encoder): FFmpeg's x264 + Opus, RTP straight into the router through a
+ *   DirectTransport (server/media/encoded-feed.ts);
+ * - `wrtc`: mediasoup-client with wrtc as its WebRTC (Chrome74 handler) sending the session's
+ *   tracks over a loopback WebRtcTransport (VP8 + Opus).
  *
  * Kiosk flow (see server/protocol.ts): addKiosk -> transport info; connectKiosk(dtls);
  * consume(rtpCapabilities) -> consumers created paused; resume. closeKiosk releases all of it.
@@ -17,6 +20,8 @@ import type { ConsumerInfo, TransportInfo } from '../protocol.js';
 import type { MediasoupWorker } from './mediasoup-worker.js';
 import type { SessionMediaSource } from './session-media-source.js';
 import { installWrtcGlobals } from './wrtc.js';
+import { EncodedFeed, H264_PARAMETERS } from './encoded-feed.js';
+import type { X264Preset } from './live-encoder.js';
 import { KioskStateError } from './kiosk-state-error.js';
 
 /** What feeds a room's producers: the in-process publisher, or an edge's pipe from the origin. */
@@ -35,6 +40,7 @@ export interface PipeOffer {
 export const MEDIA_CODECS: ms.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
   { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: {} },
+  { kind: 'video', mimeType: 'video/H264', clockRate: 90000, parameters: H264_PARAMETERS },
 ];
 
 export interface SfuRoomOptions {
@@ -48,6 +54,15 @@ export interface SfuRoomOptions {
   streamId: string;
   /** UDP ports the in-process publisher (wrtc) may bind */
   portRange: { min: number; max: number };
+}
+
+/** How an origin room's publisher encodes (relays take what the origin sends). */
+export interface PublisherOptions {
+  /** the publisher: x264 (H.264 + Opus through FFmpeg, DirectTransport) or wrtc (VP8 + Opus, WebRtcTransport) */
+  encoder: 'x264' | 'wrtc';
+  x264Preset: X264Preset;
+  /** the encoder failed (the session's picture stopped) */
+  onError(e: Error): void;
 }
 
 interface KioskPeer {
@@ -97,66 +112,12 @@ export class SfuRoom {
     }
   }
 
-  static async create(worker: MediasoupWorker, source: SessionMediaSource, opts: SfuRoomOptions): Promise<SfuRoom> {
-    installWrtcGlobals();
-    const { Device } = await import('mediasoup-client');
+  static async create(worker: MediasoupWorker, source: SessionMediaSource, opts: SfuRoomOptions & PublisherOptions): Promise<SfuRoom> {
     const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    const tracks: MediaStreamTrack[] = [];
     try {
-      const device = new Device({ handlerName: 'Chrome74' });
-      await device.load({ routerRtpCapabilities: wire(router.rtpCapabilities) });
-      const serverTransport = await router.createWebRtcTransport({
-        listenIps: [{ ip: '127.0.0.1' }],
-        enableUdp: true,
-        enableTcp: false,
-        preferUdp: true,
-      });
-      // wrtc binds its ICE sockets on every interface (it cannot be told which): keep at least
-      // their ports inside the configured RTC range
-      const transport = device.createSendTransport({
-        ...wire<msc.TransportOptions>(transportInfo(serverTransport)),
-        additionalSettings: { portRange: opts.portRange } as RTCConfiguration,
-      });
-      const producers: ms.Producer[] = [];
-      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        serverTransport.connect({ dtlsParameters: wire(dtlsParameters) }).then(callback, errback);
-      });
-      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-        serverTransport.produce({ kind, rtpParameters: wire(rtpParameters) }).then((p) => {
-          producers.push(p);
-          callback({ id: p.id });
-        }, errback);
-      });
-      const video = source.createTrack('video');
-      const audio = source.createTrack('audio');
-      tracks.push(video, audio);
-      // On loopback the bandwidth estimate would start at libwebrtc's ~300 kbit/s: the sender's pacer
-      // then queues a 512x512 stream (audio behind it) and flushes it in bursts while the estimate
-      // ramps up, which the kiosks' jitter buffers keep as latency. Start at the ceiling instead.
-      const kbps = Math.round(opts.videoMaxBitrate / 1000);
-      await transport.produce({
-        track: video,
-        streamId: opts.streamId,
-        encodings: [{ maxBitrate: opts.videoMaxBitrate }],
-        codecOptions: { videoGoogleStartBitrate: kbps, videoGoogleMaxBitrate: kbps, videoGoogleMinBitrate: Math.min(300, kbps) },
-        stopTracks: false,
-      });
-      // 10 ms Opus packets (not 20): less packetisation delay, and the kiosk's jitter buffer runs finer
-      await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false, opusPtime: 10 }, stopTracks: false });
-      const feed: RoomFeed = {
-        producers,
-        close() {
-          try {
-            transport.close();
-          } catch {
-            /* the handler may already be gone */
-          }
-          for (const t of tracks) source.releaseTrack(t);
-        },
-      };
+      const feed = opts.encoder === 'x264' ? await encodedFeed(router, source, opts) : await wrtcFeed(router, source, opts);
       return new SfuRoom(router, opts, feed);
     } catch (e) {
-      for (const t of tracks) source.releaseTrack(t);
       router.close();
       throw e;
     }
@@ -331,4 +292,89 @@ export class SfuRoom {
 
 function transportInfo(t: ms.WebRtcTransport): TransportInfo {
   return wire({ id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
+}
+
+/** The encoder path's publisher: x264 + Opus into a DirectTransport. */
+async function encodedFeed(router: ms.Router, source: SessionMediaSource, opts: SfuRoomOptions & PublisherOptions): Promise<RoomFeed> {
+  const feed = await EncodedFeed.create(router, {
+    width: source.width,
+    height: source.height,
+    fps: source.fps,
+    maxKbps: Math.round(opts.videoMaxBitrate / 1000),
+    preset: opts.x264Preset,
+    cname: opts.streamId,
+    onError: opts.onError,
+  });
+  const detach = source.addSink(feed);
+  return {
+    producers: feed.producers,
+    close() {
+      detach();
+      feed.close();
+    },
+  };
+}
+
+/** The wrtc publisher: mediasoup-client (Chrome74 handler, wrtc as its WebRTC) over a loopback WebRtcTransport. */
+async function wrtcFeed(router: ms.Router, source: SessionMediaSource, opts: SfuRoomOptions): Promise<RoomFeed> {
+  installWrtcGlobals();
+  const { Device } = await import('mediasoup-client');
+  const tracks: MediaStreamTrack[] = [];
+  try {
+    const device = new Device({ handlerName: 'Chrome74' });
+    await device.load({ routerRtpCapabilities: wire(router.rtpCapabilities) });
+    const serverTransport = await router.createWebRtcTransport({
+      listenIps: [{ ip: '127.0.0.1' }],
+      enableUdp: true,
+      enableTcp: false,
+      preferUdp: true,
+    });
+    // wrtc binds its ICE sockets on every interface (it cannot be told which): keep at least
+    // their ports inside the configured RTC range
+    const transport = device.createSendTransport({
+      ...wire<msc.TransportOptions>(transportInfo(serverTransport)),
+      additionalSettings: { portRange: opts.portRange } as RTCConfiguration,
+    });
+    const producers: ms.Producer[] = [];
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      serverTransport.connect({ dtlsParameters: wire(dtlsParameters) }).then(callback, errback);
+    });
+    transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+      serverTransport.produce({ kind, rtpParameters: wire(rtpParameters) }).then((p) => {
+        producers.push(p);
+        callback({ id: p.id });
+      }, errback);
+    });
+    const video = source.createTrack('video');
+    const audio = source.createTrack('audio');
+    tracks.push(video, audio);
+    // On loopback the bandwidth estimate would start at libwebrtc's ~300 kbit/s: the sender's pacer
+    // then queues a 512x512 stream (audio behind it) and flushes it in bursts while the estimate
+    // ramps up, which the kiosks' jitter buffers keep as latency. Start at the ceiling instead.
+    const kbps = Math.round(opts.videoMaxBitrate / 1000);
+    await transport.produce({
+      track: video,
+      streamId: opts.streamId,
+      encodings: [{ maxBitrate: opts.videoMaxBitrate }],
+      codecOptions: { videoGoogleStartBitrate: kbps, videoGoogleMaxBitrate: kbps, videoGoogleMinBitrate: Math.min(300, kbps) },
+      stopTracks: false,
+    });
+    // 10 ms Opus packets (not 20): less packetisation delay, and the kiosk's jitter buffer runs finer
+    await transport.produce({ track: audio, streamId: opts.streamId, codecOptions: { opusStereo: false, opusDtx: false, opusPtime: 10 }, stopTracks: false });
+    const feed: RoomFeed = {
+      producers,
+      close() {
+        try {
+          transport.close();
+        } catch {
+          /* the handler may already be gone */
+        }
+        for (const t of tracks) source.releaseTrack(t);
+      },
+    };
+    return feed;
+  } catch (e) {
+    for (const t of tracks) source.releaseTrack(t);
+    throw e;
+  }
 }

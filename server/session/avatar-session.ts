@@ -282,6 +282,9 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       videoMaxBitrate: o.config.media.video_max_kbps * 1000,
       streamId: `avatar-${o.id}`,
       portRange: { min: o.config.media.rtc_min_port, max: o.config.media.rtc_max_port },
+      encoder: o.config.media.encoder,
+      x264Preset: o.config.media.x264_preset,
+      onError: (e) => this.emit('error', new Error(`session ${o.id}: ${e.message}`, { cause: e })),
     });
   }
 

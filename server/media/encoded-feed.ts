@@ -1,0 +1,151 @@
+/**
+ * The encoder path's publisher (media.encoder: x264): the session's frames and audio are encoded
+ * here (server/media/live-encoder.ts: x264 `zerolatency` + Opus, on libuv's thread pool), cut into
+ * RTP (server/media/rtp-packets.ts) and handed to the router through a mediasoup DirectTransport
+ * (`producer.send`): no WebRTC stack, no ICE, DTLS or SRTP inside this process, no sockets.
+ *
+ * Lip sync: both producers carry one RTCP CNAME; the router's sender reports map each stream's RTP
+ * time to the wall clock at which its packets reached the router, and the pacer hands frames and
+ * their audio over on the same wall clock, so the kiosk's browser lines them up as it does for the
+ * wrtc publisher.
+ *
+ * Keyframes: the router forwards a kiosk's PLI / FIR as RTCP on the DirectTransport; the next frame
+ * is then a keyframe (at most one forced every KEYFRAME_MIN_GAP_MS, so a lossy kiosk cannot turn
+ * every frame into one for all the others).
+ */
+import { randomInt } from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import type { AvatarFrame } from '../../pipeline/records.js';
+import { LiveEncoder, type LiveEncoderStats, type X264Preset } from './live-encoder.js';
+import { RtpWriter, asksForKeyframe, h264Payloads } from './rtp-packets.js';
+
+const VIDEO_PT = 102;
+const AUDIO_PT = 100;
+const KEYFRAME_MIN_GAP_MS = 300;
+
+/** What a SessionMediaSource hands every frame and 10 ms of audio to, with the wall time it plays at. */
+export interface MediaSink {
+  frame(f: AvatarFrame, atMs: number): void;
+  audio(samples: Float32Array, atMs: number): void;
+}
+
+export interface EncodedFeedOptions {
+  width: number;
+  height: number;
+  fps: number;
+  maxKbps: number;
+  preset: X264Preset;
+  /** groups the two streams for the browser's lip sync */
+  cname: string;
+  onError(e: Error): void;
+}
+
+/** The H.264 codec the router offers and the encoder makes: constrained baseline, packetization-mode 1. */
+export const H264_PARAMETERS = { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 };
+
+export class EncodedFeed implements MediaSink {
+  readonly producers: ms.Producer[];
+  private readonly transport: ms.DirectTransport;
+  private readonly encoder: LiveEncoder;
+  private readonly videoRtp: RtpWriter;
+  private readonly audioRtp: RtpWriter;
+  private readonly videoBase = randomInt(0, 0x1_0000_0000);
+  private readonly audioBase = randomInt(0, 0x1_0000_0000);
+  private lastKeyAt = -Infinity;
+  private keyTimer: NodeJS.Timeout | undefined;
+  private keyRequests = 0;
+  private closed = false;
+
+  private constructor(transport: ms.DirectTransport, video: ms.Producer, audio: ms.Producer, opts: EncodedFeedOptions) {
+    this.transport = transport;
+    this.producers = [video, audio];
+    this.videoRtp = new RtpWriter(video.rtpParameters.encodings![0]!.ssrc!, VIDEO_PT);
+    this.audioRtp = new RtpWriter(audio.rtpParameters.encodings![0]!.ssrc!, AUDIO_PT);
+    this.encoder = new LiveEncoder({
+      width: opts.width,
+      height: opts.height,
+      fps: opts.fps,
+      maxKbps: opts.maxKbps,
+      preset: opts.preset,
+      onVideo: (au, ts, key) => {
+        if (this.closed || video.closed) return;
+        if (key) this.lastKeyAt = performance.now();
+        for (const p of this.videoRtp.frame(h264Payloads(au), this.videoBase + ts)) video.send(p);
+      },
+      onAudio: (packet, ts) => {
+        if (this.closed || audio.closed) return;
+        audio.send(this.audioRtp.packet(packet, this.audioBase + ts, false));
+      },
+      onError: (e) => opts.onError(e),
+    });
+    transport.on('rtcp', (packet: Buffer) => {
+      if (asksForKeyframe(packet, this.videoRtp.ssrc)) this.keyframeAsked();
+    });
+  }
+
+  static async create(router: ms.Router, opts: EncodedFeedOptions): Promise<EncodedFeed> {
+    const transport = await router.createDirectTransport();
+    try {
+      const rtcp = { cname: opts.cname, reducedSize: true };
+      const video = await transport.produce({
+        kind: 'video',
+        rtpParameters: {
+          codecs: [
+            {
+              mimeType: 'video/H264',
+              payloadType: VIDEO_PT,
+              clockRate: 90_000,
+              parameters: H264_PARAMETERS,
+              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+            },
+          ],
+          encodings: [{ ssrc: randomInt(1, 0xffff_ffff) }],
+          rtcp,
+        },
+      });
+      const audio = await transport.produce({
+        kind: 'audio',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48_000, channels: 2, parameters: { useinbandfec: 1, usedtx: 0 } }],
+          encodings: [{ ssrc: randomInt(1, 0xffff_ffff) }],
+          rtcp,
+        },
+      });
+      return new EncodedFeed(transport, video, audio, opts);
+    } catch (e) {
+      transport.close();
+      throw e;
+    }
+  }
+
+  frame(f: AvatarFrame, atMs: number): void {
+    if (!this.closed) this.encoder.encodeFrame(f.i420, atMs);
+  }
+
+  audio(samples: Float32Array, atMs: number): void {
+    if (!this.closed) this.encoder.encodeAudio(samples, atMs);
+  }
+
+  stats(): LiveEncoderStats & { keyframeRequests: number } {
+    return { ...this.encoder.stats(), keyframeRequests: this.keyRequests };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.keyTimer);
+    this.encoder.close();
+    this.transport.close();
+  }
+
+  private keyframeAsked(): void {
+    this.keyRequests += 1;
+    if (this.keyTimer) return;
+    const wait = this.lastKeyAt + KEYFRAME_MIN_GAP_MS - performance.now();
+    if (wait <= 0) return this.encoder.requestKeyframe();
+    this.keyTimer = setTimeout(() => {
+      this.keyTimer = undefined;
+      if (!this.closed) this.encoder.requestKeyframe();
+    }, wait);
+  }
+}
