@@ -42,7 +42,9 @@ export interface LatencyResult {
 }
 
 async function withKiosk<T>(mode: Mode, rtcBase: number, fn: (ts: TestServer, browser: Browser, page: Page, restLuma: number) => Promise<T>): Promise<T> {
-  const ts = await startTestServer({ mode, rtcBase });
+  // BENCH_ENCODER=wrtc|x264 measures one SFU publisher against the other (default: the config's)
+  const encoder = process.env.BENCH_ENCODER;
+  const ts = await startTestServer({ mode, rtcBase, config: encoder ? { media: { encoder } } : undefined });
   const browser = await launchChromium();
   try {
     const cfg = ts.config;
@@ -218,7 +220,8 @@ export function printCapacity(mode: Mode, steps: CapacityStep[], log = console.l
   return perKiosk;
 }
 
-// npx tsx bench/streaming.ts [sfu|direct]: one path alone (npm run bench -- --only streaming: both)
+// npx tsx bench/streaming.ts [sfu|direct]: one path alone (npm run bench -- --only streaming: both);
+// BENCH_ENCODER=wrtc the SFU path with the wrtc publisher instead of x264
 if (process.argv[1]?.endsWith('streaming.ts')) {
   const mode = (process.argv[2] as Mode) ?? 'sfu';
   (async () => {

@@ -31,6 +31,12 @@ export function videoFrameToI420(frame: Beamcoder): Uint8Array {
 /** A beamcoder yuv420p frame holding a tight I420 buffer of width x height (rows copied to FFmpeg's padded line sizes). */
 export function i420ToFrame(bc: Beamcoder, i420: Uint8Array, width: number, height: number, pts: number): Beamcoder {
   const frame = bc.frame({ width, height, format: 'yuv420p', pts }).alloc();
+  writeI420(frame, i420, width, height);
+  return frame;
+}
+
+/** Copies a tight I420 buffer into an allocated yuv420p frame of the same size (a frame used again and again). */
+export function writeI420(frame: Beamcoder, i420: Uint8Array, width: number, height: number): void {
   const cw = width >> 1;
   const ch = height >> 1;
   const planes: [number, number, number][] = [
@@ -38,11 +44,12 @@ export function i420ToFrame(bc: Beamcoder, i420: Uint8Array, width: number, heig
     [width * height, cw, ch],
     [width * height + cw * ch, cw, ch],
   ];
+  const data: Buffer[] = frame.data;
+  const linesize: number[] = frame.linesize;
   planes.forEach(([offset, w, h], p) => {
-    const dst: Buffer = frame.data[p];
-    const stride: number = frame.linesize[p];
+    const dst = data[p]!;
+    const stride = linesize[p]!;
     if (stride === w) dst.set(i420.subarray(offset, offset + w * h));
     else for (let y = 0; y < h; y++) dst.set(i420.subarray(offset + y * w, offset + (y + 1) * w), y * stride);
   });
-  return frame;
 }

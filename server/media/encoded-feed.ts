@@ -23,10 +23,14 @@ const VIDEO_PT = 102;
 const AUDIO_PT = 100;
 const KEYFRAME_MIN_GAP_MS = 300;
 
-/** What a SessionMediaSource hands every frame and 10 ms of audio to, with the wall time it plays at. */
+/**
+ * What a SessionMediaSource hands every frame and 10 ms of audio to: a frame with the wall time it
+ * is sent (its capture time, as wrtc would stamp it), audio with the wall time its content plays
+ * (so its RTP time stays contiguous, sample for sample).
+ */
 export interface MediaSink {
-  frame(f: AvatarFrame, atMs: number): void;
-  audio(samples: Float32Array, atMs: number): void;
+  frame(f: AvatarFrame, sentAtMs: number): void;
+  audio(samples: Float32Array, playsAtMs: number): void;
 }
 
 export interface EncodedFeedOptions {
@@ -118,12 +122,12 @@ export class EncodedFeed implements MediaSink {
     }
   }
 
-  frame(f: AvatarFrame, atMs: number): void {
-    if (!this.closed) this.encoder.encodeFrame(f.i420, atMs);
+  frame(f: AvatarFrame, sentAtMs: number): void {
+    if (!this.closed) this.encoder.encodeFrame(f.i420, sentAtMs);
   }
 
-  audio(samples: Float32Array, atMs: number): void {
-    if (!this.closed) this.encoder.encodeAudio(samples, atMs);
+  audio(samples: Float32Array, playsAtMs: number): void {
+    if (!this.closed) this.encoder.encodeAudio(samples, playsAtMs);
   }
 
   stats(): LiveEncoderStats & { keyframeRequests: number } {
@@ -149,3 +153,4 @@ export class EncodedFeed implements MediaSink {
     }, wait);
   }
 }
+

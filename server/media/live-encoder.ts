@@ -3,9 +3,9 @@
  * no lookahead, one frame in, one frame out) and Opus (libopus, 10 ms packets), through beamcoder.
  * FFmpeg runs on libuv's thread pool, so the main thread only copies the frame in.
  *
- * Timestamps are the media clock on the wall (ms at which the content plays): the video's in
- * 90 kHz ticks, the audio's in 48 kHz samples, so both RTP clocks run on from one engine to the
- * next and jump over the time a paused (unwatched) session sent nothing.
+ * Timestamps come from the wall clock (ms): the video's in 90 kHz ticks, the audio's in 48 kHz
+ * samples, so both RTP clocks run on from one engine to the next and jump over the time a paused
+ * (unwatched) session sent nothing.
  *
  * A frame that comes while the previous one is still in x264 waits in a one-frame slot; a newer
  * frame replaces it (counted in `framesSkipped`): a late frame is worth less than the current one.
@@ -13,11 +13,12 @@
  * and counted, which only happens when the thread pool stalls).
  */
 import { beamcoder, type Beamcoder } from '../../pipeline/media/beamcoder.js';
-import { i420ToFrame } from '../../pipeline/encode/video-planes.js';
+import { writeI420 } from '../../pipeline/encode/video-planes.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 
 export const VIDEO_CLOCK = 90_000;
 const MAX_AUDIO_QUEUE = 50;
+const AUDIO_CHUNK = CLOCK_RATE / 100;
 
 export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
 
@@ -50,6 +51,14 @@ export class LiveEncoder {
   private readonly bc: Beamcoder;
   private readonly video: Beamcoder;
   private readonly audio: Beamcoder;
+  /**
+   * One input frame per encoder, written again for every frame: x264 and libopus copy their input
+   * inside encode(). (A new FFmpeg frame per 10 ms chunk and per picture left thousands of native
+   * finalizers to the garbage collector, which then stopped the main thread for 200+ ms at a time.)
+   */
+  private readonly videoFrame: Beamcoder;
+  private readonly audioFrame: Beamcoder;
+  private readonly audioSamples: Int16Array;
   private videoBusy = false;
   private pendingFrame: { i420: Uint8Array; atMs: number } | undefined;
   private keyframeWanted = true;
@@ -93,6 +102,10 @@ export class LiveEncoder {
       time_base: [1, CLOCK_RATE],
       priv_data: { frame_duration: 10, application: 'lowdelay' },
     });
+    this.videoFrame = this.bc.frame({ width, height, format: 'yuv420p', pts: 0 }).alloc();
+    this.audioFrame = this.bc.frame({ format: 's16', sample_rate: CLOCK_RATE, channels: 1, channel_layout: 'mono', nb_samples: AUDIO_CHUNK, pts: 0 }).alloc();
+    const plane: Buffer = this.audioFrame.data[0];
+    this.audioSamples = new Int16Array(plane.buffer, plane.byteOffset, AUDIO_CHUNK);
   }
 
   /** The next frame encoded is a keyframe (a kiosk joined, or lost packets it cannot recover). */
@@ -101,8 +114,8 @@ export class LiveEncoder {
   }
 
   /**
-   * One I420 frame whose content plays at `atMs` (wall clock); encoded when x264 is free. The
-   * buffer is read then, not copied now: the caller does not write into a frame it has sent.
+   * One I420 frame stamped `atMs` (wall clock); encoded when x264 is free. The buffer is read
+   * then, not copied now: the caller does not write into a frame it has sent.
    */
   encodeFrame(i420: Uint8Array, atMs: number): void {
     if (this.closed) return;
@@ -114,6 +127,7 @@ export class LiveEncoder {
   /** 10 ms of mono audio at 48 kHz in [-1, 1] that plays at `atMs`. */
   encodeAudio(samples: Float32Array, atMs: number): void {
     if (this.closed) return;
+    if (samples.length !== AUDIO_CHUNK) throw new RangeError(`LiveEncoder.encodeAudio: expected ${AUDIO_CHUNK} samples (10 ms at 48 kHz), got ${samples.length}`);
     const s16 = new Int16Array(samples.length);
     for (let i = 0; i < samples.length; i++) {
       const v = samples[i]!;
@@ -147,11 +161,11 @@ export class LiveEncoder {
         // strictly increasing pts, whatever the clock did (x264 refuses a repeated one)
         const pts = Math.max(Math.round(atMs * (VIDEO_CLOCK / 1000)), this.lastVideoPts + 1);
         this.lastVideoPts = pts;
-        const frame = i420ToFrame(this.bc, i420, this.opts.width, this.opts.height, pts);
-        if (this.keyframeWanted) {
-          frame.pict_type = 'I';
-          this.keyframeWanted = false;
-        }
+        const frame = this.videoFrame;
+        writeI420(frame, i420, this.opts.width, this.opts.height);
+        frame.pts = pts;
+        frame.pict_type = this.keyframeWanted ? 'I' : 'NONE';
+        this.keyframeWanted = false;
         const t0 = performance.now();
         const { packets } = await this.video.encode(frame);
         this.encodeMs.push(performance.now() - t0);
@@ -178,10 +192,9 @@ export class LiveEncoder {
         const { samples, atMs } = this.audioQueue.shift()!;
         const pts = Math.max(Math.round(atMs * (CLOCK_RATE / 1000)), this.lastAudioPts + samples.length);
         this.lastAudioPts = pts;
-        const frame = this.bc.frame({ format: 's16', sample_rate: CLOCK_RATE, channels: 1, channel_layout: 'mono', nb_samples: samples.length, pts }).alloc();
-        const plane: Buffer = frame.data[0];
-        new Int16Array(plane.buffer, plane.byteOffset, samples.length).set(samples);
-        const { packets } = await this.audio.encode(frame);
+        this.audioSamples.set(samples);
+        this.audioFrame.pts = pts;
+        const { packets } = await this.audio.encode(this.audioFrame);
         if (this.closed) return;
         for (const p of packets as Beamcoder[]) {
           this.counts.audioPackets += 1;

@@ -21,6 +21,22 @@ import type { AvatarFrame } from '../../pipeline/records.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 import type { SessionAudio } from '../../pipeline/session/live-session.js';
 
+/**
+ * The pacer's delay (audio of pts p leaves at its wall time + delay; its frame videoOffsetMs later).
+ * It must cover
+ * - the frame: it is ready once the audio of its window and the engine's lookahead has come, plus
+ *   render and scheduling time (marginMs); it leaves videoOffsetMs after its audio, so the audio
+ *   need not wait that part: window + lookahead + margin - videoOffset;
+ * - the audio: a 10 ms chunk is emitted one timeline tick after its end: 10 ms + tickMs + margin.
+ * (Before 2026-12-05 the delay was window + lookahead + margin and the frame's offset came on top:
+ * with the defaults 90 ms for audio, 140 for frames; now 45 and 95.)
+ */
+export function pacingDelayMs(o: { fps: number; lookaheadMs: number; marginMs: number; videoOffsetMs: number; tickMs?: number }): number {
+  const frame = 1000 / o.fps + o.lookaheadMs + o.marginMs - o.videoOffsetMs;
+  const audio = 10 + (o.tickMs ?? 10) + o.marginMs;
+  return Math.max(frame, audio);
+}
+
 export interface PacerStats {
   framesSent: number;
   framesDropped: number;

@@ -90,10 +90,9 @@ export class SessionMediaSource {
     if (this.closed) return;
     const t0 = this.clock();
     this.video?.onFrame({ width: frame.width, height: frame.height, data: frame.i420 });
-    if (this.sinks.size > 0) {
-      const at = this.playsAt(frame.pts);
-      for (const sink of this.sinks) sink.frame(frame, at);
-    }
+    // a frame is stamped with the time it is handed over, as wrtc stamps its capture time: a frame
+    // sent out of schedule (barge-in's frame at rest) or late then looks on time to the browser
+    for (const sink of this.sinks) sink.frame(frame, t0);
     const t1 = this.clock();
     this.sendMsLast = t1 - t0;
     const audioEndMs = this.playsAt(frame.pts + CLOCK_RATE / this.fps);
@@ -148,3 +147,4 @@ export class SessionMediaSource {
     this.sinks.clear();
   }
 }
+

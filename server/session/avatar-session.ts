@@ -24,7 +24,7 @@ import { MAX_CHUNK_BYTES } from '../../pipeline/audio/pcm.js';
 import type { CaptionEvent, ConsumerInfo, KioskReport, MediaMode, SessionInfo, TransportInfo } from '../protocol.js';
 import { DirectPeer } from '../media/direct-peer.js';
 import type { MediasoupWorker } from '../media/mediasoup-worker.js';
-import { MediaPacer } from '../media/media-pacer.js';
+import { MediaPacer, pacingDelayMs } from '../media/media-pacer.js';
 import { SessionMediaSource } from '../media/session-media-source.js';
 import { SfuRoom, type PipeOffer } from '../media/sfu-room.js';
 import type { Logger } from '../log.js';
@@ -137,10 +137,11 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       session: opts.id,
       voice: opts.voice,
     });
+    const videoOffsetMs = 500 / fps + opts.config.media.video_delay_ms;
     this.pacer = new MediaPacer({
       startMs: live.startMs,
-      delayMs: 1000 / fps + lookaheadMs + opts.config.media.pacing_margin_ms,
-      videoOffsetMs: 500 / fps + opts.config.media.video_delay_ms,
+      delayMs: pacingDelayMs({ fps, lookaheadMs, marginMs: opts.config.media.pacing_margin_ms, videoOffsetMs }),
+      videoOffsetMs,
       fps,
       frame: (f) => {
         source.sendFrame(f);
