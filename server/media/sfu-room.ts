@@ -21,12 +21,14 @@ import type { MediasoupWorker } from './mediasoup-worker.js';
 import type { SessionMediaSource } from './session-media-source.js';
 import { installWrtcGlobals } from './wrtc.js';
 import { EncodedFeed, H264_PARAMETERS } from './encoded-feed.js';
-import type { X264Preset } from './live-encoder.js';
+import type { LiveEncoderStats, X264Preset } from './live-encoder.js';
 import { KioskStateError } from './kiosk-state-error.js';
 
 /** What feeds a room's producers: the in-process publisher, or an edge's pipe from the origin. */
 export interface RoomFeed {
   producers: ms.Producer[];
+  /** the encoder path's encoder counts (absent for wrtc and relays) */
+  stats?(): LiveEncoderStats & { keyframeRequests: number };
   close(): void;
 }
 
@@ -212,6 +214,10 @@ export class SfuRoom {
     return { kiosks: this.kiosks.size, transports, consumers, producers: this.producers.filter((p) => !p.closed).length, pipes: this.pipeCount };
   }
 
+  encoderStats(): (LiveEncoderStats & { keyframeRequests: number }) | undefined {
+    return this.feed.stats?.();
+  }
+
   async producerScores(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const p of this.producers) out[p.kind] = p.score[0]?.score ?? 0;
@@ -308,6 +314,7 @@ async function encodedFeed(router: ms.Router, source: SessionMediaSource, opts: 
   const detach = source.addSink(feed);
   return {
     producers: feed.producers,
+    stats: () => feed.stats(),
     close() {
       detach();
       feed.close();

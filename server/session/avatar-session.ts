@@ -516,6 +516,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       rendering: this.rendering,
       watch: { ...this.watch },
       sfu: this.room?.counts(),
+      /** the encoder path's encoders (media.encoder x264): frames, keyframes, ms per frame in x264 */
+      encoder: this.room?.encoderStats(),
       directPeers: [...this.kiosks.values()].filter((k) => k.direct).length,
       kioskReports: reports,
     };
