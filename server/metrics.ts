@@ -79,11 +79,12 @@ export function createMetrics(sessions: SessionRegistry, mode: () => MediaMode, 
   perSessionCount('avatar_frames_dropped_total', 'Rendered frames dropped because the sender fell behind', (s, set) => set({}, s.stats().engineFramesDropped));
   perSession(
     'avatar_stage_ms',
-    'Per-stage time, ms: engine (features + motion + render per frame, average), send (hand-off to the encoder, last), frame_latency (a frame\'s audio end to sending it, last), interrupt_to_rest (barge-in request to the first frame at rest sent, last)',
+    'Per-stage time, ms: engine (features + motion + render per frame, average), send (hand-off to the encoder, last), encode (a frame in x264, thread pool wait included, average of the last 100; the x264 encoder only), frame_latency (a frame\'s audio end to sending it, last), interrupt_to_rest (barge-in request to the first frame at rest sent, last)',
     (s, set) => {
       const st = s.stats();
       set({ stage: 'engine' }, st.engineMsAvg);
       set({ stage: 'send' }, st.media.sendMsLast);
+      if (st.encoder) set({ stage: 'encode' }, st.encoder.videoEncodeMs);
       set({ stage: 'frame_latency' }, st.media.frameLatencyMs);
       set({ stage: 'interrupt_to_rest' }, st.interruptToRestMs);
     },

@@ -22,6 +22,7 @@ import { RtpWriter, asksForKeyframe, h264Payloads } from './rtp-packets.js';
 const VIDEO_PT = 102;
 const AUDIO_PT = 100;
 const KEYFRAME_MIN_GAP_MS = 300;
+const MAX_RESTARTS_PER_MINUTE = 3;
 
 /**
  * What a SessionMediaSource hands every frame and 10 ms of audio to: a frame with the wall time it
@@ -32,6 +33,8 @@ export interface MediaSink {
   frame(f: AvatarFrame, sentAtMs: number): void;
   audio(samples: Float32Array, playsAtMs: number): void;
 }
+
+export type EncodedFeedStats = LiveEncoderStats & { keyframeRequests: number; encoderRestarts: number; framesRefused: number };
 
 export interface EncodedFeedOptions {
   width: number;
@@ -50,7 +53,13 @@ export const H264_PARAMETERS = { 'packetization-mode': 1, 'profile-level-id': '4
 export class EncodedFeed implements MediaSink {
   readonly producers: ms.Producer[];
   private readonly transport: ms.DirectTransport;
-  private readonly encoder: LiveEncoder;
+  private encoder: LiveEncoder;
+  private readonly opts: EncodedFeedOptions;
+  private readonly video: ms.Producer;
+  private readonly audioProducer: ms.Producer;
+  /** wall times of encoder restarts in the last minute (at most MAX_RESTARTS_PER_MINUTE) */
+  private restarts: number[] = [];
+  private refusedFrames = 0;
   private readonly videoRtp: RtpWriter;
   private readonly audioRtp: RtpWriter;
   private readonly videoBase = randomInt(0, 0x1_0000_0000);
@@ -65,23 +74,10 @@ export class EncodedFeed implements MediaSink {
     this.producers = [video, audio];
     this.videoRtp = new RtpWriter(video.rtpParameters.encodings![0]!.ssrc!, VIDEO_PT);
     this.audioRtp = new RtpWriter(audio.rtpParameters.encodings![0]!.ssrc!, AUDIO_PT);
-    this.encoder = new LiveEncoder({
-      width: opts.width,
-      height: opts.height,
-      fps: opts.fps,
-      maxKbps: opts.maxKbps,
-      preset: opts.preset,
-      onVideo: (au, ts, key) => {
-        if (this.closed || video.closed) return;
-        if (key) this.lastKeyAt = performance.now();
-        for (const p of this.videoRtp.frame(h264Payloads(au), this.videoBase + ts)) video.send(p);
-      },
-      onAudio: (packet, ts) => {
-        if (this.closed || audio.closed) return;
-        audio.send(this.audioRtp.packet(packet, this.audioBase + ts, false));
-      },
-      onError: (e) => opts.onError(e),
-    });
+    this.opts = opts;
+    this.video = video;
+    this.audioProducer = audio;
+    this.encoder = this.newEncoder();
     transport.on('rtcp', (packet: Buffer) => {
       if (asksForKeyframe(packet, this.videoRtp.ssrc)) this.keyframeAsked();
     });
@@ -123,15 +119,67 @@ export class EncodedFeed implements MediaSink {
   }
 
   frame(f: AvatarFrame, sentAtMs: number): void {
-    if (!this.closed) this.encoder.encodeFrame(f.i420, sentAtMs);
+    if (this.closed) return;
+    const { width, height } = this.opts;
+    if (f.width !== width || f.height !== height || f.i420.length !== (width * height * 3) / 2) {
+      // the stream's size is fixed when it starts: a frame of another size is dropped, said once per 100
+      if (this.refusedFrames++ % 100 === 0) {
+        this.opts.onError(new Error(`the encoder takes ${width}x${height} I420 frames; a ${f.width}x${f.height} frame (${f.i420.length} bytes) was dropped (${this.refusedFrames} so far)`));
+      }
+      return;
+    }
+    this.encoder.encodeFrame(f.i420, sentAtMs);
   }
 
   audio(samples: Float32Array, playsAtMs: number): void {
     if (!this.closed) this.encoder.encodeAudio(samples, playsAtMs);
   }
 
-  stats(): LiveEncoderStats & { keyframeRequests: number } {
-    return { ...this.encoder.stats(), keyframeRequests: this.keyRequests };
+  stats(): EncodedFeedStats {
+    return { ...this.encoder.stats(), keyframeRequests: this.keyRequests, encoderRestarts: this.restartCount, framesRefused: this.refusedFrames };
+  }
+
+  private restartCount = 0;
+
+  private newEncoder(): LiveEncoder {
+    const video = this.video;
+    const audio = this.audioProducer;
+    return new LiveEncoder({
+      width: this.opts.width,
+      height: this.opts.height,
+      fps: this.opts.fps,
+      maxKbps: this.opts.maxKbps,
+      preset: this.opts.preset,
+      onVideo: (au, ts, key) => {
+        if (this.closed || video.closed) return;
+        if (key) this.lastKeyAt = performance.now();
+        for (const p of this.videoRtp.frame(h264Payloads(au), this.videoBase + ts)) video.send(p);
+      },
+      onAudio: (packet, ts) => {
+        if (this.closed || audio.closed) return;
+        audio.send(this.audioRtp.packet(packet, this.audioBase + ts, false));
+      },
+      onError: (e) => this.encoderFailed(e),
+    });
+  }
+
+  /**
+   * An encoder failed: said, and a new one takes over (its first frame a keyframe, its RTP clocks
+   * the same wall clock), at most MAX_RESTARTS_PER_MINUTE times a minute; past that the picture
+   * stops and the session's error says why.
+   */
+  private encoderFailed(e: Error): void {
+    if (this.closed) return;
+    const now = performance.now();
+    this.restarts = this.restarts.filter((t) => t > now - 60_000);
+    if (this.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      this.opts.onError(new Error(`${e.message}; it failed ${this.restarts.length + 1} times within a minute and is not started again`, { cause: e }));
+      return;
+    }
+    this.restarts.push(now);
+    this.restartCount += 1;
+    this.opts.onError(new Error(`${e.message}; a new encoder takes over`, { cause: e }));
+    this.encoder = this.newEncoder();
   }
 
   close(): void {

@@ -20,15 +20,15 @@ import type { ConsumerInfo, TransportInfo } from '../protocol.js';
 import type { MediasoupWorker } from './mediasoup-worker.js';
 import type { SessionMediaSource } from './session-media-source.js';
 import { installWrtcGlobals } from './wrtc.js';
-import { EncodedFeed, H264_PARAMETERS } from './encoded-feed.js';
-import type { LiveEncoderStats, X264Preset } from './live-encoder.js';
+import { EncodedFeed, H264_PARAMETERS, type EncodedFeedStats } from './encoded-feed.js';
+import type { X264Preset } from './live-encoder.js';
 import { KioskStateError } from './kiosk-state-error.js';
 
 /** What feeds a room's producers: the in-process publisher, or an edge's pipe from the origin. */
 export interface RoomFeed {
   producers: ms.Producer[];
   /** the encoder path's encoder counts (absent for wrtc and relays) */
-  stats?(): LiveEncoderStats & { keyframeRequests: number };
+  stats?(): EncodedFeedStats;
   close(): void;
 }
 
@@ -214,7 +214,7 @@ export class SfuRoom {
     return { kiosks: this.kiosks.size, transports, consumers, producers: this.producers.filter((p) => !p.closed).length, pipes: this.pipeCount };
   }
 
-  encoderStats(): (LiveEncoderStats & { keyframeRequests: number }) | undefined {
+  encoderStats(): EncodedFeedStats | undefined {
     return this.feed.stats?.();
   }
 

@@ -46,6 +46,15 @@ describe('configuration', () => {
     expect(() => parseConfig({ avatar: { fps: 'fast' } })).toThrow(/avatar\.fps: .*got "fast"/);
   });
 
+  it('the SFU path encodes with x264 (superfast) unless told wrtc; another encoder is refused by name', () => {
+    const c = defaultConfig();
+    expect(c.media.encoder).toBe('x264');
+    expect(c.media.x264_preset).toBe('superfast');
+    expect(parseConfig({ media: { encoder: 'wrtc' } }).media.encoder).toBe('wrtc');
+    expect(() => parseConfig({ media: { encoder: 'nvenc' } })).toThrow(/media\.encoder/);
+    expect(() => parseConfig({ media: { x264_preset: 'placebo' } })).toThrow(/media\.x264_preset/);
+  });
+
   it('an unknown key is refused by name (typos do not pass silently)', () => {
     expect(() => parseConfig({ avatar: { dynamic_scal: 1 } })).toThrow(/unknown key avatar\.dynamic_scal/);
     expect(() => parseConfig({ bogus: true })).toThrow(/unknown key bogus/);

@@ -76,6 +76,10 @@ describe('health and metrics', () => {
     const fps = Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(text)?.[1]);
     expect(fps).toBeGreaterThan(20);
     expect(text).toMatch(/^avatar_stage_ms\{session="default",stage="engine"\} [\d.e-]+$/m);
+    // the default SFU path encodes with x264: its time per frame is a stage of its own (fps > 20 above: frames were encoded)
+    const encodeMs = Number(/^avatar_stage_ms\{session="default",stage="encode"\} ([\d.e-]+)$/m.exec(text)?.[1]);
+    expect(encodeMs).toBeGreaterThan(0);
+    expect(encodeMs).toBeLessThan(40);
     expect(text).toMatch(/^avatar_kiosks\{session="default"\} 0$/m);
     expect(text).toMatch(/^avatar_process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^# TYPE avatar_frames_sent_total counter$/m);

@@ -170,4 +170,26 @@ describe('encoder path: x264 + Opus into a mediasoup DirectTransport', () => {
     expect(videoProducer!.closed).toBe(true);
     recv.close();
   });
+
+  it('a frame of another size is refused with a clear error, and the stream goes on', async () => {
+    const errors: Error[] = [];
+    const feed = await EncodedFeed.create(router, { width: W, height: H, fps: FPS, maxKbps: 1500, preset: 'superfast', cname: 'avatar-test', onError: (e) => errors.push(e) });
+    const recv = await router.createDirectTransport();
+    const video = await recv.consume({ producerId: feed.producers[0]!.id, rtpCapabilities: router.rtpCapabilities });
+    const depack = new Depacketizer();
+    video.on('rtp', (p) => depack.push(p));
+    const t0 = 2_000_000;
+    for (let k = 0; k < 6; k++) {
+      if (k === 2) feed.frame({ kind: 'frame', pts: 0, index: 0, width: 64, height: 64, i420: new Uint8Array(64 * 64 * 1.5) } as unknown as AvatarFrame, t0 + k * 40);
+      else feed.frame({ kind: 'frame', pts: k * 1920, index: k, width: W, height: H, i420: picture(k) } as unknown as AvatarFrame, t0 + k * 40);
+      await sleep(40);
+    }
+    await sleep(200);
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/takes 256x320 I420 frames; a 64x64 frame .* was dropped/)]);
+    expect(depack.frames.length).toBe(5);
+    expect(feed.stats().framesRefused).toBe(1);
+    expect(feed.stats().encoderRestarts).toBe(0);
+    feed.close();
+    recv.close();
+  });
 });
