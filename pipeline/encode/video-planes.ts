@@ -13,14 +13,7 @@ export function videoFrameToI420(frame: Beamcoder): Uint8Array {
     throw new Error(`readMp4: decoded pixel format ${format} is not supported; only yuv420p (I420) video is read`);
   }
   const out = new Uint8Array(i420Size(width, height));
-  const cw = width >> 1;
-  const ch = height >> 1;
-  const planes: [number, number, number][] = [
-    [0, width, height],
-    [width * height, cw, ch],
-    [width * height + cw * ch, cw, ch],
-  ];
-  planes.forEach(([offset, w, h], p) => {
+  planesOf(width, height).forEach(([offset, w, h], p) => {
     const src: Buffer = frame.data[p];
     const stride: number = frame.linesize[p];
     for (let y = 0; y < h; y++) out.set(src.subarray(y * stride, y * stride + w), offset + y * w);
@@ -37,19 +30,23 @@ export function i420ToFrame(bc: Beamcoder, i420: Uint8Array, width: number, heig
 
 /** Copies a tight I420 buffer into an allocated yuv420p frame of the same size (a frame used again and again). */
 export function writeI420(frame: Beamcoder, i420: Uint8Array, width: number, height: number): void {
-  const cw = width >> 1;
-  const ch = height >> 1;
-  const planes: [number, number, number][] = [
-    [0, width, height],
-    [width * height, cw, ch],
-    [width * height + cw * ch, cw, ch],
-  ];
   const data: Buffer[] = frame.data;
   const linesize: number[] = frame.linesize;
-  planes.forEach(([offset, w, h], p) => {
+  planesOf(width, height).forEach(([offset, w, h], p) => {
     const dst = data[p]!;
     const stride = linesize[p]!;
     if (stride === w) dst.set(i420.subarray(offset, offset + w * h));
     else for (let y = 0; y < h; y++) dst.set(i420.subarray(offset + y * w, offset + (y + 1) * w), y * stride);
   });
+}
+
+/** The three planes of a tight I420 buffer: [offset, width, height] of Y, U, V. */
+function planesOf(width: number, height: number): [number, number, number][] {
+  const cw = width >> 1;
+  const ch = height >> 1;
+  return [
+    [0, width, height],
+    [width * height, cw, ch],
+    [width * height + cw * ch, cw, ch],
+  ];
 }
