@@ -108,7 +108,7 @@ async function edgeSection(): Promise<Record<string, unknown>> {
 
 /** 14. cost by output size (issue 15). */
 async function sizesSection(): Promise<Record<string, unknown>> {
-  if (!args.includes('--verbose')) beamcoder().logging('warning');
+  if (args.includes('--verbose')) beamcoder().logging('info');
   return { rows: await benchSizes(availableParallelism()) };
 }
 
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     return;
   }
   // FFmpeg's per-encoder info lines (x264 settings and stats) would bury the tables
-  if (!args.includes('--verbose')) beamcoder().logging('warning');
+  if (args.includes('--verbose')) beamcoder().logging('info');
   const cores = availableParallelism();
   const gc = await gcFunction();
   const config = benchConfig();
