@@ -128,7 +128,9 @@ async function viewer(ts: TestServer, id: string): Promise<Socket> {
 }
 
 export async function benchEdge(max: number, gc?: () => void, size?: { width: number; height: number }): Promise<EdgeResult> {
-  const ts = await startTestServer({ mode: 'sfu', rtcBase: 53000, config: { media: { pause_unwatched_ms: 300 }, ...(size ? { avatar: size } : {}) } });
+  // BENCH_ENCODER=wrtc|x264: the SFU publisher to measure (default: the config's, x264)
+  const encoder = process.env.BENCH_ENCODER ? { encoder: process.env.BENCH_ENCODER } : {};
+  const ts = await startTestServer({ mode: 'sfu', rtcBase: 53000, config: { media: { pause_unwatched_ms: 300, ...encoder }, ...(size ? { avatar: size } : {}) } });
   const photo = new Uint8Array(readFileSync(DEFAULT_PORTRAIT)) as Uint8Array<ArrayBuffer>;
   const ids = ['default'];
   const viewers = new Map<string, Socket>();
