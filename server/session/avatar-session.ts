@@ -27,6 +27,7 @@ import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { MediaPacer, pacingDelayMs } from '../media/media-pacer.js';
 import { SessionMediaSource } from '../media/session-media-source.js';
 import { SfuRoom, type PipeOffer } from '../media/sfu-room.js';
+import { X264_VIDEO_LAG_MS } from '../media/encoded-feed.js';
 import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
 import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
@@ -137,7 +138,10 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       session: opts.id,
       voice: opts.voice,
     });
-    const videoOffsetMs = 500 / fps + opts.config.media.video_delay_ms;
+    // frames at the middle of their interval, plus the kiosk's calibration (and what the wrtc
+    // publisher's own video queue added when it was measured, on the x264 publisher)
+    const x264 = opts.mode === 'sfu' && opts.config.media.encoder === 'x264';
+    const videoOffsetMs = 500 / fps + opts.config.media.video_delay_ms + (x264 ? X264_VIDEO_LAG_MS : 0);
     this.pacer = new MediaPacer({
       startMs: live.startMs,
       delayMs: pacingDelayMs({ fps, lookaheadMs, marginMs: opts.config.media.pacing_margin_ms, videoOffsetMs }),
