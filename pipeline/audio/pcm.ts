@@ -108,6 +108,19 @@ export function decodeS16Mono(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/**
+ * Float samples in [-1, 1] into `out` as s16 (host order), for the live media path: 1 and above
+ * give 32767, -1 and below -32768, the rest round(x * 32767). NaN gives 0. `out` must be as long.
+ */
+export function floatToS16(samples: Float32Array, out: Int16Array): Int16Array {
+  if (out.length !== samples.length) throw new RangeError(`floatToS16: out holds ${out.length} samples, the input ${samples.length}`);
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i]!;
+    out[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
+  }
+  return out;
+}
+
 /** Encodes mono float samples as s16le bytes, clamping to [-1, 1] (for tests and clients). */
 export function encodePcmS16(samples: Float32Array): Uint8Array {
   if (!(samples instanceof Float32Array)) {

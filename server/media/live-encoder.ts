@@ -12,6 +12,7 @@
  * Audio is never skipped (at most `MAX_AUDIO_QUEUE` chunks wait; past that the oldest is dropped
  * and counted, which only happens when the thread pool stalls).
  */
+import { floatToS16 } from '../../pipeline/audio/pcm.js';
 import { beamcoder, type Beamcoder } from '../../pipeline/media/beamcoder.js';
 import { writeI420 } from '../../pipeline/encode/video-planes.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
@@ -128,12 +129,7 @@ export class LiveEncoder {
   encodeAudio(samples: Float32Array, atMs: number): void {
     if (this.closed) return;
     if (samples.length !== AUDIO_CHUNK) throw new RangeError(`LiveEncoder.encodeAudio: expected ${AUDIO_CHUNK} samples (10 ms at 48 kHz), got ${samples.length}`);
-    const s16 = new Int16Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const v = samples[i]!;
-      s16[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
-    }
-    this.audioQueue.push({ samples: s16, atMs });
+    this.audioQueue.push({ samples: floatToS16(samples, new Int16Array(samples.length)), atMs });
     if (this.audioQueue.length > MAX_AUDIO_QUEUE) {
       this.audioQueue.shift();
       this.counts.audioDropped += 1;

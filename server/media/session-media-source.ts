@@ -13,6 +13,7 @@
  * interval), so the capture times libwebrtc stamps on them agree and the browser, which gets
  * both tracks in one MediaStream, plays them in sync.
  */
+import { floatToS16 } from '../../pipeline/audio/pcm.js';
 import type { AvatarFrame } from '../../pipeline/records.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
 import type { SessionAudio } from '../../pipeline/session/live-session.js';
@@ -108,10 +109,7 @@ export class SessionMediaSource {
     const s = chunk.samples;
     if (s.length !== this.pcm.length) throw new TypeError(`SessionMediaSource.sendAudio: expected ${this.pcm.length} samples, got ${s.length}`);
     if (this.audio) {
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i]!;
-        this.pcm[i] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
-      }
+      floatToS16(s, this.pcm);
       this.audio.onData({ samples: this.pcm, sampleRate: CLOCK_RATE, bitsPerSample: 16, channelCount: 1, numberOfFrames: this.pcm.length });
     }
     if (this.sinks.size > 0) {

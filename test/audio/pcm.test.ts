@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioFormatError } from '../../pipeline/audio/errors.js';
-import { MAX_CHUNK_BYTES, decodePcmChunk, encodePcmS16, type PcmFormat } from '../../pipeline/audio/pcm.js';
+import { MAX_CHUNK_BYTES, decodePcmChunk, encodePcmS16, floatToS16, type PcmFormat } from '../../pipeline/audio/pcm.js';
 
 const MONO16: PcmFormat = { encoding: 's16le', sampleRate: 16_000, channels: 1 };
 
@@ -46,6 +46,14 @@ describe('decodePcmChunk decodes what clients send', () => {
     for (let i = 0; i < 4; i++) expect(Math.abs(back[i] - x[i])).toBeLessThan(1 / 16384);
     expect(back[4]).toBeCloseTo(32767 / 32768, 6);
     expect(back[5]).toBeCloseTo(-32767 / 32768, 6);
+  });
+
+  it('floatToS16 (the live media path) rounds, maps -1 to -32768, clamps and silences NaN, into the given array', () => {
+    const out = new Int16Array(8);
+    const r = floatToS16(new Float32Array([0, 0.5, -0.5, 1, -1, 3, -3, NaN]), out);
+    expect(r).toBe(out);
+    expect(Array.from(out)).toEqual([0, 16384, -16383, 32767, -32768, 32767, -32768, 0]);
+    expect(() => floatToS16(new Float32Array(4), new Int16Array(3))).toThrow(/out holds 3 samples, the input 4/);
   });
 });
 
