@@ -16,20 +16,24 @@
 import { bandCoords, blinkField, headBasis, HEAD_BASIS_ROWS, mouthEnvelopes } from './basis.js';
 import { rgbToYuv } from './colour.js';
 import type { FaceGeometry } from './geometry.js';
+import type { PhotoColours } from './photo-colours.js';
 import { DType, GraphBuilder } from './graph-builder.js';
 import { Ops } from './graph-ops.js';
 
 /** Per-frame mouth scalars, in this order (see renderer.ts for how they are computed). */
-export const MOUTH_INPUTS = ['du', 'dv', 'invA2', 'drop', 'lift', 'stretch', 'pout', 'opacity', 'teeth'] as const;
+export const MOUTH_INPUTS = ['du', 'dv', 'invA2', 'drop', 'lift', 'stretch', 'pout', 'opacity', 'teeth', 'seam'] as const;
 /** Per-frame scalars of each eye (left eye first, then right eye). */
 export const EYE_INPUTS = ['du', 'dv', 'edge', 'opacity'] as const;
 
-/** Colours of the composites, sRGB. */
+/**
+ * Colours of the composites, sRGB, for a well-lit photo: the mouth's inside is scaled by the
+ * photo's `shade`; the teeth and lids are the photo's own (photo-colours.ts).
+ */
 export const COLOURS = {
-  teeth: [206, 198, 182],
   tongue: [138, 58, 62],
   throat: [16, 5, 6],
   cavity: [70, 20, 24],
+  seam: [78, 32, 34],
   lash: [38, 27, 24],
 } as const;
 
@@ -47,6 +51,9 @@ export const MOUTH = {
   feather: 1.2,
   /** px: width of the lip seam step of the jaw field */
   seam: 1,
+  /** half-width of the shadow line where pressed lips meet (times a, kept within 1-1.5 px), and its darkest opacity */
+  seamLine: 0.04,
+  seamOpacity: 0.7,
 } as const;
 
 export interface PortraitGraphSources {
@@ -56,8 +63,8 @@ export interface PortraitGraphSources {
   v: Float32Array;
   width: number;
   height: number;
-  /** sRGB eyelid colours (skin above each eye), [left, right] */
-  lidColours: [number[], number[]];
+  /** colours taken from the photo: eyelids, teeth, and how bright its skin is (photo-colours.ts) */
+  colours: PhotoColours;
 }
 
 export interface PortraitGraph {
@@ -124,7 +131,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   const mc = bandCoords(geo, mb, mf, 1);
   const env = mouthEnvelopes(geo, mc);
   const band4 = (name: string, data: Float32Array) => g.floats(name, data, [1, 1, mc.height, mc.width]);
-  const [du, dv, invA2, drop, lift, stretch, pout, opacity, teeth] = o.scalars(mouthIn, MOUTH_INPUTS.length) as [string, string, string, string, string, string, string, string, string];
+  const [du, dv, invA2, drop, lift, stretch, pout, opacity, teeth, seam] = o.scalars(mouthIn, MOUTH_INPUTS.length) as [string, string, string, string, string, string, string, string, string, string];
   const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
   const U = o.sub(band4('mu', mc.u), du);
   const Vv = o.sub(band4('mv', mc.v), dv);
@@ -202,8 +209,14 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     const r2 = o.sub(r1, wTongue);
     const wThroat = o.mul(r2, depth);
     const wCavity = o.sub(r2, wThroat);
-    composite('mouth', bx, o.sub(1, mask), [wTeeth, wTongue, wThroat, wCavity],
-      [COLOURS.teeth, COLOURS.tongue, COLOURS.throat, COLOURS.cavity].map(yuv));
+    // pressed lips that were apart in the photo meet on the split line: a shadow line there, as
+    // between real lips (else the photo's teeth show through the one-pixel seam as a bright line)
+    const seamW = Math.min(1.5, Math.max(1, MOUTH.seamLine * a));
+    const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, sb)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
+    const wSeam = o.mul(o.mul(onSeam, o.sub(1, mask)), o.mul(seam, MOUTH.seamOpacity));
+    const shaded = (c: readonly number[]) => c.map((x) => x * src.colours.shade);
+    composite('mouth', bx, o.sub(o.sub(1, mask), wSeam), [wTeeth, wTongue, wThroat, wCavity, wSeam],
+      [src.colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv));
   }
 
   // ---- eyes composite: an eyelid-coloured patch slides down over the opening, lashes on its edge
@@ -238,7 +251,7 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     });
     const w0 = o.sub(o.sub(o.sub(o.sub(o.sub(1, lids[0]!), lids[1]!), lids[2]!), lids[3]!), lash);
     const dark = (c: number[]) => c.map((x) => x * 0.82);
-    const [cl, cr] = src.lidColours;
+    const [cl, cr] = src.colours.lids;
     composite('eyes', bx, w0, [...lids, lash], [yuv(cl), yuv(dark(cl)), yuv(cr), yuv(dark(cr)), yuv(COLOURS.lash)]);
   }
 

@@ -10,7 +10,8 @@ import { i420Size, type MotionParams } from '../../pipeline/records.js';
 import type { Box, EnrolledPortrait } from '../face/PortraitTypes.js';
 import { headDisplacement } from './basis.js';
 import { planesToI420, rgbaToYuvPlanes } from './colour.js';
-import { faceGeometry, toImage, type FaceGeometry } from './geometry.js';
+import { faceGeometry, type FaceGeometry } from './geometry.js';
+import { photoColours, type PhotoColours } from './photo-colours.js';
 import { buildPortraitGraph, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './portrait-graph.js';
 
 export interface PortraitRendererOptions {
@@ -34,6 +35,8 @@ export class PortraitRenderer implements FrameRenderer {
   readonly roi: Readonly<Box>;
   /** op types of the graph, in order */
   readonly graphNodes: readonly string[];
+  /** the colours taken from the photo for what the renderer draws (teeth, lids, the mouth's inside) */
+  readonly colours: Readonly<PhotoColours>;
   /** wall time of the last render, ms */
   lastRenderMs = 0;
 
@@ -54,7 +57,9 @@ export class PortraitRenderer implements FrameRenderer {
     width: number,
     height: number,
     nodes: string[],
+    colours: PhotoColours,
   ) {
+    this.colours = Object.freeze(colours);
     this.width = width;
     this.height = height;
     this.roi = Object.freeze({ ...geo.roi });
@@ -151,6 +156,9 @@ export class PortraitRenderer implements FrameRenderer {
     mouth[7] = clamp(Math.max(jaw * 6, bite), 0, 1);
     // drawn teeth only where the portrait shows none of its own between the lips
     mouth[8] = Math.max(clamp((jaw - 0.15) / 0.25, 0, 1), bite) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
+    // the shadow line where pressed lips meet: only where the press brought them together (a photo
+    // whose lips meet at rest has its own line there)
+    mouth[9] = press * clamp(gap / 2, 0, 1) * (1 - clamp(jaw * 6, 0, 1));
 
     [bl, br].forEach((b, k) => {
       const eye = geo.eyes[k]!;
@@ -198,27 +206,6 @@ function checkParams(p: Readonly<MotionParams>): Readonly<MotionParams> {
 }
 
 /**
- * Eyelid colour: skin above the eye, between the lid and the brow. Creases and brows are darker
- * than lid skin, so the mean of the brighter half of the samples is taken.
- */
-function lidColour(portrait: EnrolledPortrait, e: FaceGeometry['eyes'][0]): number[] {
-  const open = e.upper + e.lower;
-  const samples: number[][] = [];
-  for (let v = -e.upper - 1.2 * open; v <= -e.upper - 0.3 * open; v += 1) {
-    for (let u = -0.4 * e.halfWidth; u <= 0.4 * e.halfWidth; u += 1) {
-      const [x, y] = toImage(e.frame, u, v).map(Math.round) as [number, number];
-      if (x < 0 || y < 0 || x >= portrait.width || y >= portrait.height) continue;
-      const p = (y * portrait.width + x) * 4;
-      samples.push([portrait.rgba[p]!, portrait.rgba[p + 1]!, portrait.rgba[p + 2]!]);
-    }
-  }
-  if (samples.length === 0) return [200, 160, 140];
-  samples.sort((s, t) => (s[0]! + 2 * s[1]! + s[2]!) - (t[0]! + 2 * t[1]! + t[2]!));
-  const bright = samples.slice(Math.floor(samples.length / 2));
-  return [0, 1, 2].map((c) => bright.reduce((acc, s) => acc + s[c]!, 0) / bright.length);
-}
-
-/**
  * Build the renderer of one enrolled portrait: derives the geometry, builds the graph and opens an
  * ONNX Runtime session (CPU). Throws an Error naming what is wrong with a bad portrait or option.
  */
@@ -230,8 +217,8 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
   if (!portrait || typeof portrait !== 'object' || !portrait.landmarks) throw new TypeError('createPortraitRenderer: portrait with landmarks required');
   const geo = faceGeometry(portrait, { roiMargin: o.roiMargin });
   const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
-  const lidColours = geo.eyes.map((e) => lidColour(portrait, e)) as [number[], number[]];
-  const graph = buildPortraitGraph(geo, { ...planes, width: portrait.width, height: portrait.height, lidColours });
+  const colours = photoColours(portrait, geo);
+  const graph = buildPortraitGraph(geo, { ...planes, width: portrait.width, height: portrait.height, colours });
   const session = await ort.InferenceSession.create(graph.model, {
     intraOpNumThreads: o.intraOpThreads,
     interOpNumThreads: 1,
@@ -239,5 +226,5 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
     // not 'all': its NCHWc layout transform wraps each 1x1 Conv in reorders that cost ~0.3 ms here
     graphOptimizationLevel: 'extended',
   });
-  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes);
+  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes, colours);
 }

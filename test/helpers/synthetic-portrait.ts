@@ -15,6 +15,10 @@ export interface SyntheticFaceOptions {
   cy?: number;
   rx?: number;
   ry?: number;
+  /** px between the inner lips, showing upper teeth (a smile); 0 (default): the lips meet */
+  teeth?: number;
+  /** every colour times this (a dim photo: < 1; default 1) */
+  exposure?: number;
 }
 
 type Rgb = [number, number, number];
@@ -29,6 +33,8 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
   const eyeY = cy - 0.12 * ry, eyeDx = 0.42 * rx, eyeHw = 0.2 * rx, eyeHu = 0.055 * ry, eyeHl = 0.05 * ry;
   const mouthY = cy + 0.5 * ry, mouthHw = 0.38 * rx, upperH = 0.075 * ry, lowerH = 0.09 * ry;
   const chinY = cy + ry;
+  // a smile: the lips part by `teeth` px in the middle (an ellipse of teeth between them)
+  const g2 = (opts.teeth ?? 0) / 2;
 
   const skin: Rgb = [224, 178, 150];
   const put = (i: number, c: Rgb, alpha: number) => {
@@ -74,12 +80,16 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
       }
       // nose: a soft shadow
       put(i, [170, 120, 100], 0.5 * cover(ell(x, y, cx, cy + 0.22 * ry, 0.14 * rx, 0.06 * ry)));
-      // lips: upper and lower halves of an ellipse, dark seam
-      const lip = y < mouthY ? ell(x, y, cx, mouthY, mouthHw, upperH) : ell(x, y, cx, mouthY, mouthHw, lowerH);
+      // lips: upper and lower halves of an ellipse, dark seam (or, smiling, the upper teeth between them)
+      const lip = y < mouthY ? ell(x, y, cx, mouthY, mouthHw, g2 + upperH) : ell(x, y, cx, mouthY, mouthHw, g2 + lowerH);
       put(i, y < mouthY ? [170, 60, 70] : [190, 75, 85], cover(lip));
-      put(i, [90, 30, 35], cover(Math.max(Math.abs(y - mouthY) - 0.7, lip)));
+      if (g2 > 0) put(i, [236, 232, 220], cover(ell(x, y, cx, mouthY, 0.95 * mouthHw, g2)));
+      else put(i, [90, 30, 35], cover(Math.max(Math.abs(y - mouthY) - 0.7, lip)));
     }
   }
+
+  const ex = opts.exposure ?? 1;
+  if (ex !== 1) for (let i = 0; i < rgba.length; i += 4) for (let k = 0; k < 3; k++) rgba[i + k] = Math.round(rgba[i + k]! * ex);
 
   const P = (x: number, y: number): Point => ({ x, y });
   const eye = (s: number): EyeLandmarks => {
@@ -90,12 +100,13 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
   const arc = (n: number, ex: number, ey: number, ax: number, ay: number, a0: number, a1: number) =>
     Array.from({ length: n }, (_, k) => { const t = a0 + ((a1 - a0) * k) / (n - 1); return P(ex + ax * Math.cos(t), ey + ay * Math.sin(t)); });
   const faceOval = arc(36, cx, cy, rx, ry, -Math.PI / 2, (3 * Math.PI) / 2).slice(0, 35);
-  const outerContour = [...arc(12, cx, mouthY, mouthHw, upperH, Math.PI, 2 * Math.PI), ...arc(12, cx, mouthY, mouthHw, lowerH, 0, Math.PI).slice(1, 11)];
-  const innerContour = arc(16, cx, mouthY, mouthHw * 0.9, 0.5, 0, 2 * Math.PI).slice(0, 15);
+  const upperY = mouthY - g2, lowerY = mouthY + g2;
+  const outerContour = [...arc(12, cx, mouthY, mouthHw, g2 + upperH, Math.PI, 2 * Math.PI), ...arc(12, cx, mouthY, mouthHw, g2 + lowerH, 0, Math.PI).slice(1, 11)];
+  const innerContour = arc(16, cx, mouthY, mouthHw * 0.9, Math.max(0.5, g2), 0, 2 * Math.PI).slice(0, 15);
   const mouth = {
     left: P(cx + mouthHw, mouthY), right: P(cx - mouthHw, mouthY),
-    upperOuter: P(cx, mouthY - upperH), upperInner: P(cx, mouthY),
-    lowerInner: P(cx, mouthY), lowerOuter: P(cx, mouthY + lowerH),
+    upperOuter: P(cx, upperY - upperH), upperInner: P(cx, upperY),
+    lowerInner: P(cx, lowerY), lowerOuter: P(cx, lowerY + lowerH),
     outerContour, innerContour,
   };
   const mesh = new Float32Array(478 * 3);
@@ -108,7 +119,7 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
   set(33, re.outer); set(133, re.inner); set(159, re.upper); set(145, re.lower);
 
   return {
-    id: `synthetic-${W}x${H}-${cx}-${cy}-${rx}-${ry}`,
+    id: `synthetic-${W}x${H}-${cx}-${cy}-${rx}-${ry}${g2 > 0 ? `-teeth${2 * g2}` : ''}${ex !== 1 ? `-x${ex}` : ''}`,
     width: W, height: H, rgba,
     landmarks: {
       mesh,

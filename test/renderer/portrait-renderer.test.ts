@@ -136,6 +136,35 @@ describe('portrait renderer on a synthetic face', () => {
     expect(teeth(both)).toBe(0);
   });
 
+  it('lipPress on lips that meet in the photo changes nothing; on a smile showing teeth, the lips meet on a dark line', async () => {
+    const m = portrait.landmarks.mouth;
+    const a = (m.left.x - m.right.x) / 2;
+    const around: Box = { x: m.right.x, y: m.upperOuter.y - 4, width: 2 * a, height: m.lowerOuter.y - m.upperOuter.y + 8 };
+    expect(meanAbsDiff(yBox(await r.render(pose({ lipPress: 1 })), around), yBox(rest, around))).toBeLessThan(0.5);
+
+    const smile = syntheticPortrait({ teeth: 10 });
+    const s = await createPortraitRenderer(smile);
+    try {
+      const sm = smile.landmarks.mouth;
+      // the middle half of the mouth, from above the upper lip to below the lower one
+      const col: Box = { x: Math.round(sm.right.x + 0.5 * a), y: Math.round(sm.upperOuter.y - 2), width: Math.round(a), height: Math.round(sm.lowerOuter.y - sm.upperOuter.y + 4) };
+      const teeth = (f: Uint8Array) => yBox(f, col).filter((y) => y >= 200).length;
+      const restS = await s.render(REST_POSE);
+      const pressed = await s.render(pose({ lipPress: 1 }));
+      expect(teeth(restS)).toBeGreaterThan(100);
+      expect(teeth(pressed)).toBe(0);
+      // where the lips meet, each column of the middle third (the line fades towards the corners)
+      // has a line darker than the lips (Y about 100) by 15+ levels
+      const lipY = Math.min(...yBox(restS, col).filter((y) => y < 200));
+      for (let x = Math.round(sm.right.x + (2 / 3) * a); x < sm.left.x - (2 / 3) * a; x += 3) {
+        const column = yBox(pressed, { x, y: col.y, width: 1, height: col.height });
+        expect(Math.min(...column), `column ${x}`).toBeLessThan(lipY - 15);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a blink changes the eye region and not the mouth', async () => {
     const lm = portrait.landmarks;
     const eyeBox = (e: typeof lm.leftEye): Box => {

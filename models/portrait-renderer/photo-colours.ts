@@ -1,0 +1,89 @@
+/**
+ * Colours the renderer draws with, taken from the portrait itself so that what it adds (eyelids,
+ * teeth, the mouth's inside) sits in the photo's own light and white balance:
+ * - eyelids: the skin above each eye;
+ * - the upper teeth: the photo's own teeth where its lips are apart (a smile), else its eye
+ *   whites, a little darker and warmer (teeth are not as white as sclera), else a default;
+ * - `shade`: how bright the photo's skin is against a well-lit reference (at most 1), for the
+ *   mouth's inside (tongue, cavity, the line between pressed lips), which a dim photo shows dimmer.
+ * Every sample is in the portrait's pixels, read in a feature's local frame (geometry.ts).
+ */
+import type { EnrolledPortrait } from '../face/PortraitTypes.js';
+import { toImage, type FaceGeometry, type LocalFrame } from './geometry.js';
+
+type Rgb = [number, number, number];
+
+/** Drawn teeth when the photo offers nothing better (sRGB). */
+export const DEFAULT_TEETH: Rgb = [206, 198, 182];
+/** Teeth from eye whites: per channel. */
+const SCLERA_TO_TEETH: Rgb = [0.88, 0.86, 0.81];
+/** Lid skin luma (r + 2g + b) / 4 of a well-lit face, the reference of `shade`. */
+const REFERENCE_SKIN_LUMA = 175;
+
+export interface PhotoColours {
+  lids: [Rgb, Rgb];
+  teeth: Rgb;
+  /** where the teeth colour came from */
+  teethFrom: 'photo' | 'eyes' | 'default';
+  /** skin luma / reference, within 0.5 .. 1 */
+  shade: number;
+}
+
+const luma = (c: readonly number[]) => (c[0]! + 2 * c[1]! + c[2]!) / 4;
+
+/** RGB samples of the portrait over u0..u1 x v0..v1 (px) of a local frame. */
+function samples(p: EnrolledPortrait, f: LocalFrame, u0: number, u1: number, v0: number, v1: number): Rgb[] {
+  const out: Rgb[] = [];
+  for (let v = v0; v <= v1; v += 1) {
+    for (let u = u0; u <= u1; u += 1) {
+      const [x, y] = toImage(f, u, v).map(Math.round) as [number, number];
+      if (x < 0 || y < 0 || x >= p.width || y >= p.height) continue;
+      const i = (y * p.width + x) * 4;
+      out.push([p.rgba[i]!, p.rgba[i + 1]!, p.rgba[i + 2]!]);
+    }
+  }
+  return out;
+}
+
+/** Mean of the brightest `share` of the samples (undefined when there are none). */
+function brightMean(s: Rgb[], share: number): Rgb | undefined {
+  if (s.length === 0) return undefined;
+  const sorted = [...s].sort((a, b) => luma(a) - luma(b));
+  const top = sorted.slice(Math.min(sorted.length - 1, Math.floor(sorted.length * (1 - share))));
+  return [0, 1, 2].map((c) => top.reduce((acc, x) => acc + x[c]!, 0) / top.length) as Rgb;
+}
+
+/** Near-neutral (white-ish, not skin): channel spread under a quarter of the brightest channel. */
+const neutral = (c: Rgb) => Math.max(...c) - Math.min(...c) < 0.25 * Math.max(...c);
+
+/**
+ * Eyelid colour: skin above the eye, between the lid and the brow. Creases and brows are darker
+ * than lid skin, so the mean of the brighter half of the samples is taken.
+ */
+function lidColour(p: EnrolledPortrait, e: FaceGeometry['eyes'][0]): Rgb {
+  const open = e.upper + e.lower;
+  return brightMean(samples(p, e.frame, -0.4 * e.halfWidth, 0.4 * e.halfWidth, -e.upper - 1.2 * open, -e.upper - 0.3 * open), 0.5) ?? [200, 160, 140];
+}
+
+export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColours {
+  const lids = geo.eyes.map((e) => lidColour(p, e)) as [Rgb, Rgb];
+  const skin = (luma(lids[0]) + luma(lids[1])) / 2;
+  // a dim photo shows the mouth's inside dimmer; a bright one does not light it up (it is in shadow)
+  const shade = Math.min(1, Math.max(0.5, skin / REFERENCE_SKIN_LUMA));
+  const m = geo.mouth, a = m.a, gap = m.lowerInner - m.upperInner;
+  // the photo's own upper teeth: the upper part of the gap between its lips
+  if (gap >= 3) {
+    const t = brightMean(samples(p, m.frame, -0.4 * a, 0.4 * a, m.upperInner + 0.2 * gap, m.upperInner + 0.6 * gap), 0.5);
+    if (t && neutral(t) && luma(t) >= 0.8 * skin) return { lids, teeth: t, teethFrom: 'photo', shade };
+  }
+  // eye whites: the brightest fifth of each eye's opening (iris and pupil are darker)
+  const whites = geo.eyes.flatMap((e) => {
+    const w = brightMean(samples(p, e.frame, -0.75 * e.halfWidth, 0.75 * e.halfWidth, -0.4 * e.upper, 0.4 * e.lower), 0.2);
+    return w && neutral(w) && luma(w) >= 0.9 * skin ? [w] : [];
+  });
+  if (whites.length > 0) {
+    const w = [0, 1, 2].map((c) => whites.reduce((acc, x) => acc + x[c]!, 0) / whites.length);
+    return { lids, teeth: w.map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, teethFrom: 'eyes', shade };
+  }
+  return { lids, teeth: DEFAULT_TEETH.map((x) => Math.min(255, x * shade)) as Rgb, teethFrom: 'default', shade };
+}
