@@ -39,6 +39,32 @@ export interface LatencyResult {
   sync: Summary;
   /** touch on stop -> face at rest on screen, ms */
   interrupt: Summary;
+  /**
+   * The server's part, measured on its wall clock from the same post: the upload answered (decoded
+   * and queued), the burst's audio onset handed to the publisher (encoder and RTP), the frame whose
+   * mouth opens handed to it. The kiosk's part is the rest.
+   */
+  server: { accepted: Summary; audioOut: Summary; frameOut: Summary };
+}
+
+/**
+ * Records what a session hands to its publisher (a MediaSink beside it): per 10 ms audio chunk its
+ * RMS, per frame its jaw opening, each with the wall time (ms, page clock) it was handed over.
+ */
+function publisherTap(ts: TestServer, origin: number) {
+  const audio: { t: number; v: number }[] = [];
+  const frames: { t: number; v: number }[] = [];
+  const detach = ts.server.sessions.require('default').source.addSink({
+    audio(samples) {
+      let e = 0;
+      for (let i = 0; i < samples.length; i++) e += samples[i]! * samples[i]!;
+      audio.push({ t: Date.now() - origin, v: Math.sqrt(e / samples.length) });
+    },
+    frame(f) {
+      frames.push({ t: Date.now() - origin, v: f.params.jawOpen });
+    },
+  });
+  return { audio, frames, detach };
 }
 
 async function withKiosk<T>(mode: Mode, rtcBase: number, fn: (ts: TestServer, browser: Browser, page: Page, restLuma: number) => Promise<T>): Promise<T> {
@@ -68,29 +94,42 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     // 1. bursts, each sent alone at a random phase against the 40 ms frame grid
     const one = speechBursts(1, 0.5, 0);
     const sent: number[] = [];
+    const accepted: number[] = [];
     const since = await pageNow(page);
+    const tap = publisherTap(ts, origin);
     for (let i = 0; i < bursts; i++) {
       await sleep(900 + Math.random() * 400);
       sent.push(Date.now() - origin);
       await uploadSpeech(ts.server.url, token, one.samples, one.sampleRate);
+      accepted.push(Date.now() - origin - sent[sent.length - 1]!);
     }
     await sleep(1500);
+    tap.detach();
     const rec = await readProbe(page, since);
     const open = mouthOpening(rec.frames, restLuma);
     const peakOpen = Math.max(...open.map((o) => o.open));
     const peakRms = Math.max(...rec.audio.map((a) => a.rms));
     const mouthOn = onsets(open.map((o) => ({ t: o.t, v: o.open })), 0.3 * peakOpen, 0.12 * peakOpen, 300);
     const audioOn = onsets(rec.audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peakRms, 0.05 * peakRms, 300);
+    // the same onset rules on what the server handed to its publisher
+    const peakOf = (xs: { v: number }[]) => Math.max(...xs.map((x) => x.v));
+    const audioOut = onsets(tap.audio, 0.2 * peakOf(tap.audio), 0.05 * peakOf(tap.audio), 300);
+    const frameOut = onsets(tap.frames, 0.3 * peakOf(tap.frames), 0.12 * peakOf(tap.frames), 300);
     const firstAfter = (xs: number[], t: number) => xs.find((x) => x >= t && x < t + 800);
     const mouthLat: number[] = [];
     const audioLat: number[] = [];
     const sync: number[] = [];
+    const audioOutLat: number[] = [];
+    const frameOutLat: number[] = [];
     for (const t of sent) {
       const m = firstAfter(mouthOn, t);
       const a = firstAfter(audioOn, t);
       if (m !== undefined) mouthLat.push(m - t);
       if (a !== undefined) audioLat.push(a - t);
       if (m !== undefined && a !== undefined) sync.push(m - a);
+      const ao = firstAfter(audioOut, t), fo = firstAfter(frameOut, t);
+      if (ao !== undefined) audioOutLat.push(ao - t);
+      if (fo !== undefined) frameOutLat.push(fo - t);
     }
     // 2. barge-in: speech, then a touch on stop mid-sentence
     const { samples, sampleRate } = wavSamples(speakWav('One two three four five six seven eight nine ten.'));
@@ -107,6 +146,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     return {
       mode, settleMs: settled.waitedMs, audioJitterMs: st.audioJitterMs, videoJitterMs: st.videoJitterMs,
       mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
+      server: { accepted: summarise(accepted), audioOut: summarise(audioOutLat), frameOut: summarise(frameOutLat) },
     };
   });
 }
@@ -201,10 +241,14 @@ function browserCpuMs(): number {
 export function printLatency(r: LatencyResult, log = console.log): void {
   const s = (x: Summary) => `p50 ${x.p50.toFixed(0)}  p95 ${x.p95.toFixed(0)}  mean ${x.mean.toFixed(0)}  (n ${x.n})`;
   log(`[${r.mode}] settled ${(r.settleMs / 1000).toFixed(1)} s after joining; jitter buffers: audio ${r.audioJitterMs.toFixed(0)} ms, video ${r.videoJitterMs.toFixed(0)} ms (means since joining)`);
-  log(`[${r.mode}] glass-to-glass, speech posted -> mouth opening visible${s(r.mouth)} ms`);
+  log(`[${r.mode}] glass-to-glass, speech posted -> mouth opening visible ${s(r.mouth)} ms`);
   log(`[${r.mode}] glass-to-glass, speech posted -> audio heard          ${s(r.audio)} ms`);
   log(`[${r.mode}] lip sync, mouth onset - audio onset (neg: mouth leads) ${s(r.sync)} ms   TARGET within +-45 ms: ${Math.abs(r.sync.mean) <= 45 ? 'PASS' : 'FAIL'}`);
   log(`[${r.mode}] barge-in, touch on stop -> face at rest on screen      ${s(r.interrupt)} ms   TARGET <= 120 ms: ${r.interrupt.max <= 120 ? 'PASS' : 'FAIL'}`);
+  const v = r.server;
+  log(`[${r.mode}] timeline, p50 ms from the post: upload answered ${v.accepted.p50.toFixed(0)}, audio onset to the publisher ${v.audioOut.p50.toFixed(0)}, ` +
+    `mouth-opening frame to the publisher ${v.frameOut.p50.toFixed(0)}; heard ${r.audio.p50.toFixed(0)}, seen ${r.mouth.p50.toFixed(0)} ` +
+    `(the kiosk's part: audio ${(r.audio.p50 - v.audioOut.p50).toFixed(0)}, video ${(r.mouth.p50 - v.frameOut.p50).toFixed(0)})`);
 }
 
 export function printCapacity(mode: Mode, steps: CapacityStep[], log = console.log): number {
