@@ -13,8 +13,9 @@
  * running does not advance the timeline (the next one does, with everything since). Audio is
  * never dropped.
  *
- * pause() (nobody watches): the timeline goes on (speech is taken, queued and played out on the
- * wall clock, audio is emitted) but the engine gets nothing and renders nothing. resume(): the
+ * pause() (nobody watches): the timeline goes on (speech is taken, queued and passes on the wall
+ * clock, audio chunks are emitted, silent: nobody hears them) but the engine gets nothing and
+ * renders nothing, and the speech is not even resampled (LiveTimeline.setPassing). resume(): the
  * engine is reset and starts again at the next frame boundary, its frames numbered from there, so
  * the first frame (the face at rest) follows after the engine's window and lookahead. The engine
  * must drop frames it rendered before a reset (WorkerEngine does).
@@ -133,6 +134,7 @@ export class LiveSession {
     this.pausedFrames = true;
     this.epoch += 1;
     this.gate.detach();
+    this.timeline.setPassing(true);
   }
 
   /**
@@ -144,6 +146,7 @@ export class LiveSession {
     if (!this.pausedFrames) return;
     this.pausedFrames = false;
     this.epoch += 1;
+    this.timeline.setPassing(false);
     const { analysisRate, fps } = this.engine.info;
     const k = Math.max(this.nextFrame, Math.ceil((this.gate.position * fps) / analysisRate - 1e-9));
     this.engine.reset();

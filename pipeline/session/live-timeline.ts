@@ -27,6 +27,11 @@
  * Phones: an utterance may come with its phones (a TTS that knows them). They ride in the queue
  * ahead of its audio and reach the engine (pushPhones) just before the first of its samples, so
  * they line up with the audio whatever else was queued, paused or resampled before it.
+ *
+ * Passing (setPassing(true), a session nobody watches): speech still takes its time on the
+ * timeline (the queue drains on the wall clock, the state is 'speaking' while it does) but is not
+ * resampled: the engine gets silence and the playout nothing. Turned off, the next speech is
+ * resampled from where the queue then stands (the resamplers start over there).
  */
 import { AudioFormatError } from '../audio/errors.js';
 import { decodePcmChunk, type PcmFormat } from '../audio/pcm.js';
@@ -143,6 +148,10 @@ export class LiveTimeline {
   private q16Taken = 0;
   /** phones waiting for their speech: `at` counts q16 samples as q16Taken does */
   private readonly phoneMarks: { at: number; phones: readonly TimedPhone[] }[] = [];
+  /** speech passes unresampled (setPassing) */
+  private passing = false;
+  /** analysis samples of speech passed beyond whole input samples (input rates need not divide) */
+  private passDebt = 0;
   private chunksAccepted = 0;
   private chunksRefused = 0;
   private samplesAccepted = 0;
@@ -213,6 +222,12 @@ export class LiveTimeline {
     const target = Math.floor(((nowMs - this.startMs) * this.analysisRate) / 1000);
     const n = target - this.pos;
     if (n <= 0) return;
+    if (this.passing) {
+      this.pass(n);
+      this.engine.pushSilence(n);
+      this.pos = target;
+      return;
+    }
     this.fill(n);
     if (this.q16.length < n || this.q48.length < n * this.ratio) this.flushResamplers();
     const speech = this.q16.take(n);
@@ -227,6 +242,47 @@ export class LiveTimeline {
       if (this.q16.length === 0 && this.q48.length < this.ratio) this.q48.clear();
       if (this.q48.length === 0 && this.q16.length < 2) this.q16Taken += this.q16.clear();
     }
+  }
+
+  /**
+   * While on, speech passes on the wall clock unresampled (nobody needs its samples: a session
+   * nobody watches); the engine gets silence, the playout nothing. Off: resampling resumes from
+   * where the queue stands.
+   */
+  setPassing(on: boolean): void {
+    if (on === this.passing) return;
+    this.passing = on;
+    // the resamplers' held-back input belongs to speech that passes: start over later
+    this.toEngine = null;
+    this.toPlayout = null;
+    this.passDebt = 0;
+  }
+
+  /** Drops `n` analysis samples' worth of speech: resampled first, then raw input at its own rate. */
+  private pass(n: number): void {
+    const q = Math.min(n, this.q16.length);
+    this.q16Taken += this.q16.take(q).length;
+    this.q48.take(Math.round(q * this.ratio));
+    let left = n - q + this.passDebt;
+    while (left > 0 && this.raw.length > 0) {
+      const head = this.raw[0]!;
+      if ('segmentEnd' in head || 'phones' in head) {
+        this.raw.shift();
+        continue;
+      }
+      const take = Math.min(head.samples.length - head.pos, Math.ceil((left * head.rate) / this.analysisRate));
+      head.pos += take;
+      this.raw48 -= (take * CLOCK_RATE) / head.rate;
+      left -= (take * this.analysisRate) / head.rate;
+      if (head.pos >= head.samples.length) this.raw.shift();
+    }
+    // a whole input sample may cover more than what was due: the rest counts against the next tick
+    this.passDebt = this.raw.length > 0 ? Math.min(0, left) : 0;
+    if (this.raw.length === 0) {
+      this.raw48 = 0;
+      if (this.q16.length === 0) this.q48.clear();
+    }
+    while (this.phoneMarks.length > 0 && this.phoneMarks[0]!.at < this.q16Taken) this.phoneMarks.shift();
   }
 
   /** Speech to the engine, with the phones of an utterance just before its first sample. */

@@ -171,6 +171,44 @@ describe('LiveTimeline', () => {
     expect(h.level(31)).toBe(REST_Y);
   });
 
+  it('passing (nobody watches): speech takes its wall-clock time unresampled; resampling resumes where the queue stands', async () => {
+    const h = harness();
+    const pushed = { audio: 0 };
+    const push = h.engine.pushAudio.bind(h.engine);
+    h.engine.pushAudio = (x: Float32Array) => {
+      pushed.audio += x.length;
+      push(x);
+    };
+    h.tl.setPassing(true);
+    h.tl.ingest(tone(1000, 22_050), h.now()); // an input rate that does not divide the analysis rate
+    await h.run(400);
+    expect(h.tl.stats().state).toBe('speaking');
+    expect(Math.abs(h.tl.stats().queuedMs - 600)).toBeLessThanOrEqual(15);
+    expect(pushed.audio).toBe(0); // the engine had silence
+    expect(rms(h.audio(0, 400))).toBe(0); // nothing to play
+    expect(h.frames.every((f) => !f.speaking)).toBe(true);
+    h.tl.setPassing(false);
+    await h.run(1400);
+    // the rest of the tone plays from 400 ms to its end at 1000 ms, as it would have without passing
+    expect(rms(h.audio(420, 980))).toBeGreaterThan(0.3);
+    expect(rms(h.audio(1020, 1400))).toBe(0);
+    expect(Math.abs(pushed.audio - 600 * 16)).toBeLessThanOrEqual(16 * 15);
+    expect(h.frames.filter((f) => f.speaking && f.pts >= 480 * MS && f.pts < 920 * MS)).toHaveLength(11);
+    expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+  });
+
+  it('passing drains several queued chunks at the wall-clock rate, then idles', async () => {
+    const h = harness();
+    h.tl.setPassing(true);
+    for (let i = 0; i < 3; i++) h.tl.ingest(tone(300, 24_000), h.now());
+    await h.run(500);
+    expect(Math.abs(h.tl.stats().queuedMs - 400)).toBeLessThanOrEqual(15);
+    await h.run(880);
+    expect(h.tl.stats().state).toBe('speaking');
+    await h.run(940);
+    expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+  });
+
   it('rejects a non-numeric clock', () => {
     const h = harness();
     expect(() => h.tl.tick(Number.NaN)).toThrow(TypeError);
