@@ -45,12 +45,14 @@ function samples(p: EnrolledPortrait, f: LocalFrame, u0: number, u1: number, v0:
   return out;
 }
 
+/** Mean colour of a non-empty list. */
+const meanRgb = (s: Rgb[]): Rgb => [0, 1, 2].map((c) => s.reduce((acc, x) => acc + x[c]!, 0) / s.length) as Rgb;
+
 /** Mean of the brightest `share` of the samples (undefined when there are none). */
 function brightMean(s: Rgb[], share: number): Rgb | undefined {
   if (s.length === 0) return undefined;
   const sorted = [...s].sort((a, b) => luma(a) - luma(b));
-  const top = sorted.slice(Math.min(sorted.length - 1, Math.floor(sorted.length * (1 - share))));
-  return [0, 1, 2].map((c) => top.reduce((acc, x) => acc + x[c]!, 0) / top.length) as Rgb;
+  return meanRgb(sorted.slice(Math.min(sorted.length - 1, Math.floor(sorted.length * (1 - share)))));
 }
 
 /** Near-neutral (white-ish, not skin): channel spread under a quarter of the brightest channel. */
@@ -82,8 +84,7 @@ export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColou
     return w && neutral(w) && luma(w) >= 0.9 * skin ? [w] : [];
   });
   if (whites.length > 0) {
-    const w = [0, 1, 2].map((c) => whites.reduce((acc, x) => acc + x[c]!, 0) / whites.length);
-    return { lids, teeth: w.map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, teethFrom: 'eyes', shade };
+    return { lids, teeth: meanRgb(whites).map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, teethFrom: 'eyes', shade };
   }
   return { lids, teeth: DEFAULT_TEETH.map((x) => Math.min(255, x * shade)) as Rgb, teethFrom: 'default', shade };
 }

@@ -15,7 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
-import type { AvatarFrame } from '../../pipeline/records.js';
+import { i420Size, type AvatarFrame } from '../../pipeline/records.js';
 import { LiveEncoder, type LiveEncoderStats, type X264Preset } from './live-encoder.js';
 import { RtpWriter, asksForKeyframe, h264Payloads } from './rtp-packets.js';
 
@@ -68,6 +68,7 @@ export class EncodedFeed implements MediaSink {
   private readonly audioProducer: ms.Producer;
   /** wall times of encoder restarts in the last minute (at most MAX_RESTARTS_PER_MINUTE) */
   private restarts: number[] = [];
+  private restartCount = 0;
   private refusedFrames = 0;
   private readonly videoRtp: RtpWriter;
   private readonly audioRtp: RtpWriter;
@@ -130,7 +131,7 @@ export class EncodedFeed implements MediaSink {
   frame(f: AvatarFrame, sentAtMs: number): void {
     if (this.closed) return;
     const { width, height } = this.opts;
-    if (f.width !== width || f.height !== height || f.i420.length !== (width * height * 3) / 2) {
+    if (f.width !== width || f.height !== height || f.i420.length !== i420Size(width, height)) {
       // the stream's size is fixed when it starts: a frame of another size is dropped, said once per 100
       if (this.refusedFrames++ % 100 === 0) {
         this.opts.onError(new Error(`the encoder takes ${width}x${height} I420 frames; a ${f.width}x${f.height} frame (${f.i420.length} bytes) was dropped (${this.refusedFrames} so far)`));
@@ -147,8 +148,6 @@ export class EncodedFeed implements MediaSink {
   stats(): EncodedFeedStats {
     return { ...this.encoder.stats(), keyframeRequests: this.keyRequests, encoderRestarts: this.restartCount, framesRefused: this.refusedFrames };
   }
-
-  private restartCount = 0;
 
   private newEncoder(): LiveEncoder {
     const video = this.video;
