@@ -47,6 +47,16 @@ const FLITE_UTTERANCES = Number(process.env.MOUTH_FLITE_UTTERANCES ?? 900);
  * Mandarin 7 -> 6 of 9): left at 0.
  */
 const FLITE_SPEED = Number(process.env.MOUTH_FLITE_SPEED ?? 0);
+/**
+ * Share of utterances played into a room and through a microphone (room() below; 0: none). Tried
+ * at 0.5 (2026-12-05), measured on recorded speech nothing was trained on: p/b/m with a closure
+ * heard near them rose (festival's eight tuning sentences 73 -> 89 %, LibriVox 66 -> 83 %:
+ * eval-librivox.sh), but the closures came later (median 14 -> 21 ms after the phone's middle), so
+ * the frames at the phones' middles closed no more often (57 -> 57 %, 52 -> 48 %) while 40-57 %
+ * more closure time fell away from any p/b/m; at a lower bias with the same time away, fewer middle
+ * frames closed (48 %, 41 %). Left at 0.
+ */
+const ROOM_SHARE = Number(process.env.MOUTH_ROOM ?? 0);
 
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -136,13 +146,57 @@ function utterance(text: string, voice: string): { feats: Float32Array[]; labels
   for (let i = 0; i < speech.length; i++) e += speech[i]! * speech[i]!;
   const noise = Math.sqrt(e / Math.max(1, speech.length)) * gain * 10 ** (-(20 + 30 * rnd()) / 20);
   for (let i = 0; i < x.length; i++) x[i] = (i >= lead && i < lead + speech.length ? speech[i - lead]! * gain : 0) + noise * (rnd() * 2 - 1) * 1.73;
-  const feats = new MouthFeatures().push(x);
+  const feats = new MouthFeatures().push(ROOM_SHARE > 0 && rnd() < ROOM_SHARE ? room(x) : x);
   const labels = feats.map((_, j) => {
     const t = (j * 160 + 200) / 16_000 - lead / 16_000;
     const p = sp.phones.find((q) => t >= q.start && t < q.end);
     return MOUTH_CLASSES.indexOf(p ? mouthClass(p.phone) : 'pause');
   });
   return { feats, labels, voice };
+}
+
+/**
+ * The utterance as a microphone in a room hears it: a reverberant tail (a Schroeder reverberator:
+ * four combs and two all-passes; reverberation time 0.15-0.7 s, 0-12 dB below the direct sound), a
+ * microphone's and loudspeaker's band (high-pass 60-250 Hz; half the time a low-pass at 3.5-7.5 kHz).
+ * The labels keep the dry speech's timings.
+ */
+function room(x: Float32Array): Float32Array {
+  const fs = 16_000, rt60 = 0.15 + 0.55 * rnd(), wet = 10 ** (-(12 * rnd()) / 20);
+  const combs = [0.0297, 0.0371, 0.0411, 0.0437].map((d) => ({ n: Math.round(d * fs * (0.9 + 0.2 * rnd())) }));
+  const wetSig = new Float32Array(x.length);
+  for (const c of combs) {
+    const g = 10 ** ((-3 * c.n) / (fs * rt60));
+    const line = new Float32Array(c.n);
+    for (let i = 0, k = 0; i < x.length; i++, k = (k + 1) % c.n) {
+      const old = line[k]!; // y[i - n]
+      line[k] = x[i]! + g * old;
+      wetSig[i] += old;
+    }
+  }
+  for (const [d, g] of [[0.005, 0.7], [0.0017, 0.7]] as const) {
+    const n = Math.round(d * fs), line = new Float32Array(n);
+    for (let i = 0, k = 0; i < x.length; i++, k = (k + 1) % n) {
+      const v = wetSig[i]! + g * line[k]!;
+      wetSig[i] = line[k]! - g * v;
+      line[k] = v;
+    }
+  }
+  // the tail's level against the direct sound: both by energy
+  let ex = 0, ew = 0;
+  for (let i = 0; i < x.length; i++) { ex += x[i]! * x[i]!; ew += wetSig[i]! * wetSig[i]!; }
+  const k = ew > 0 ? wet * Math.sqrt(ex / ew) : 0;
+  const y = new Float32Array(x.length);
+  const hp = Math.exp((-2 * Math.PI * (60 + 190 * rnd())) / fs);
+  const lpOn = rnd() < 0.5, lp = Math.exp((-2 * Math.PI * (3500 + 4000 * rnd())) / fs);
+  let hpIn = 0, hpOut = 0, l1 = 0, l2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]! + k * wetSig[i]!;
+    hpOut = hp * (hpOut + v - hpIn); // one-pole high-pass
+    hpIn = v;
+    if (lpOn) { l1 = (1 - lp) * hpOut + lp * l1; l2 = (1 - lp) * l1 + lp * l2; y[i] = l2; } else y[i] = hpOut;
+  }
+  return y;
 }
 
 const all = sentences();
