@@ -95,9 +95,15 @@ function measures(sp: EspeakSpeech, r: Reading) {
   const speechFrames = (x: number[]) => x.slice(Math.round(LEAD * FPS));
   const { r: corr, lagMs } = estimateLipSyncOffset(speechFrames(r.darkness), envelope, FPS, 5);
   const meshR = estimateLipSyncOffset(speechFrames(r.gap), envelope, FPS, 5).r;
+  // the issue's "reach a visible closure" read more loosely: any frame the phone overlaps (printed, not asserted)
+  const spans = sp.phones.filter((p) => mouthClass(p.phone) === 'closed').map((p) => {
+    const from = Math.floor((LEAD + p.start) * FPS), to = Math.max(from, Math.ceil((LEAD + p.end) * FPS) - 1);
+    return Math.min(...r.gap.slice(from, to + 1));
+  });
   return {
     closureRatio: median(closures) / openGap,
     closedShare: closures.filter((g) => g < 0.3 * openGap).length / closures.length,
+    closedDuring: spans.filter((g) => g < 0.3 * openGap).length / spans.length,
     closures: closures.length,
     roundSpread: median(of(['rounded', 'round-open'], r.width)) / median(of(['spread', 'spread-open'], r.width)),
     r: corr,
@@ -115,7 +121,7 @@ const tallConfig = parseConfig({ runtime: { cache_dir: join(dir, 'cache') } });
 const loudnessOnly = parseConfig({ avatar: { width: null, height: null, mouth_recogniser: false }, runtime: { cache_dir: join(dir, 'cache') } });
 type Measures = ReturnType<typeof measures>;
 const line = (m: Measures) =>
-  `gap p/b/m / open ${m.closureRatio.toFixed(3)}, closures ${(100 * m.closedShare).toFixed(0)} % of ${m.closures}, width rounded / spread ${m.roundSpread.toFixed(3)}, r ${m.r.toFixed(3)} at ${m.lagMs} ms (the mesh's lip gap: r ${m.meshR.toFixed(3)})`;
+  `gap p/b/m / open ${m.closureRatio.toFixed(3)}, closures ${(100 * m.closedShare).toFixed(0)} % of ${m.closures} (on any frame of the phone ${(100 * m.closedDuring).toFixed(0)} %), width rounded / spread ${m.roundSpread.toFixed(3)}, r ${m.r.toFixed(3)} at ${m.lagMs} ms (the mesh's lip gap: r ${m.meshR.toFixed(3)})`;
 
 beforeAll(async () => {
   speech = espeakSpeak(SENTENCE, VOICE, 165);
