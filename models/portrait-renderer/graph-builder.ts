@@ -14,7 +14,7 @@ export type DTypeValue = (typeof DType)[keyof typeof DType];
 /** number = INT attribute; { f } = FLOAT; string; number[] = INTS; { floats } = FLOATS. */
 export type AttrValue = number | { f: number } | string | number[] | { floats: number[] };
 
-/** Default opset: 20 (GridSample with mode="linear"; everything else here is older). */
+/** Default opset: 20 (GridSample with mode="linear", the warp test's reference; everything else here is older). */
 export const DEFAULT_OPSET = 20;
 
 export class GraphBuilder {

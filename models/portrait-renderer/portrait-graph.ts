@@ -1,17 +1,17 @@
 /**
- * The portrait renderer's ONNX graph: one frame of the region of interest (ROI), warped and
- * composited, already in I420 planes.
+ * The portrait renderer's ONNX graph: per frame, where each pixel of the region of interest (ROI)
+ * samples the photo from, and what is drawn over the mouth and eye boxes.
  *
  *   coeffs [1,5] --MatMul(head basis)--> global grid ---------------------------+
  *   blink  [1,2] --MatMul(blink basis)--> eyes band field --Pad--+               |
- *   mouth  [9]   --analytic, ride along the head--> mouth band --Pad--> Concat --Add--> grid
- *   GridSample(Y source, full-res grid), GridSample(U,V source, half-res grid)  -> y, uv
- *   mouth box: cavity + teeth composite -> mouth_y, mouth_uv; eyes box: lids + lashes -> eyes_y, eyes_uv
+ *   mouth  [10]  --analytic, ride along the head--> mouth band --Pad--> Concat --Add--> grid, gridh
+ *   mouth box: cavity + teeth + lip line weights -> mouth_w0, mouth_add (full res), mouth_w0h, mouth_addh (half)
+ *   eyes box: lids + lashes -> eyes_w0, eyes_add, eyes_w0h, eyes_addh
  *
- * Y is sampled at full resolution and U, V at half resolution straight from a pre-converted
- * BT.601 source: GridSample costs ~19 ns per pixel per channel on one CPU thread, so this is
- * half the cost of sampling RGB and converting afterwards. Sources and colours are stored + 0.5
- * so that the final Cast (truncation) rounds.
+ * The sampling itself is not in the graph: warp.ts samples the photo's Y plane by `grid` (full
+ * resolution) and U, V by `gridh` (half), as GridSample would (linear, border, align_corners 0),
+ * in WebAssembly at under a third of ONNX Runtime's GridSample time, and composites the boxes:
+ * out = (photo + 0.5) * w0 + add. Colours are stored + 0.5 so that truncation rounds.
  */
 import { bandCoords, blinkField, headBasis, HEAD_BASIS_ROWS, mouthEnvelopes } from './basis.js';
 import { rgbToYuv } from './colour.js';
@@ -56,26 +56,26 @@ export const MOUTH = {
   seamOpacity: 0.7,
 } as const;
 
-export interface PortraitGraphSources {
-  /** full-portrait planes, rounded 8-bit values as floats: Y width*height, U and V at half size */
-  y: Float32Array;
-  u: Float32Array;
-  v: Float32Array;
-  width: number;
-  height: number;
-  /** colours taken from the photo: eyelids, teeth, and how bright its skin is (photo-colours.ts) */
-  colours: PhotoColours;
+/** Names of a box's outputs: w0 [1,1,h,w] and add [1,1,h,w] (Y); w0h [1,1,h/2,w/2] and addh [1,2,h/2,w/2] (U, V). */
+export interface BoxOutputs {
+  w0: string;
+  add: string;
+  w0h: string;
+  addh: string;
 }
 
 export interface PortraitGraph {
   model: Uint8Array;
   /** op types in node order */
   nodes: string[];
+  /** output names: the sampling grids ([1,H,W,2] and [1,H/2,W/2,2], GridSample's normalised x, y) and the boxes' composites */
+  outputs: { grid: string; gridh: string; mouth: BoxOutputs; eyes: BoxOutputs };
 }
 
 const yuv = (rgb: readonly number[]) => rgbToYuv(rgb[0]!, rgb[1]!, rgb[2]!).map((c) => c + 0.5);
 
-export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources): PortraitGraph {
+/** The graph for one portrait: its geometry, and the colours taken from its photo (photo-colours.ts). */
+export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): PortraitGraph {
   const g = new GraphBuilder('portrait');
   const o = new Ops(g);
   const { roi } = geo;
@@ -87,21 +87,6 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   const blink = g.input('blink', DType.FLOAT, [1, 2]);
   const mouthIn = g.input('mouth', DType.FLOAT, [MOUTH_INPUTS.length]);
   const eyesIn = g.input('eyes', DType.FLOAT, [2 * EYE_INPUTS.length]);
-
-  // ---- sources (ROI crop, +0.5 for rounding)
-  const ySrc = new Float32Array(W * H);
-  for (let j = 0; j < H; j++) for (let i = 0; i < W; i++) ySrc[j * W + i] = src.y[(roi.y + j) * src.width + roi.x + i]! + 0.5;
-  const uvSrc = new Float32Array(2 * W2 * H2);
-  const cw = src.width / 2;
-  for (let j = 0; j < H2; j++) {
-    for (let i = 0; i < W2; i++) {
-      const s = (roi.y / 2 + j) * cw + roi.x / 2 + i;
-      uvSrc[j * W2 + i] = src.u[s]! + 0.5;
-      uvSrc[W2 * H2 + j * W2 + i] = src.v[s]! + 0.5;
-    }
-  }
-  const yImg = g.floats('ysrc', ySrc, [1, 1, H, W]);
-  const uvImg = g.floats('uvsrc', uvSrc, [1, 2, H2, W2]);
 
   // ---- global head grid (row 0 of the basis is the identity)
   const headGrid = (step: 1 | 2) => {
@@ -182,11 +167,9 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
   };
   const gridFull = o.add(globalFull, assemble(1, eyesBandField(1), mouthFull));
   const gridHalf = o.add(globalHalf, assemble(2, eyesBandField(2), mouthHalf));
-  const sample = { mode: 'linear', padding_mode: 'border', align_corners: 0 };
-  const yWarp = g.node('GridSample', [yImg, gridFull], sample);
-  const uvWarp = g.node('GridSample', [uvImg, gridHalf], sample);
-  g.output(o.toUint8(yWarp, 'y'), DType.UINT8, [1, 1, H, W]);
-  g.output(o.toUint8(uvWarp, 'uv'), DType.UINT8, [1, 2, H2, W2]);
+  g.output(gridFull, DType.FLOAT, [1, H, W, 2]);
+  g.output(gridHalf, DType.FLOAT, [1, H2, W2, 2]);
+  const boxes: Partial<Record<'mouth' | 'eyes', BoxOutputs>> = {};
 
   // ---- mouth composite: a dark cavity between the displaced inner lips, upper teeth, tongue
   {
@@ -214,9 +197,9 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     const seamW = Math.min(1.5, Math.max(1, MOUTH.seamLine * a));
     const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, sb)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
     const wSeam = o.mul(o.mul(onSeam, o.sub(1, mask)), o.mul(seam, MOUTH.seamOpacity));
-    const shaded = (c: readonly number[]) => c.map((x) => x * src.colours.shade);
-    composite('mouth', bx, o.sub(o.sub(1, mask), wSeam), [wTeeth, wTongue, wThroat, wCavity, wSeam],
-      [src.colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv));
+    const shaded = (c: readonly number[]) => c.map((x) => x * colours.shade);
+    boxes.mouth = composite(bx, o.sub(o.sub(1, mask), wSeam), [wTeeth, wTongue, wThroat, wCavity, wSeam],
+      [colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv));
   }
 
   // ---- eyes composite: an eyelid-coloured patch slides down over the opening, lashes on its edge
@@ -251,21 +234,26 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     });
     const w0 = o.sub(o.sub(o.sub(o.sub(o.sub(1, lids[0]!), lids[1]!), lids[2]!), lids[3]!), lash);
     const dark = (c: number[]) => c.map((x) => x * 0.82);
-    const [cl, cr] = src.colours.lids;
-    composite('eyes', bx, w0, [...lids, lash], [yuv(cl), yuv(dark(cl)), yuv(cr), yuv(dark(cr)), yuv(COLOURS.lash)]);
+    const [cl, cr] = colours.lids;
+    boxes.eyes = composite(bx, w0, [...lids, lash], [yuv(cl), yuv(dark(cl)), yuv(cr), yuv(dark(cr)), yuv(COLOURS.lash)]);
   }
 
-  /** out = warped * w0 + sum_k w_k colour_k, at full res for Y and subsampled weights for U, V. */
-  function composite(name: string, bx: { x: number; y: number; width: number; height: number }, w0: string, ws: string[], cols: number[][]): void {
-    const yBox = o.sliceHW(yWarp, bx.y, bx.x, bx.height, bx.width);
-    const uvBox = o.sliceHW(uvWarp, bx.y / 2, bx.x / 2, bx.height / 2, bx.width / 2);
+  /**
+   * The composite out = warped * w0 + sum_k w_k colour_k as its two parts (w0 and the sum), at full
+   * resolution for Y and from 2x2-averaged weights for U, V; warp.ts applies them.
+   */
+  function composite(bx: { width: number; height: number }, w0: string, ws: string[], cols: number[][]): BoxOutputs {
+    const h = bx.height, w = bx.width;
     const stack = o.concat(ws, 1);
-    const yOut = o.add(o.mul(yBox, w0), o.conv1x1(stack, [cols.map((c) => c[0]!)]));
+    const add = o.conv1x1(stack, [cols.map((c) => c[0]!)]);
     const pooled = o.half(o.concat([w0, stack], 1));
     const [w0h, stackH] = g.nodeN('Split', [pooled, g.int64s('split', [1, ws.length])], { axis: 1 }, 2) as [string, string];
-    const uvOut = o.add(o.mul(uvBox, w0h), o.conv1x1(stackH, [cols.map((c) => c[1]!), cols.map((c) => c[2]!)]));
-    g.output(o.toUint8(yOut, `${name}_y`), DType.UINT8, [1, 1, bx.height, bx.width]);
-    g.output(o.toUint8(uvOut, `${name}_uv`), DType.UINT8, [1, 2, bx.height / 2, bx.width / 2]);
+    const addh = o.conv1x1(stackH, [cols.map((c) => c[1]!), cols.map((c) => c[2]!)]);
+    g.output(w0, DType.FLOAT, [1, 1, h, w]);
+    g.output(add, DType.FLOAT, [1, 1, h, w]);
+    g.output(w0h, DType.FLOAT, [1, 1, h / 2, w / 2]);
+    g.output(addh, DType.FLOAT, [1, 2, h / 2, w / 2]);
+    return { w0, add, w0h, addh };
   }
 
   /** Zero-pad an NHWC band [1,h,w,2] at column x0 to full width. */
@@ -274,5 +262,5 @@ export function buildPortraitGraph(geo: FaceGeometry, src: PortraitGraphSources)
     return g.node('Pad', [x, g.int64s('pads', [0, 0, x0, 0, 0, 0, fullW - x0 - w, 0])], { mode: 'constant' });
   }
 
-  return { model: g.build(), nodes: g.nodeList() };
+  return { model: g.build(), nodes: g.nodeList(), outputs: { grid: gridFull, gridh: gridHalf, mouth: boxes.mouth!, eyes: boxes.eyes! } };
 }

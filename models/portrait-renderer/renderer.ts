@@ -1,8 +1,9 @@
 /**
  * The "portrait" renderer: MotionParams -> one I420 frame of the enrolled portrait.
- * Only the region of interest (ROI) around the head is computed (an ONNX graph run by
- * onnxruntime-node, see portrait-graph.ts); the rest of the frame is the static portrait,
- * converted to I420 once. Per frame JS only fills a few scalars and pastes rows.
+ * Only the region of interest (ROI) around the head is computed: an ONNX graph run by
+ * onnxruntime-node (portrait-graph.ts) says where each pixel samples the photo and what is drawn
+ * over the mouth and eyes; warp.ts samples and composites. The rest of the frame is the static
+ * portrait, converted to I420 once. Per frame JS only fills a few scalars and copies rows.
  */
 import ort from 'onnxruntime-node';
 import type { FrameRenderer } from '../../pipeline/engine/EngineTypes.js';
@@ -12,7 +13,8 @@ import { headDisplacement } from './basis.js';
 import { planesToI420, rgbaToYuvPlanes } from './colour.js';
 import { faceGeometry, type FaceGeometry } from './geometry.js';
 import { photoColours, type PhotoColours } from './photo-colours.js';
-import { buildPortraitGraph, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './portrait-graph.js';
+import { buildPortraitGraph, EYE_INPUTS, MOUTH, MOUTH_INPUTS, type PortraitGraph } from './portrait-graph.js';
+import { PlaneWarper } from './warp.js';
 
 export interface PortraitRendererOptions {
   /** ONNX Runtime intra-op threads (default 1) */
@@ -48,6 +50,7 @@ export class PortraitRenderer implements FrameRenderer {
   private readonly mouth = new Float32Array(MOUTH_INPUTS.length);
   private readonly eyes = new Float32Array(2 * EYE_INPUTS.length);
   private readonly feeds: Record<string, ort.Tensor>;
+  private readonly fetches: Record<string, ort.Tensor>;
 
   /** Use createPortraitRenderer(). */
   constructor(
@@ -58,6 +61,8 @@ export class PortraitRenderer implements FrameRenderer {
     height: number,
     nodes: string[],
     colours: PhotoColours,
+    outputs: PortraitGraph['outputs'],
+    private readonly warper: PlaneWarper,
   ) {
     this.colours = Object.freeze(colours);
     this.width = width;
@@ -72,6 +77,18 @@ export class PortraitRenderer implements FrameRenderer {
       mouth: new ort.Tensor('float32', this.mouth, [this.mouth.length]),
       eyes: new ort.Tensor('float32', this.eyes, [this.eyes.length]),
     };
+    const R = geo.roi, f = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
+    this.fetches = {
+      [outputs.grid]: f(warper.grid, [1, R.height, R.width, 2]),
+      [outputs.gridh]: f(warper.gridh, [1, R.height / 2, R.width / 2, 2]),
+    };
+    [outputs.mouth, outputs.eyes].forEach((names, k) => {
+      const w = warper.boxWeights[k]!, b = warper.boxes[k]!;
+      this.fetches[names.w0] = f(w.w0, [1, 1, b.height, b.width]);
+      this.fetches[names.add] = f(w.add, [1, 1, b.height, b.width]);
+      this.fetches[names.w0h] = f(w.w0h, [1, 1, b.height / 2, b.width / 2]);
+      this.fetches[names.addh] = f(w.addh, [1, 2, b.height / 2, b.width / 2]);
+    });
   }
 
   /** A new I420 frame (width*height*3/2 bytes). */
@@ -98,13 +115,13 @@ export class PortraitRenderer implements FrameRenderer {
     }
     const t0 = performance.now();
     this.setInputs(checkParams(params));
-    const r = await this.session.run(this.feeds);
+    // the graph writes the grids and box weights straight into the warper's memory
+    await this.session.run(this.feeds, this.fetches);
+    const wp = this.warper;
+    wp.run();
     out.set(this.background);
     const roi = this.geo.roi;
-    this.paste(out, r.y!.data as Uint8Array, r.uv!.data as Uint8Array, roi.x, roi.y, roi.width, roi.height);
-    for (const [name, bx] of [['mouth', this.geo.mouthBox], ['eyes', this.geo.eyesBox]] as const) {
-      this.paste(out, r[`${name}_y`]!.data as Uint8Array, r[`${name}_uv`]!.data as Uint8Array, roi.x + bx.x, roi.y + bx.y, bx.width, bx.height);
-    }
+    this.paste(out, wp.y, wp.uv, roi.x, roi.y, roi.width, roi.height);
     this.lastRenderMs = performance.now() - t0;
   }
 
@@ -218,7 +235,8 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
   const geo = faceGeometry(portrait, { roiMargin: o.roiMargin });
   const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
   const colours = photoColours(portrait, geo);
-  const graph = buildPortraitGraph(geo, { ...planes, width: portrait.width, height: portrait.height, colours });
+  const graph = buildPortraitGraph(geo, colours);
+  const warper = new PlaneWarper(geo.roi.width, geo.roi.height, ...roiPlanes(planes, portrait.width, geo.roi), [geo.mouthBox, geo.eyesBox]);
   const session = await ort.InferenceSession.create(graph.model, {
     intraOpNumThreads: o.intraOpThreads,
     interOpNumThreads: 1,
@@ -226,5 +244,18 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
     // not 'all': its NCHWc layout transform wraps each 1x1 Conv in reorders that cost ~0.3 ms here
     graphOptimizationLevel: 'extended',
   });
-  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes, colours);
+  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes, colours, graph.outputs, warper);
+}
+
+/** The ROI's Y (full resolution) and U then V (half) of the portrait's planes, as bytes. */
+function roiPlanes(p: { y: Float32Array; u: Float32Array; v: Float32Array }, width: number, roi: Readonly<Box>): [Uint8Array, Uint8Array] {
+  const w = roi.width, h = roi.height, w2 = w / 2, h2 = h / 2, cw = width / 2;
+  const y = new Uint8Array(w * h), uv = new Uint8Array(2 * w2 * h2);
+  for (let j = 0; j < h; j++) y.set(p.y.subarray((roi.y + j) * width + roi.x, (roi.y + j) * width + roi.x + w), j * w);
+  for (let j = 0; j < h2; j++) {
+    const s = (roi.y / 2 + j) * cw + roi.x / 2;
+    uv.set(p.u.subarray(s, s + w2), j * w2);
+    uv.set(p.v.subarray(s, s + w2), w2 * h2 + j * w2);
+  }
+  return [y, uv];
 }
