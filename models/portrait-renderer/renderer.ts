@@ -236,6 +236,7 @@ export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: P
   const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
   const colours = photoColours(portrait, geo);
   const graph = buildPortraitGraph(geo, colours);
+  // the boxes never overlap: geometry.ts keeps each inside its band, and the bands apart
   const warper = new PlaneWarper(geo.roi.width, geo.roi.height, ...roiPlanes(planes, portrait.width, geo.roi), [geo.mouthBox, geo.eyesBox]);
   const session = await ort.InferenceSession.create(graph.model, {
     intraOpNumThreads: o.intraOpThreads,
