@@ -66,10 +66,4 @@ export class Ops {
     const big = 1 << 30;
     return this.g.node('Slice', [x, this.g.int64s('st', [0, 0]), this.g.int64s('en', [big, big]), this.g.int64s('ax', axes), this.g.int64s('sp', [2, 2])]);
   }
-
-  toUint8(x: string, name: string): string {
-    // values are already in 0.5 .. 255.5 (sources and colours are stored +0.5, weights sum to 1),
-    // so truncation rounds and no Clip is needed
-    return this.g.node('Cast', [x], { to: 2 }, name);
-  }
 }
