@@ -1,9 +1,9 @@
 /**
  * Bench and look: renders the synthetic portrait (or, with --astronaut, the astronaut photo enrolled
- * by models/face/enrol.ts) and reports ms per frame (best of 5 runs of frames/5), the graph's
- * nodes and the rest frame's PSNR against the portrait.
+ * by models/face/enrol.ts) and reports ms per frame (best of 5 runs of frames/5) and the rest
+ * frame's PSNR against the portrait.
  *
- *   npx tsx models/portrait-renderer/bench.ts [--frames 200] [--threads 1] [--png /tmp/portrait] [--astronaut]
+ *   npx tsx models/portrait-renderer/bench.ts [--frames 200] [--png /tmp/portrait] [--astronaut]
  *
  * With --png it writes rest / jaw / blink / yaw / mix frames as RGB PNGs for a human to look at.
  */
@@ -18,7 +18,6 @@ import { createPortraitRenderer } from './renderer.js';
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1]! : def; };
 const frames = Number(arg('--frames', '200'));
-const threads = Number(arg('--threads', '1'));
 const pngDir = args.includes('--png') ? arg('--png', '/tmp/portrait') : undefined;
 
 async function loadPortrait(): Promise<EnrolledPortrait> {
@@ -30,11 +29,8 @@ async function loadPortrait(): Promise<EnrolledPortrait> {
 }
 
 const portrait = await loadPortrait();
-const r = await createPortraitRenderer(portrait, { intraOpThreads: threads });
-console.log(`portrait ${r.width}x${r.height}, ROI ${JSON.stringify(r.roi)} (${r.roi.width * r.roi.height} px), ${r.graphNodes.length} nodes`);
-const byOp = new Map<string, number>();
-for (const op of r.graphNodes) byOp.set(op, (byOp.get(op) ?? 0) + 1);
-console.log(`nodes by op: ${[...byOp].sort((x, y) => y[1] - x[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`);
+const r = await createPortraitRenderer(portrait);
+console.log(`portrait ${r.width}x${r.height}, ROI ${JSON.stringify(r.roi)} (${r.roi.width * r.roi.height} px)`);
 {
   // rest frame vs the portrait converted directly
   const ref = planesToI420(rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height));
@@ -61,7 +57,7 @@ for (let run = 0; run < 5; run++) {
   runs.push(ms);
   best = Math.min(best, ms);
 }
-console.log(`ms/frame (renderInto, ${threads} thread): best ${best.toFixed(2)}, runs ${runs.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`ms/frame (renderInto, one thread): best ${best.toFixed(2)}, runs ${runs.map((x) => x.toFixed(2)).join(' ')}`);
 
 if (pngDir) {
   mkdirSync(pngDir, { recursive: true });

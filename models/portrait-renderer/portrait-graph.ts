@@ -1,6 +1,9 @@
 /**
- * The portrait renderer's ONNX graph: per frame, where each pixel of the region of interest (ROI)
- * samples the photo from, and what is drawn over the mouth and eye boxes.
+ * The REFERENCE of the renderer's per-frame fields, as an ONNX graph: per frame, where each pixel of
+ * the region of interest (ROI) samples the photo from, and what is drawn over the mouth and eye boxes.
+ * The renderer ran it in ONNX Runtime until 2026-12-05; it now computes the same in WebAssembly
+ * (warp/fields.c, 0.45 ms a frame against 1.5-2.2 ms here, and none of ONNX Runtime's per-run
+ * allocations), and test/renderer/fields.test.ts holds the two equal. Change both together.
  *
  *   coeffs [1,5] --MatMul(head basis)--> global grid ---------------------------+
  *   blink  [1,2] --MatMul(blink basis)--> eyes band field --Pad--+               |
@@ -8,7 +11,7 @@
  *   mouth box: cavity + teeth + lip line weights -> mouth_w0, mouth_add (full res), mouth_w0h, mouth_addh (half)
  *   eyes box: lids + lashes -> eyes_w0, eyes_add, eyes_w0h, eyes_addh
  *
- * The sampling itself is not in the graph: warp.ts samples the photo's Y plane by `grid` (full
+ * The sampling was never in the graph: warp.ts samples the photo's Y plane by `grid` (full
  * resolution) and U, V by `gridh` (half), as GridSample would (linear, border, align_corners 0),
  * in WebAssembly at under a third of ONNX Runtime's GridSample time, and composites the boxes:
  * out = (photo + 0.5) * w0 + add. Colours are stored + 0.5 so that truncation rounds.
@@ -19,42 +22,7 @@ import type { FaceGeometry } from './geometry.js';
 import type { PhotoColours } from './photo-colours.js';
 import { DType, GraphBuilder } from './graph-builder.js';
 import { Ops } from './graph-ops.js';
-
-/** Per-frame mouth scalars, in this order (see renderer.ts for how they are computed). */
-export const MOUTH_INPUTS = ['du', 'dv', 'invA2', 'drop', 'lift', 'stretch', 'pout', 'opacity', 'teeth', 'seam'] as const;
-/** Per-frame scalars of each eye (left eye first, then right eye). */
-export const EYE_INPUTS = ['du', 'dv', 'edge', 'opacity'] as const;
-
-/**
- * Colours of the composites, sRGB, for a well-lit photo: the mouth's inside is scaled by the
- * photo's `shade`; the teeth and lids are the photo's own (photo-colours.ts).
- */
-export const COLOURS = {
-  tongue: [138, 58, 62],
-  throat: [16, 5, 6],
-  cavity: [70, 20, 24],
-  seam: [78, 32, 34],
-  lash: [38, 27, 24],
-} as const;
-
-/** Mouth shape constants (multiples of the mouth half-width a unless noted). */
-export const MOUTH = {
-  /** lower lip drop at jawOpen = 1 */
-  drop: 0.8,
-  /** upper lip lift at jawOpen = 1 */
-  lift: 0.12,
-  /** visible height of the upper teeth */
-  teeth: 0.2,
-  /** the lips' gap at lipBite = 1 (f, v: the upper teeth showing over the lower lip) */
-  bite: 0.13,
-  /** px: softness of the cavity edge */
-  feather: 1.2,
-  /** px: width of the lip seam step of the jaw field */
-  seam: 1,
-  /** half-width of the shadow line where pressed lips meet (times a, kept within 1-1.5 px), and its darkest opacity */
-  seamLine: 0.04,
-  seamOpacity: 0.7,
-} as const;
+import { COLOURS, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './shape.js';
 
 /** Names of a box's outputs: w0 [1,1,h,w] and add [1,1,h,w] (Y); w0h [1,1,h/2,w/2] and addh [1,2,h/2,w/2] (U, V). */
 export interface BoxOutputs {

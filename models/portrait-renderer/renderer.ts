@@ -1,11 +1,11 @@
 /**
  * The "portrait" renderer: MotionParams -> one I420 frame of the enrolled portrait.
- * Only the region of interest (ROI) around the head is computed: an ONNX graph run by
- * onnxruntime-node (portrait-graph.ts) says where each pixel samples the photo and what is drawn
- * over the mouth and eyes; warp.ts samples and composites. The rest of the frame is the static
- * portrait, converted to I420 once. Per frame JS only fills a few scalars and copies rows.
+ * Only the region of interest (ROI) around the head is computed, in WebAssembly (warp.ts): per frame
+ * warp/fields.c turns 25 scalars into where each pixel samples the photo and what is drawn over the
+ * mouth and eyes (the portrait's static tables from fields.ts), then warp.c samples and composites.
+ * The rest of the frame is the static portrait, converted to I420 once. Per frame JS only fills the
+ * scalars and copies rows.
  */
-import ort from 'onnxruntime-node';
 import type { FrameRenderer } from '../../pipeline/engine/EngineTypes.js';
 import { i420Size, type MotionParams } from '../../pipeline/records.js';
 import type { Box, EnrolledPortrait } from '../face/PortraitTypes.js';
@@ -13,17 +13,16 @@ import { headDisplacement } from './basis.js';
 import { planesToI420, rgbaToYuvPlanes } from './colour.js';
 import { faceGeometry, type FaceGeometry } from './geometry.js';
 import { photoColours, type PhotoColours } from './photo-colours.js';
-import { buildPortraitGraph, EYE_INPUTS, MOUTH, MOUTH_INPUTS, type PortraitGraph } from './portrait-graph.js';
+import { fieldsRecord, INPUT_AT } from './fields.js';
+import { EYE_INPUTS, MOUTH } from './shape.js';
 import { PlaneWarper } from './warp.js';
 
 export interface PortraitRendererOptions {
-  /** ONNX Runtime intra-op threads (default 1) */
-  intraOpThreads: number;
   /** margin around the face oval on each side, fraction of the face width (default 0.12) */
   roiMargin: number;
 }
 
-const DEFAULTS: PortraitRendererOptions = { intraOpThreads: 1, roiMargin: 0.12 };
+const DEFAULTS: PortraitRendererOptions = { roiMargin: 0.12 };
 
 const PARAM_KEYS = ['jawOpen', 'lipWidth', 'lipRound', 'lipPress', 'lipBite', 'blinkLeft', 'blinkRight', 'headYaw', 'headPitch', 'headRoll', 'breath'] as const;
 
@@ -35,8 +34,6 @@ export class PortraitRenderer implements FrameRenderer {
   readonly height: number;
   /** the warped region, portrait pixels (even-aligned) */
   readonly roi: Readonly<Box>;
-  /** op types of the graph, in order */
-  readonly graphNodes: readonly string[];
   /** the colours taken from the photo for what the renderer draws (teeth, lids, the mouth's inside) */
   readonly colours: Readonly<PhotoColours>;
   /** wall time of the last render, ms */
@@ -45,50 +42,32 @@ export class PortraitRenderer implements FrameRenderer {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly background: Uint8Array;
-  private readonly coeffs = new Float32Array(5);
-  private readonly blink = new Float32Array(2);
-  private readonly mouth = new Float32Array(MOUTH_INPUTS.length);
-  private readonly eyes = new Float32Array(2 * EYE_INPUTS.length);
-  private readonly feeds: Record<string, ort.Tensor>;
-  private readonly fetches: Record<string, ort.Tensor>;
+  /** the frame's inputs, views of the warper's (fields.ts INPUT_AT) */
+  private readonly coeffs: Float32Array;
+  private readonly blink: Float32Array;
+  private readonly mouth: Float32Array;
+  private readonly eyes: Float32Array;
 
   /** Use createPortraitRenderer(). */
   constructor(
-    private readonly session: ort.InferenceSession,
     private readonly geo: FaceGeometry,
     portraitI420: Uint8Array,
     width: number,
     height: number,
-    nodes: string[],
     colours: PhotoColours,
-    outputs: PortraitGraph['outputs'],
     private readonly warper: PlaneWarper,
   ) {
     this.colours = Object.freeze(colours);
     this.width = width;
     this.height = height;
     this.roi = Object.freeze({ ...geo.roi });
-    this.graphNodes = Object.freeze(nodes);
     this.background = portraitI420;
+    const inputs = warper.inputs!;
+    this.coeffs = inputs.subarray(INPUT_AT.coeffs, INPUT_AT.blink);
+    this.blink = inputs.subarray(INPUT_AT.blink, INPUT_AT.mouth);
+    this.mouth = inputs.subarray(INPUT_AT.mouth, INPUT_AT.eyes);
+    this.eyes = inputs.subarray(INPUT_AT.eyes, INPUT_AT.eyes + 2 * EYE_INPUTS.length);
     this.coeffs[0] = 1;
-    this.feeds = {
-      coeffs: new ort.Tensor('float32', this.coeffs, [1, 5]),
-      blink: new ort.Tensor('float32', this.blink, [1, 2]),
-      mouth: new ort.Tensor('float32', this.mouth, [this.mouth.length]),
-      eyes: new ort.Tensor('float32', this.eyes, [this.eyes.length]),
-    };
-    const R = geo.roi, f = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
-    this.fetches = {
-      [outputs.grid]: f(warper.grid, [1, R.height, R.width, 2]),
-      [outputs.gridh]: f(warper.gridh, [1, R.height / 2, R.width / 2, 2]),
-    };
-    [outputs.mouth, outputs.eyes].forEach((names, k) => {
-      const w = warper.boxWeights[k]!, b = warper.boxes[k]!;
-      this.fetches[names.w0] = f(w.w0, [1, 1, b.height, b.width]);
-      this.fetches[names.add] = f(w.add, [1, 1, b.height, b.width]);
-      this.fetches[names.w0h] = f(w.w0h, [1, 1, b.height / 2, b.width / 2]);
-      this.fetches[names.addh] = f(w.addh, [1, 2, b.height / 2, b.width / 2]);
-    });
   }
 
   /** A new I420 frame (width*height*3/2 bytes). */
@@ -115,8 +94,6 @@ export class PortraitRenderer implements FrameRenderer {
     }
     const t0 = performance.now();
     this.setInputs(checkParams(params));
-    // the graph writes the grids and box weights straight into the warper's memory
-    await this.session.run(this.feeds, this.fetches);
     const wp = this.warper;
     wp.run();
     out.set(this.background);
@@ -125,15 +102,14 @@ export class PortraitRenderer implements FrameRenderer {
     this.lastRenderMs = performance.now() - t0;
   }
 
-  /** Releases the session after any render in flight; safe to call twice. */
+  /** Closes after any render in flight; safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    await this.session.release();
   }
 
-  /** Per-frame graph inputs from the motion parameters (see portrait-graph.ts for their meaning). */
+  /** Per-frame inputs from the motion parameters (see warp/fields.c for their use). */
   private setInputs(p: Readonly<MotionParams>): void {
     const geo = this.geo;
     const c = this.coeffs;
@@ -223,29 +199,18 @@ function checkParams(p: Readonly<MotionParams>): Readonly<MotionParams> {
 }
 
 /**
- * Build the renderer of one enrolled portrait: derives the geometry, builds the graph and opens an
- * ONNX Runtime session (CPU). Throws an Error naming what is wrong with a bad portrait or option.
+ * Build the renderer of one enrolled portrait: derives the geometry and the static tables, and
+ * lays them out in the warper's memory. Throws an Error naming what is wrong with a bad portrait or option.
  */
 export async function createPortraitRenderer(portrait: EnrolledPortrait, opts: Partial<PortraitRendererOptions> = {}): Promise<PortraitRenderer> {
   const o = { ...DEFAULTS, ...opts };
-  if (!Number.isInteger(o.intraOpThreads) || o.intraOpThreads < 1 || o.intraOpThreads > 64) {
-    throw new RangeError(`intraOpThreads must be an integer in 1..64, got ${o.intraOpThreads}`);
-  }
   if (!portrait || typeof portrait !== 'object' || !portrait.landmarks) throw new TypeError('createPortraitRenderer: portrait with landmarks required');
   const geo = faceGeometry(portrait, { roiMargin: o.roiMargin });
   const planes = rgbaToYuvPlanes(portrait.rgba, portrait.width, portrait.height);
   const colours = photoColours(portrait, geo);
-  const graph = buildPortraitGraph(geo, colours);
   // the boxes never overlap: geometry.ts keeps each inside its band, and the bands apart
-  const warper = new PlaneWarper(geo.roi.width, geo.roi.height, ...roiPlanes(planes, portrait.width, geo.roi), [geo.mouthBox, geo.eyesBox]);
-  const session = await ort.InferenceSession.create(graph.model, {
-    intraOpNumThreads: o.intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // not 'all': its NCHWc layout transform wraps each 1x1 Conv in reorders that cost ~0.3 ms here
-    graphOptimizationLevel: 'extended',
-  });
-  return new PortraitRenderer(session, geo, planesToI420(planes), portrait.width, portrait.height, graph.nodes, colours, graph.outputs, warper);
+  const warper = new PlaneWarper(geo.roi.width, geo.roi.height, ...roiPlanes(planes, portrait.width, geo.roi), [geo.mouthBox, geo.eyesBox], fieldsRecord(geo, colours));
+  return new PortraitRenderer(geo, planesToI420(planes), portrait.width, portrait.height, colours, warper);
 }
 
 /** The ROI's Y (full resolution) and U then V (half) of the portrait's planes, as bytes. */

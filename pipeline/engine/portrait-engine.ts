@@ -51,7 +51,7 @@ export class PortraitEngine implements TalkingHeadEngine {
   static async create(portrait: EnrolledPortrait, config: Config): Promise<PortraitEngine> {
     const motion = await MotionPipeline.create(motionOptionsFromConfig(config.avatar));
     try {
-      const renderer = await createPortraitRenderer(portrait, { intraOpThreads: config.runtime.intra_op_threads });
+      const renderer = await createPortraitRenderer(portrait);
       return new PortraitEngine(motion, renderer, config.avatar.fps, config.avatar.lookahead_ms, portraitLayout(portrait));
     } catch (e) {
       await motion.close();

@@ -242,7 +242,6 @@ describe('portrait renderer input checks', () => {
     const p = syntheticPortrait({ width: 128, height: 128 });
     await expect(createPortraitRenderer({ ...p, rgba: new Uint8Array(5) })).rejects.toThrow(/rgba must be a Uint8Array of 65536 bytes/);
     await expect(createPortraitRenderer({ ...p, width: 127 })).rejects.toThrow(/portrait size must be even/);
-    await expect(createPortraitRenderer(p, { intraOpThreads: 0 })).rejects.toThrow(/intraOpThreads/);
     await expect(createPortraitRenderer(p, { roiMargin: -1 })).rejects.toThrow(/roiMargin/);
     const lm = { ...p.landmarks, mouth: { ...p.landmarks.mouth, left: { x: Number.NaN, y: 1 } } };
     await expect(createPortraitRenderer({ ...p, landmarks: lm })).rejects.toThrow(/mouth.left is missing or not finite/);

@@ -1,0 +1,40 @@
+/**
+ * What the portrait renderer draws, as constants: the per-frame scalars of the mouth and eyes (in
+ * the order renderer.ts fills them), the mouth's shape, the colours of what it adds. Used by
+ * fields.ts (the WebAssembly fields) and portrait-graph.ts (their ONNX reference).
+ */
+/** Per-frame mouth scalars, in this order (see renderer.ts for how they are computed). */
+export const MOUTH_INPUTS = ['du', 'dv', 'invA2', 'drop', 'lift', 'stretch', 'pout', 'opacity', 'teeth', 'seam'] as const;
+/** Per-frame scalars of each eye (left eye first, then right eye). */
+export const EYE_INPUTS = ['du', 'dv', 'edge', 'opacity'] as const;
+
+/**
+ * Colours of the composites, sRGB, for a well-lit photo: the mouth's inside is scaled by the
+ * photo's `shade`; the teeth and lids are the photo's own (photo-colours.ts).
+ */
+export const COLOURS = {
+  tongue: [138, 58, 62],
+  throat: [16, 5, 6],
+  cavity: [70, 20, 24],
+  seam: [78, 32, 34],
+  lash: [38, 27, 24],
+} as const;
+
+/** Mouth shape constants (multiples of the mouth half-width a unless noted). */
+export const MOUTH = {
+  /** lower lip drop at jawOpen = 1 */
+  drop: 0.8,
+  /** upper lip lift at jawOpen = 1 */
+  lift: 0.12,
+  /** visible height of the upper teeth */
+  teeth: 0.2,
+  /** the lips' gap at lipBite = 1 (f, v: the upper teeth showing over the lower lip) */
+  bite: 0.13,
+  /** px: softness of the cavity edge */
+  feather: 1.2,
+  /** px: width of the lip seam step of the jaw field */
+  seam: 1,
+  /** half-width of the shadow line where pressed lips meet (times a, kept within 1-1.5 px), and its darkest opacity */
+  seamLine: 0.04,
+  seamOpacity: 0.7,
+} as const;
