@@ -71,7 +71,11 @@ export interface TalkingHeadEngine {
   pushPhones?(phones: readonly TimedPhone[]): void;
   /** Frames that can be rendered now without waiting for more audio. */
   framesReady(): number;
-  /** Render up to `max` ready frames (all ready ones by default), in order. */
+  /**
+   * Render up to `max` ready frames (all ready ones by default), in order. The caller owns each
+   * frame's i420 (the engine does not write into it again): the inference thread transfers it to
+   * the main thread without a copy.
+   */
   renderReady(max?: number): Promise<AvatarFrame[]>;
   /**
    * Optional: pass over up to `max` ready frames without drawing them (the motion still advances:

@@ -83,8 +83,10 @@ async function run(engine: TalkingHeadEngine): Promise<void> {
     const [frame] = await engine.renderReady(1);
     const renderMs = performance.now() - t0;
     if (!frame) return;
-    // Copy before transferring: an engine may reuse the buffer it handed out.
-    const i420 = frame.i420.slice();
+    // The frame is ours (TalkingHeadEngine.renderReady): transferred as it is when it spans its
+    // whole buffer (at 512x512 that spares a 393 KB copy and allocation a frame), else copied.
+    const whole = frame.i420.byteOffset === 0 && frame.i420.byteLength === frame.i420.buffer.byteLength && frame.i420.buffer instanceof ArrayBuffer;
+    const i420 = whole ? frame.i420 : frame.i420.slice();
     post({ type: 'frame', frame: { ...frame, i420 }, renderMs, ...(skipped > 0 ? { skipped } : {}) }, [i420.buffer as ArrayBuffer]);
     skipped = 0;
   };
