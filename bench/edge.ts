@@ -16,6 +16,13 @@
  * section's (a few % of a core in all). Two headless Chromium kiosks replace the viewers of two
  * sessions at the largest N that held, as spot checks: decoded fps, the browser's lip-sync estimate,
  * speech posted -> mouth opening on screen. The browsers run on these same 2 cores.
+ *
+ * Lip sync without the browsers (which starve the server on these 2 cores): at 1 session and at the
+ * largest N that held, the others speaking, bursts posted to the first session and what it hands
+ * its publisher tapped: the mouth-opening frame's time minus the burst's audio onset's. The pacer
+ * sends frames a constant offset after their audio (media.video_delay_ms and the encoder's
+ * allowance, which the kiosk's lip sync was calibrated with), so a loaded box that keeps that
+ * difference keeps the kiosk's lip sync; frames that come late or are passed over widen it.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
@@ -29,6 +36,7 @@ import { inboundStats, launchChromium, openKiosk, waitAudioSettled } from '../te
 import { speechBursts } from '../test/kiosk/bursts.js';
 import { installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe } from '../test/kiosk/probe.js';
 import { section } from './common.js';
+import { publisherTap } from './streaming.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOLD_FPS = 24;
@@ -56,6 +64,41 @@ export interface EdgeResult {
   unwatchedSpeakCpu: number;
   held: number;
   spot?: { sessions: number; decodedFps: number[]; syncEstimateMs: number[]; speechToMouthMs: number[]; serverMinFps: number; browserNote: string };
+  /** mouth-opening frame - audio onset handed to the first session's publisher, ms per burst: 1 session, and `sessions` */
+  serverSync?: { one: number[]; loaded: number[]; sessions: number };
+}
+
+/**
+ * Six bursts posted to `ids[0]` while the others speak; per burst, the mouth-opening frame's time
+ * minus the audio onset's, as handed to its publisher (ms).
+ */
+async function serverSync(ts: TestServer, ids: string[], clip: { samples: Float32Array; sampleRate: number }): Promise<number[]> {
+  const talk = speakers(ts, ids.slice(1), clip);
+  await sleep(1000);
+  const tap = publisherTap(ts, 0, ids[0]);
+  const token = ts.server.auth.mint(ids[0]!, 'source', 3600);
+  const one = speechBursts(1, 0.5, 0);
+  const sent: number[] = [];
+  try {
+    for (let i = 0; i < 6; i++) {
+      await sleep(900 + Math.random() * 400);
+      sent.push(Date.now());
+      await uploadSpeech(ts.server.url, token, one.samples, one.sampleRate, ids[0]!);
+    }
+    await sleep(1500);
+  } finally {
+    tap.detach();
+    await talk.stop();
+  }
+  const peakOf = (xs: { v: number }[]) => Math.max(...xs.map((x) => x.v));
+  const audioOn = onsets(tap.audio, 0.2 * peakOf(tap.audio), 0.05 * peakOf(tap.audio), 300);
+  const frameOn = onsets(tap.frames, 0.3 * peakOf(tap.frames), 0.12 * peakOf(tap.frames), 300);
+  const out: number[] = [];
+  for (const t of sent) {
+    const a = audioOn.find((x) => x >= t && x < t + 800), f = frameOn.find((x) => x >= t && x < t + 800);
+    if (a !== undefined && f !== undefined) out.push(f - a);
+  }
+  return out;
 }
 
 /** CPU seconds of this process and of its mediasoup worker so far */
@@ -159,11 +202,15 @@ export async function benchEdge(max: number, gc?: () => void, size?: { width: nu
     const unwatchedSpeakCpu = us.cpu / ids.length;
     console.log(`${max} sessions nobody watches: ${uq.cpu.toFixed(3)} cores quiet (${(100 * unwatchedQuietCpu).toFixed(1)} % of a core each), ${us.cpu.toFixed(3)} speaking (${(100 * unwatchedSpeakCpu).toFixed(1)} % each, the HTTP posts and resampling included); frames sent: ${Math.max(...uq.fps, ...us.fps).toFixed(1)}/s at most`);
 
+    // lip sync at the publisher with one session watched and speaking (the baseline of the loaded figure below)
+    viewers.set(ids[0]!, await viewer(ts, ids[0]!));
+    await sleep(1500);
+    const syncOne = await serverSync(ts, ids.slice(0, 1), clip);
     const steps: EdgeStep[] = [];
     console.log(`${'N'.padStart(3)}  ${'quiet: min fps'.padStart(15)}  ${'cores'.padStart(6)}  ${'speaking: min fps'.padStart(18)}  ${'cores'.padStart(6)}  ${'sfu'.padStart(5)}  holds`);
     for (let n = 1; n <= max; n++) {
       const watched = ids.slice(0, n);
-      viewers.set(ids[n - 1]!, await viewer(ts, ids[n - 1]!));
+      if (!viewers.has(ids[n - 1]!)) viewers.set(ids[n - 1]!, await viewer(ts, ids[n - 1]!));
       await sleep(1500);
       const q = await window(ts, watched, QUIET_MS);
       const talk = speakers(ts, watched, clip);
@@ -179,10 +226,14 @@ export async function benchEdge(max: number, gc?: () => void, size?: { width: nu
 
     // spot checks: two real kiosks at the largest N that held (at least 2)
     const at = Math.max(2, held);
-    for (const id of ids.slice(at)) viewers.get(id)?.close();
+    for (const id of ids.slice(at)) {
+      viewers.get(id)?.close();
+      viewers.delete(id);
+    }
     await sleep(1000);
+    const loaded = await serverSync(ts, ids.slice(0, at), clip);
     const spot = await spotCheck(ts, ids.slice(0, at), viewers, clip);
-    return { steps, memoryPerSessionMB, unwatchedQuietCpu, unwatchedSpeakCpu, held, spot: { sessions: at, ...spot } };
+    return { steps, memoryPerSessionMB, unwatchedQuietCpu, unwatchedSpeakCpu, held, spot: { sessions: at, ...spot }, serverSync: { one: syncOne, loaded, sessions: Math.max(2, held) } };
   } finally {
     for (const v of viewers.values()) v.close();
     await ts.server.close();
@@ -257,6 +308,11 @@ export function printEdge(r: EdgeResult, log = console.log): Record<string, unkn
         `browser lip-sync estimate (video - audio playout) ${s.syncEstimateMs.map((x) => x.toFixed(0)).join(' and ')} ms; ` +
         `speech posted -> mouth on screen ${s.speechToMouthMs.map((x) => x.toFixed(0)).join(', ')} ms (p50 ${median(s.speechToMouthMs).toFixed(0)}); server min ${s.serverMinFps.toFixed(1)} fps meanwhile`,
     );
+  }
+  if (r.serverSync) {
+    const { one, loaded, sessions } = r.serverSync;
+    const f = (xs: number[]) => `${xs.map((x) => x.toFixed(0)).join(', ')} ms (p50 ${median(xs).toFixed(0)})`;
+    log(`lip sync at the publisher (mouth-opening frame - audio onset handed over; no browsers): 1 session ${f(one)}; ${sessions} sessions, all speaking: ${f(loaded)}`);
   }
   log(`edge: ${r.held} sessions at >= ${HOLD_FPS} fps`);
   return { ...r, steps: r.steps.map((s) => ({ ...s, quietFps: s.quietFps.map((x) => Math.round(x * 10) / 10), speakFps: s.speakFps.map((x) => Math.round(x * 10) / 10) })) };

@@ -51,10 +51,10 @@ export interface LatencyResult {
  * Records what a session hands to its publisher (a MediaSink beside it): per 10 ms audio chunk its
  * RMS, per frame its jaw opening, each with the wall time (ms, page clock) it was handed over.
  */
-function publisherTap(ts: TestServer, origin: number) {
+export function publisherTap(ts: TestServer, origin: number, id = 'default') {
   const audio: { t: number; v: number }[] = [];
   const frames: { t: number; v: number }[] = [];
-  const detach = ts.server.sessions.require('default').source.addSink({
+  const detach = ts.server.sessions.require(id).source.addSink({
     audio(samples) {
       let e = 0;
       for (let i = 0; i < samples.length; i++) e += samples[i]! * samples[i]!;
