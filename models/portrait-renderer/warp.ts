@@ -21,6 +21,7 @@ let compiled: WebAssembly.Module | undefined;
 interface WarpExports {
   warp(src: number, grid: number, dst: number, w: number, h: number, planes: number, boxes: number, nboxes: number): void;
   fields(record: number, inputs: number): void;
+  fields_size(): number;
   __heap_base: WebAssembly.Global;
 }
 
@@ -93,6 +94,7 @@ export class PlaneWarper {
     }
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) });
     this.fns = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as WarpExports;
+    if (record && 4 * record.length !== this.fns.fields_size()) throw new Error(`PlaneWarper: the fields record has ${record.length} entries, fields.c's ${this.fns.fields_size() / 4}: rebuild warp.wasm (warp/build.sh) or mend fields.ts`);
     const buf = memory.buffer;
     const u8 = (i: number, n: number) => new Uint8Array(buf, offsets[i]!, n);
     const f32 = (i: number, n: number) => new Float32Array(buf, offsets[i]!, n);

@@ -118,12 +118,16 @@ describe('PlaneWarper (WebAssembly) samples as GridSample does', () => {
     }
   });
 
-  it('refuses odd sizes, wrong source lengths and boxes outside the region', () => {
+  it('refuses odd sizes, wrong source lengths, boxes outside the region and a fields record of the wrong layout', () => {
     expect(() => new PlaneWarper(9, 8, new Uint8Array(72), new Uint8Array(32), [])).toThrow(/even/);
     expect(() => new PlaneWarper(8, 8, new Uint8Array(60), new Uint8Array(32), [])).toThrow(/sources/);
     expect(() => new PlaneWarper(8, 8, new Uint8Array(64), new Uint8Array(32), [{ x: 4, y: 4, width: 6, height: 2 }])).toThrow(/inside/);
     expect(() => new PlaneWarper(8, 8, new Uint8Array(64), new Uint8Array(32), [{ x: 1, y: 0, width: 2, height: 2 }])).toThrow(/even-aligned/);
     const b = { x: 0, y: 0, width: 4, height: 4 };
     expect(() => new PlaneWarper(8, 8, new Uint8Array(64), new Uint8Array(32), [b, { ...b, x: 2 }])).toThrow(/overlap/);
+    // a fields record must match fields.c's layout, and draws exactly the two boxes (mouth, eyes)
+    const two = [b, { ...b, x: 4 }];
+    expect(() => new PlaneWarper(8, 8, new Uint8Array(64), new Uint8Array(32), two, [{ i: 1 }, { f: 2 }])).toThrow(/fields record has 2 entries/);
+    expect(() => new PlaneWarper(8, 8, new Uint8Array(64), new Uint8Array(32), [b], [{ i: 1 }])).toThrow(/two boxes/);
   });
 });

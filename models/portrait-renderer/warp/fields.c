@@ -243,6 +243,10 @@ static void eyes(const Fields *f, const float *e) {
   }
 }
 
+/* the record's size in bytes: fields.ts's layout is checked against it */
+EXPORT(fields_size)
+int fields_size(void) { return (int)sizeof(Fields); }
+
 EXPORT(fields)
 void fields(const Fields *f, const float *in) {
   head(&f->head[0], in + C0);
