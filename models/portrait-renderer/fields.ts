@@ -6,10 +6,9 @@
  * and the boxes' composite weights, as portrait-graph.ts (the ONNX reference) does.
  */
 import { bandCoords, blinkField, headBasis, HEAD_BASIS_ROWS, mouthEnvelopes } from './basis.js';
-import { rgbToYuv } from './colour.js';
 import type { FaceGeometry } from './geometry.js';
 import type { PhotoColours } from './photo-colours.js';
-import { COLOURS, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './shape.js';
+import { compositeColours, EYE_INPUTS, MOUTH, MOUTH_INPUTS, mouthLengths } from './shape.js';
 
 /** Per-frame inputs: head coeffs [1, yaw, pitch, roll, breath], blink [2], mouth [10], eyes [2][4]. */
 export const FIELD_INPUTS = HEAD_BASIS_ROWS + 2 + MOUTH_INPUTS.length + 2 * EYE_INPUTS.length;
@@ -17,8 +16,6 @@ export const INPUT_AT = { coeffs: 0, blink: HEAD_BASIS_ROWS, mouth: HEAD_BASIS_R
 
 /** A record entry: an int32, a float32, a table copied into the module's memory, or a buffer the caller owns there. */
 export type Entry = { i: number } | { f: number } | { table: Float32Array } | { out: 'grid' | 'gridh' | `${'mouth' | 'eyes'}.${'w0' | 'add' | 'w0h' | 'addh'}` } | { scratch: number };
-
-const yuv = (rgb: readonly number[]) => rgbToYuv(rgb[0]!, rgb[1]!, rgb[2]!).map((c) => c + 0.5);
 
 /** The head basis at `step` as fields.c reads it: the yaw x, pitch y, roll x, roll y, breath y rows ([5][h*w]). */
 function headRows(geo: FaceGeometry, step: 1 | 2): Float32Array {
@@ -51,16 +48,15 @@ export function fieldsRecord(geo: FaceGeometry, colours: PhotoColours): Entry[] 
   const mc = bandCoords(geo, mb, mf, 1);
   const env = mouthEnvelopes(geo, mc);
   r.push(i(mb.x), i(mb.y), i(mb.width), i(mb.height), table(mc.u), table(mc.v), table(env.low), table(env.up), table(env.h), { scratch: 2 * mb.width * mb.height }, { scratch: 5 * Math.max(mouthBox.width, eyesBox.width) });
-  const ramp = Math.max(1.4 * MOUTH.drop * a, 0.9 * (m.chin - m.lowerInner));
-  const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
+  const { ramp, lipH, seamW } = mouthLengths(m);
+  const cols = compositeColours(colours);
   r.push(f(m.lowerCurve), f(m.lowerInner - m.lowerCurve), f(1 / MOUTH.seam), f(m.lowerOuter - m.lowerInner), f(1 / ramp), f(1 / lipH), f(1.1 * a));
   r.push(f(-sx * mf.ux), f(sx * mf.uy), f(-sy * mf.uy), f(-sy * mf.ux));
   // the mouth box
   r.push(i(mouthBox.x - mb.x), i(mouthBox.y - mb.y), i(mouthBox.width), i(mouthBox.height));
   r.push({ out: 'mouth.w0' }, { out: 'mouth.add' }, { out: 'mouth.w0h' }, { out: 'mouth.addh' });
-  r.push(f(MOUTH.teeth * a), f(1 / MOUTH.feather), f(1 / Math.min(1.5, Math.max(1, MOUTH.seamLine * a))), f(MOUTH.seamOpacity));
-  const shaded = (c: readonly number[]) => c.map((x) => x * colours.shade);
-  for (const c of [colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)]) r.push(...yuv(c).map(f));
+  r.push(f(MOUTH.teeth * a), f(1 / MOUTH.feather), f(1 / seamW), f(MOUTH.seamOpacity));
+  for (const c of cols.mouth) r.push(...c.map(f));
   // the eyes box
   r.push(i(eyesBox.width), i(eyesBox.height));
   r.push({ out: 'eyes.w0' }, { out: 'eyes.add' }, { out: 'eyes.w0h' }, { out: 'eyes.addh' });
@@ -69,8 +65,6 @@ export function fieldsRecord(geo: FaceGeometry, colours: PhotoColours): Entry[] 
   const perEye = (fn: (e: FaceGeometry['eyes'][0], open: number) => number) => geo.eyes.map((e) => f(fn(e, e.upper + e.lower)));
   r.push(...perEye((e) => 1 / e.halfWidth ** 2), ...perEye((e) => e.upper), ...perEye((_, o) => 0.35 * o), ...perEye((_, o) => 1 / (0.35 * o)));
   r.push(...perEye((_, o) => 1 / Math.max(1, 0.12 * o)), ...perEye((_, o) => 1 / (0.6 * o)));
-  const dark = (c: readonly number[]) => c.map((x) => x * 0.82);
-  const [cl, cr] = colours.lids;
-  for (const c of [cl, dark(cl), cr, dark(cr), COLOURS.lash]) r.push(...yuv(c).map(f));
+  for (const c of cols.eyes) r.push(...c.map(f));
   return r;
 }

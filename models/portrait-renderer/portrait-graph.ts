@@ -17,12 +17,11 @@
  * out = (photo + 0.5) * w0 + add. Colours are stored + 0.5 so that truncation rounds.
  */
 import { bandCoords, blinkField, headBasis, HEAD_BASIS_ROWS, mouthEnvelopes } from './basis.js';
-import { rgbToYuv } from './colour.js';
 import type { FaceGeometry } from './geometry.js';
 import type { PhotoColours } from './photo-colours.js';
 import { DType, GraphBuilder } from './graph-builder.js';
 import { Ops } from './graph-ops.js';
-import { COLOURS, EYE_INPUTS, MOUTH, MOUTH_INPUTS } from './shape.js';
+import { compositeColours, EYE_INPUTS, MOUTH, MOUTH_INPUTS, mouthLengths } from './shape.js';
 
 /** Names of a box's outputs: w0 [1,1,h,w] and add [1,1,h,w] (Y); w0h [1,1,h/2,w/2] and addh [1,2,h/2,w/2] (U, V). */
 export interface BoxOutputs {
@@ -40,7 +39,6 @@ export interface PortraitGraph {
   outputs: { grid: string; gridh: string; mouth: BoxOutputs; eyes: BoxOutputs };
 }
 
-const yuv = (rgb: readonly number[]) => rgbToYuv(rgb[0]!, rgb[1]!, rgb[2]!).map((c) => c + 0.5);
 
 /** The graph for one portrait: its geometry, and the colours taken from its photo (photo-colours.ts). */
 export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): PortraitGraph {
@@ -85,7 +83,8 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
   const env = mouthEnvelopes(geo, mc);
   const band4 = (name: string, data: Float32Array) => g.floats(name, data, [1, 1, mc.height, mc.width]);
   const [du, dv, invA2, drop, lift, stretch, pout, opacity, teeth, seam] = o.scalars(mouthIn, MOUTH_INPUTS.length) as [string, string, string, string, string, string, string, string, string, string];
-  const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
+  const { lipH, ramp, seamW } = mouthLengths(m);
+  const cols = compositeColours(colours);
   const U = o.sub(band4('mu', mc.u), du);
   const Vv = o.sub(band4('mv', mc.v), dv);
   const q = o.relu(o.sub(1, o.mul(o.mul(U, U), invA2))); // 1 - (u/a)^2 inside the mouth, 0 beyond the corners
@@ -101,7 +100,6 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
   // Under the lip the pull grows from q (the lip) to 1 (the chin) over `ramp` px, starting below
   // where the displaced lower lip lands (rel = drop * q), so the lip's inner edge is exactly the cavity's
   // lower edge; ramp > drop keeps the mapping monotonic (no fold).
-  const ramp = Math.max(1.4 * MOUTH.drop * a, 0.9 * (m.chin - m.lowerInner));
   // The lower lip itself (its thickness below the inner edge) moves rigidly.
   const lipT = m.lowerOuter - m.lowerInner;
   const lowW = o.min(o.add(P, o.mul(o.relu(o.sub(o.sub(rel, o.mul(P, drop)), lipT)), 1 / ramp)), 1);
@@ -162,12 +160,10 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
     const wCavity = o.sub(r2, wThroat);
     // pressed lips that were apart in the photo meet on the split line: a shadow line there, as
     // between real lips (else the photo's teeth show through the one-pixel seam as a bright line)
-    const seamW = Math.min(1.5, Math.max(1, MOUTH.seamLine * a));
     const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, sb)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
     const wSeam = o.mul(o.mul(onSeam, o.sub(1, mask)), o.mul(seam, MOUTH.seamOpacity));
-    const shaded = (c: readonly number[]) => c.map((x) => x * colours.shade);
     boxes.mouth = composite(bx, o.sub(o.sub(1, mask), wSeam), [wTeeth, wTongue, wThroat, wCavity, wSeam],
-      [colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv));
+      cols.mouth);
   }
 
   // ---- eyes composite: an eyelid-coloured patch slides down over the opening, lashes on its edge
@@ -201,9 +197,7 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
       lash = lash ? o.add(lash, l) : l;
     });
     const w0 = o.sub(o.sub(o.sub(o.sub(o.sub(1, lids[0]!), lids[1]!), lids[2]!), lids[3]!), lash);
-    const dark = (c: number[]) => c.map((x) => x * 0.82);
-    const [cl, cr] = colours.lids;
-    boxes.eyes = composite(bx, w0, [...lids, lash], [yuv(cl), yuv(dark(cl)), yuv(cr), yuv(dark(cr)), yuv(COLOURS.lash)]);
+    boxes.eyes = composite(bx, w0, [...lids, lash], cols.eyes);
   }
 
   /**

@@ -14,7 +14,7 @@ import { planesToI420, rgbaToYuvPlanes } from './colour.js';
 import { faceGeometry, type FaceGeometry } from './geometry.js';
 import { photoColours, type PhotoColours } from './photo-colours.js';
 import { fieldsRecord, INPUT_AT } from './fields.js';
-import { EYE_INPUTS, MOUTH } from './shape.js';
+import { EYE_INPUTS, MOUTH, mouthLengths } from './shape.js';
 import { PlaneWarper } from './warp.js';
 
 export interface PortraitRendererOptions {
@@ -127,7 +127,7 @@ export class PortraitRenderer implements FrameRenderer {
     // drags the jaw line in
     const aEff = a * (1 + (wid > 0 ? 0.22 : 0.12) * wid - 0.3 * rnd - 0.06 * jaw);
     const [mdu, mdv] = this.localShift(p, m.frame);
-    const lipH = Math.max(2, (m.lowerOuter - m.upperOuter) / 2);
+    const { lipH } = mouthLengths(m);
     const mouth = this.mouth;
     mouth[0] = mdu;
     mouth[1] = mdv;

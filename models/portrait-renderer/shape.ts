@@ -3,6 +3,10 @@
  * the order renderer.ts fills them), the mouth's shape, the colours of what it adds. Used by
  * fields.ts (the WebAssembly fields) and portrait-graph.ts (their ONNX reference).
  */
+import { rgbToYuv } from './colour.js';
+import type { MouthGeometry } from './geometry.js';
+import type { PhotoColours } from './photo-colours.js';
+
 /** Per-frame mouth scalars, in this order (see renderer.ts for how they are computed). */
 export const MOUTH_INPUTS = ['du', 'dv', 'invA2', 'drop', 'lift', 'stretch', 'pout', 'opacity', 'teeth', 'seam'] as const;
 /** Per-frame scalars of each eye (left eye first, then right eye). */
@@ -38,3 +42,31 @@ export const MOUTH = {
   seamLine: 0.04,
   seamOpacity: 0.7,
 } as const;
+
+/** Lengths of the mouth's shape derived from its geometry, px. */
+export function mouthLengths(m: MouthGeometry): { lipH: number; ramp: number; seamW: number } {
+  return {
+    /** half the lips' height: the pout's scale */
+    lipH: Math.max(2, (m.lowerOuter - m.upperOuter) / 2),
+    /** under the lower lip the jaw's pull grows from the lip to the chin over this; > drop keeps the mapping monotonic */
+    ramp: Math.max(1.4 * MOUTH.drop * m.a, 0.9 * (m.chin - m.lowerInner)),
+    /** half-width of the shadow line where pressed lips meet */
+    seamW: Math.min(1.5, Math.max(1, MOUTH.seamLine * m.a)),
+  };
+}
+
+/**
+ * The composites' colours in the photo's light, as Y, U, V + 0.5 (so that truncation rounds), in the
+ * order of their weights: mouth teeth, tongue, throat, cavity, seam; eyes left lid, left lid dark,
+ * right lid, right lid dark, lash.
+ */
+export function compositeColours(colours: PhotoColours): { mouth: number[][]; eyes: number[][] } {
+  const yuv = (rgb: readonly number[]) => rgbToYuv(rgb[0]!, rgb[1]!, rgb[2]!).map((c) => c + 0.5);
+  const shaded = (c: readonly number[]) => c.map((x) => x * colours.shade);
+  const dark = (c: readonly number[]) => c.map((x) => x * 0.82);
+  const [cl, cr] = colours.lids;
+  return {
+    mouth: [colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv),
+    eyes: [cl, dark(cl), cr, dark(cr), COLOURS.lash].map(yuv),
+  };
+}
