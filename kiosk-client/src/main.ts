@@ -153,6 +153,9 @@ async function join(): Promise<void> {
     const res = await request(socket, 'join', {});
     if (gen !== generation) return;
     joined = res;
+    // the layout by the join answer now: a 'layout' event that arrives while the receiver starts
+    // is newer than the answer (one socket, in order), and must not be overwritten by it below
+    layoutInfo = res.session;
     const r = res.mode === 'sfu' ? await startSfuReceiver(socket, res) : await startDirectReceiver(socket);
     if (gen !== generation) {
       r.close();
@@ -168,7 +171,6 @@ async function join(): Promise<void> {
     stopButton.hidden = !res.scopes.includes('interrupt');
     micButton.hidden = !res.scopes.includes('speak') || !navigator.mediaDevices;
     sayForm.hidden = !res.scopes.includes('speak');
-    layoutInfo = res.session;
     applyLayout();
     // listen mode: the kiosk's microphone is on (echo cancellation, noise suppression, auto gain)
     // (not in the console's preview, which is muted: the operator's microphone stays off)

@@ -59,6 +59,9 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
     this.own.clear();
     for (const e of own) this.own.set(e.session, e);
     if (gone.length > 0) await this.redis.del(...gone.map((id) => this.key(id)));
+    // a tick already in flight may have written the entries before this change: wait it out and
+    // write again, so what this resolves to is announced (not one interval later)
+    await this.ticking?.catch(() => undefined);
     await this.tick(false);
   }
 
