@@ -11,8 +11,9 @@ APT_PACKAGES=(
   # offline speech for tests, demos and the local TTS fallback
   espeak-ng
   # tests only: a voice the mouth recogniser was never trained on (festival's US diphone voice;
-  # nothing listens). A server without the tests: SETUP_WITHOUT="festival festvox-kallpc16k"
-  festival festvox-kallpc16k
+  # nothing listens), and a second portrait photo (matplotlib's sample data: grace_hopper.jpg).
+  # A server without the tests: SETUP_WITHOUT="festival festvox-kallpc16k python-matplotlib-data"
+  festival festvox-kallpc16k python-matplotlib-data
   # mediasoup 3.12.16's SFU worker, built from these by deploy/build-mediasoup-worker.sh
   meson ninja-build libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev catch2
   # the kiosk in the end-to-end tests (headless, driven by playwright-core) and on kiosk machines

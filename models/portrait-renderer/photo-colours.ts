@@ -3,10 +3,14 @@
  * teeth, the mouth's inside) sits in the photo's own light and white balance:
  * - eyelids: the skin above each eye;
  * - the upper teeth: the photo's own teeth where its lips are apart (a smile), else its eye
- *   whites, a little darker and warmer (teeth are not as white as sclera), else a default;
- * - `shade`: how bright the photo's skin is against a well-lit reference (at most 1), for the
- *   mouth's inside (tongue, cavity, the line between pressed lips), which a dim photo shows dimmer.
- * Every sample is in the portrait's pixels, read in a feature's local frame (geometry.ts).
+ *   whites, a little darker and warmer (teeth are not as white as sclera), else a default with a
+ *   little of the skin's hue;
+ * - `shade`: how brightly the photo lights the face against a well-lit reference (at most 1), for
+ *   the mouth's inside (tongue, cavity, the line between pressed lips) and the default teeth, which
+ *   a dim photo shows dimmer. It is read from the mid-face's brighter pixels (the brightest channel:
+ *   cheeks, nose, highlights), not from the skin's luma: a well-lit darker or redder skin is not a
+ *   dim photo (its luma read grey teeth into a well-lit ruddy face until 2026-12-05).
+ * The eye and lip samples are in the portrait's pixels, read in a feature's local frame (geometry.ts).
  */
 import type { EnrolledPortrait } from '../face/PortraitTypes.js';
 import { toImage, type FaceGeometry, type LocalFrame } from './geometry.js';
@@ -15,10 +19,12 @@ type Rgb = [number, number, number];
 
 /** Drawn teeth when the photo offers nothing better (sRGB). */
 export const DEFAULT_TEETH: Rgb = [206, 198, 182];
+/** How much of the skin's hue the default teeth take. */
+export const SKIN_CAST = 0.15;
 /** Teeth from eye whites: per channel. */
 const SCLERA_TO_TEETH: Rgb = [0.88, 0.86, 0.81];
-/** Lid skin luma (r + 2g + b) / 4 of a well-lit face, the reference of `shade`. */
-const REFERENCE_SKIN_LUMA = 175;
+/** The mid-face's 90th percentile of the brightest channel in a well-lit photo: the reference of `shade`. */
+const REFERENCE_LIGHT = 220;
 
 export interface PhotoColours {
   lids: [Rgb, Rgb];
@@ -67,11 +73,36 @@ function lidColour(p: EnrolledPortrait, e: FaceGeometry['eyes'][0]): Rgb {
   return brightMean(samples(p, e.frame, -0.4 * e.halfWidth, 0.4 * e.halfWidth, -e.upper - 1.2 * open, -e.upper - 0.3 * open), 0.5) ?? [200, 160, 140];
 }
 
+/**
+ * How brightly the face is lit: the 90th percentile of max(R, G, B) between the outer eye corners,
+ * from the upper lids down to the mouth corners (skin, the nose; glasses and brows are a minority).
+ */
+function faceLight(p: EnrolledPortrait): number {
+  const L = p.landmarks;
+  const x0 = Math.max(0, Math.round(Math.min(L.leftEye.outer.x, L.rightEye.outer.x)));
+  const x1 = Math.min(p.width - 1, Math.round(Math.max(L.leftEye.outer.x, L.rightEye.outer.x)));
+  const y0 = Math.max(0, Math.round((L.leftEye.upper.y + L.rightEye.upper.y) / 2));
+  const y1 = Math.min(p.height - 1, Math.round((L.mouth.left.y + L.mouth.right.y) / 2));
+  const hist = new Uint32Array(256);
+  let n = 0;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const i = (y * p.width + x) * 4;
+      hist[Math.max(p.rgba[i]!, p.rgba[i + 1]!, p.rgba[i + 2]!)]! += 1;
+      n += 1;
+    }
+  }
+  if (n === 0) return REFERENCE_LIGHT;
+  let v = 255;
+  for (let above = 0; v > 0 && (above += hist[v]!) < 0.1 * n; v--);
+  return v;
+}
+
 export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColours {
   const lids = geo.eyes.map((e) => lidColour(p, e)) as [Rgb, Rgb];
   const skin = (luma(lids[0]) + luma(lids[1])) / 2;
   // a dim photo shows the mouth's inside dimmer; a bright one does not light it up (it is in shadow)
-  const shade = Math.min(1, Math.max(0.5, skin / REFERENCE_SKIN_LUMA));
+  const shade = Math.min(1, Math.max(0.5, faceLight(p) / REFERENCE_LIGHT));
   const m = geo.mouth, a = m.a, gap = m.lowerInner - m.upperInner;
   // the photo's own upper teeth: the upper part of the gap between its lips
   if (gap >= 3) {
@@ -86,5 +117,10 @@ export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColou
   if (whites.length > 0) {
     return { lids, teeth: meanRgb(whites).map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, teethFrom: 'eyes', shade };
   }
-  return { lids, teeth: DEFAULT_TEETH.map((x) => Math.min(255, x * shade)) as Rgb, teethFrom: 'default', shade };
+  // the default, in the photo's light and a little of its cast: mixed with the lid skin's hue at
+  // the default's brightness (a warm photo's teeth are warm too, not a grey bar against red lips)
+  const skinHue = lids[0].map((x, c) => (x + lids[1][c]!) / 2) as Rgb;
+  const toDefault = luma(DEFAULT_TEETH) / Math.max(1, luma(skinHue));
+  const teeth = DEFAULT_TEETH.map((x, c) => Math.min(255, ((1 - SKIN_CAST) * x + SKIN_CAST * Math.min(255, skinHue[c]! * toDefault)) * shade)) as Rgb;
+  return { lids, teeth, teethFrom: 'default', shade };
 }

@@ -21,7 +21,7 @@ import type { FaceGeometry } from './geometry.js';
 import type { PhotoColours } from './photo-colours.js';
 import { DType, GraphBuilder } from './graph-builder.js';
 import { Ops } from './graph-ops.js';
-import { compositeColours, EYE_INPUTS, MOUTH, MOUTH_INPUTS, mouthLengths } from './shape.js';
+import { compositeColours, EYE_INPUTS, MOUTH, MOUTH_INPUTS, mouthLengths, TEETH_GAPS } from './shape.js';
 
 /** Names of a box's outputs: w0 [1,1,h,w] and add [1,1,h,w] (Y); w0h [1,1,h/2,w/2] and addh [1,2,h/2,w/2] (U, V). */
 export interface BoxOutputs {
@@ -148,21 +148,34 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
     const hh = o.mul(o.sub(bot, top), 0.5);
     const dist = o.abs(o.sub(Vb, o.mul(o.add(top, bot), 0.5)));
     const mask = o.mul(o.clip(o.mul(o.sub(hh, dist), 1 / MOUTH.feather), 0, 1), opacity);
-    const teethBand = o.mul(o.ramp(o.sub(o.add(top, MOUTH.teeth * a), Vb), 1 / 1.5), o.clip(o.mul(o.sub(Pb, 0.25), 3), 0, 1));
+    // upper teeth shorter towards the corners (their biting edges curve up)
+    const teethBand = o.mul(o.ramp(o.sub(o.add(top, o.mul(o.add(o.mul(Pb, 0.4), 0.6), MOUTH.teeth * a)), Vb), 1 / 1.5), o.clip(o.mul(o.sub(Pb, 0.25), 3), 0, 1));
     const tRel = o.div(o.sub(Vb, top), o.max(o.sub(bot, top), 1)); // 0 at the upper lip .. 1 at the lower lip
     const tongue = o.clip(o.mul(o.sub(tRel, 0.62), 3), 0, 0.75);
     const depth = o.mul(o.clip(o.sub(1, o.div(dist, o.max(hh, 0.5))), 0, 1), Pb); // darkest in the middle
     const wTeeth = o.mul(mask, o.mul(teethBand, teeth));
+    // the upper teeth in shadow towards the corners and under the lip, the gaps between them darker
+    // towards the biting edge (at TEETH_GAPS times this frame's a); what is not lit goes to the cavity
+    const ia = o.sqrt(invA2), aF = o.div(1, ia);
+    const au = o.abs(cut(U)), below = o.sub(Vb, top);
+    const kc = o.sub(1, o.mul(o.clip(o.mul(o.sub(o.mul(au, ia), 0.35), 1 / 0.6), 0, 1), 0.55));
+    const kt = o.sub(1, o.mul(o.clip(o.sub(1, o.mul(below, 1 / (0.35 * MOUTH.teeth * a))), 0, 1), 0.3));
+    const bump = (d: string) => o.clip(o.sub(1, o.mul(o.abs(d), 1.25)), 0, 1);
+    const gaps = TEETH_GAPS.map((k) => bump(k === 0 ? au : o.sub(au, o.mul(aF, k)))).reduce((x, y) => o.add(x, y));
+    const e = o.clip(o.mul(below, 1 / (MOUTH.teeth * a)), 0, 1);
+    const edge = o.add(0.05, o.mul(o.mul(e, e), 0.45));
+    const lit = o.mul(o.mul(kc, kt), o.sub(1, o.mul(edge, gaps)));
     const r1 = o.sub(mask, wTeeth);
     const wTongue = o.mul(r1, tongue);
     const r2 = o.sub(r1, wTongue);
     const wThroat = o.mul(r2, depth);
-    const wCavity = o.sub(r2, wThroat);
+    const wCavity = o.add(o.sub(r2, wThroat), o.mul(wTeeth, o.sub(1, lit)));
+    const wLit = o.mul(wTeeth, lit);
     // pressed lips that were apart in the photo meet on the split line: a shadow line there, as
     // between real lips (else the photo's teeth show through the one-pixel seam as a bright line)
     const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, sb)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
     const wSeam = o.mul(o.mul(onSeam, o.sub(1, mask)), o.mul(seam, MOUTH.seamOpacity));
-    boxes.mouth = composite(bx, o.sub(o.sub(1, mask), wSeam), [wTeeth, wTongue, wThroat, wCavity, wSeam],
+    boxes.mouth = composite(bx, o.sub(o.sub(1, mask), wSeam), [wLit, wTongue, wThroat, wCavity, wSeam],
       cols.mouth);
   }
 

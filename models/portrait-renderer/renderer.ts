@@ -147,8 +147,9 @@ export class PortraitRenderer implements FrameRenderer {
     // the pout parts the lips a little: not while they are pressed (a /b/ before /u/ still closes)
     mouth[6] = rnd * 0.15 * lipH * (1 - press);
     mouth[7] = clamp(Math.max(jaw * 6, bite), 0, 1);
-    // drawn teeth only where the portrait shows none of its own between the lips
-    mouth[8] = Math.max(clamp((jaw - 0.15) / 0.25, 0, 1), bite) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
+    // drawn teeth only where the portrait shows none of its own between the lips; solid from a
+    // small opening on (until 2026-12-05 from 0.4: a spread vowel's teeth at 0.3 were half cavity, grey)
+    mouth[8] = Math.max(clamp((jaw - 0.1) / 0.15, 0, 1), bite) * clamp(1 - gap / (MOUTH.teeth * a), 0, 1);
     // the shadow line where pressed lips meet: only where the press brought them together (a photo
     // whose lips meet at rest has its own line there)
     mouth[9] = press * clamp(gap / 2, 0, 1) * (1 - clamp(jaw * 6, 0, 1));

@@ -43,6 +43,16 @@ export const MOUTH = {
   seamOpacity: 0.7,
 } as const;
 
+/**
+ * The drawn teeth (fields.c writes the same numbers out): the gaps between the upper teeth, at
+ * these multiples of the frame's mouth half-width from the middle (incisors, laterals, canines,
+ * premolars as a front view foreshortens them); the upper teeth are 60 % as long at the corners as in
+ * the middle, darken by up to 55 % towards the corners and 30 % under the lip, a gap by 5-50 % (more
+ * at the biting edge). (Lower teeth, a band over the lower lip, were tried and left out: bright
+ * enough to read as teeth, the face mesh took them for the lower lip; dim, they read as a grey rim.)
+ */
+export const TEETH_GAPS = [0, 0.3, 0.55, 0.76, 0.92] as const;
+
 /** Lengths of the mouth's shape derived from its geometry, px. */
 export function mouthLengths(m: MouthGeometry): { lipH: number; ramp: number; seamW: number } {
   return {

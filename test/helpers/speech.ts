@@ -1,6 +1,6 @@
 /** Test speech made offline with espeak-ng (Debian package). */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
@@ -45,6 +45,17 @@ export function speakToFile(text: string = SENTENCE, voice = 'en-us'): string {
 
 /** Path of the shared test portrait (../shared/media beside the checkout). */
 export const ASTRONAUT = new URL('../../../shared/media/portrait-astronaut.png', import.meta.url).pathname;
+
+/**
+ * A second real portrait, unlike the astronaut: Grace Hopper's official US Navy photograph (public
+ * domain), frontal, lips closed, glasses, a warm cast; matplotlib's sample data in the Debian
+ * package python-matplotlib-data (installed by deploy/setup.sh for the tests). Read, never copied.
+ */
+export function hopperPortrait(): Uint8Array {
+  const path = '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg';
+  if (!existsSync(path)) throw new Error(`${path} is missing: apt-get install -y --no-install-recommends python-matplotlib-data (bash deploy/setup.sh does it)`);
+  return new Uint8Array(readFileSync(path));
+}
 
 /** Mono s16 WAV bytes of float samples (clamped). */
 export function wavBytes(samples: Float32Array, sampleRate: number): Buffer {

@@ -19,6 +19,8 @@ export interface SyntheticFaceOptions {
   teeth?: number;
   /** every colour times this (a dim photo: < 1; default 1) */
   exposure?: number;
+  /** the skin's colour, lit (default a light skin, 224, 178, 150) */
+  skin?: [number, number, number];
 }
 
 type Rgb = [number, number, number];
@@ -36,7 +38,7 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
   // a smile: the lips part by `teeth` px in the middle (an ellipse of teeth between them)
   const g2 = (opts.teeth ?? 0) / 2;
 
-  const skin: Rgb = [224, 178, 150];
+  const skin: Rgb = opts.skin ?? [224, 178, 150];
   const put = (i: number, c: Rgb, alpha: number) => {
     if (alpha <= 0) return;
     const a = Math.min(1, alpha);

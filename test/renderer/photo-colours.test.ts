@@ -1,16 +1,23 @@
 /**
  * The colours the renderer draws with come from the photo (models/portrait-renderer/photo-colours.ts):
- * teeth from the photo's own teeth, else its eye whites, else a default dimmed to its light.
+ * teeth from the photo's own teeth, else its eye whites, else a default in its light and a little of
+ * its skin's hue; the light read from the mid-face's brightest channel, not the skin's luma.
  */
 import { describe, expect, it } from 'vitest';
 import { faceGeometry } from '../../models/portrait-renderer/geometry.js';
-import { DEFAULT_TEETH, photoColours } from '../../models/portrait-renderer/photo-colours.js';
+import { DEFAULT_TEETH, photoColours, SKIN_CAST, type PhotoColours } from '../../models/portrait-renderer/photo-colours.js';
 import { createPortraitRenderer } from '../../models/portrait-renderer/renderer.js';
 import { REST_POSE } from '../../pipeline/records.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
 
 const colours = (p: EnrolledPortrait) => photoColours(p, faceGeometry(p, { roiMargin: 0.12 }));
+const luma = (c: readonly number[]) => (c[0]! + 2 * c[1]! + c[2]!) / 4;
+/** the default teeth as photo-colours.ts derives them: SKIN_CAST of the lids' hue at the default's luma, in the photo's light */
+const defaultTeeth = (c: PhotoColours) => {
+  const skin = [0, 1, 2].map((k) => (c.lids[0][k]! + c.lids[1][k]!) / 2);
+  return DEFAULT_TEETH.map((x, k) => ((1 - SKIN_CAST) * x + SKIN_CAST * Math.min(255, (skin[k]! * luma(DEFAULT_TEETH)) / luma(skin))) * c.shade);
+};
 const near = (a: readonly number[], b: readonly number[], tol: number) => a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${a} vs ${b}`).toBeLessThanOrEqual(tol));
 
 /** The synthetic face with its eyes painted over in skin (as if shut). */
@@ -47,7 +54,19 @@ describe('colours taken from the photo', () => {
     near(dim.teeth, [240 * 0.88 * 0.55, 238 * 0.86 * 0.55, 232 * 0.81 * 0.55], 6);
     const shut = colours(eyesShut(syntheticPortrait({ exposure: 0.55 })));
     expect(shut.teethFrom).toBe('default');
-    near(shut.teeth, DEFAULT_TEETH.map((x) => x * shut.shade), 1);
+    near(shut.teeth, defaultTeeth(shut), 1);
+  });
+
+  it('a ruddy skin, well lit, is not a dim photo: the default teeth stay at their brightness', () => {
+    // the skin of a real portrait's lids (matplotlib's grace_hopper.jpg, well lit): its luma read
+    // shade 0.81 and grey teeth until the light came from the mid-face's brightest channel
+    const c = colours(eyesShut(syntheticPortrait({ skin: [204, 130, 101] })));
+    expect(c.teethFrom).toBe('default');
+    expect(c.shade).toBeGreaterThanOrEqual(0.9);
+    near(c.teeth, defaultTeeth(c), 1);
+    // warmer than the default (a little of the skin's hue), as bright
+    expect(c.teeth[0] - c.teeth[2]).toBeGreaterThan(DEFAULT_TEETH[0] - DEFAULT_TEETH[2] + 10);
+    expect(Math.abs(luma(c.teeth) - luma(DEFAULT_TEETH) * c.shade)).toBeLessThan(4);
   });
 
   it('the renderer draws those teeth: an f on a dim photo shows teeth in its light, not the default white', async () => {

@@ -14,6 +14,8 @@ static inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
 static inline float absf(float x) { return __builtin_fabsf(x); }
 /* clip(x * k + b, 0, 1): a soft step (graph-ops.ts `ramp`) */
 static inline float ramp(float x, float k, float b) { return clampf(x * k + b, 0.0f, 1.0f); }
+/* 1 on a line (d = 0), 0 from 0.8 px away: the dark gap between two drawn teeth */
+static inline float bump(float d) { return clampf(1.0f - absf(d) * 1.25f, 0.0f, 1.0f); }
 
 /* one resolution of the head grid: out [h][w][2]; t [5][h*w]: the yaw x, pitch y, roll x, roll y
    and breath y rows of the head basis (basis.ts), the identity computed here */
@@ -149,6 +151,11 @@ static void mouth(const Fields *f, const float *m) {
 
   const float opacity = m[OPACITY], teeth = m[TEETH], seam = m[SEAM];
   const float teethA = f->teethA, invFeather = f->invFeather, invSeamW = f->invSeamW, seamOpacity = f->seamOpacity;
+  /* the drawn teeth (TEETH_GAPS in ../shape.ts): x = |u| / a of this frame's mouth; the gaps
+     between the upper teeth at these multiples of a */
+  const float ia = __builtin_sqrtf(invA2), aF = 1.0f / ia;
+  const float g1 = 0.3f * aF, g2 = 0.55f * aF, g3 = 0.76f * aF, g4 = 0.92f * aF;
+  const float invTopShadow = 1.0f / (0.35f * teethA), invTeethA = 1.0f / teethA;
   const int bw = f->bw;
   for (int j = 0; j < f->bh; j++) {
     const float *restrict bu = mu + (f->by + j) * mw + f->bx, *restrict bv = mv + (f->by + j) * mw + f->bx;
@@ -163,22 +170,32 @@ static void mouth(const Fields *f, const float *m) {
       const float hh2 = (bot - top) * 0.5f;
       const float dist = absf(V - (top + bot) * 0.5f);
       const float mask = clampf((hh2 - dist) * invFeather, 0.0f, 1.0f) * opacity;
-      const float teethBand = ramp(top + teethA - V, 1.0f / 1.5f, 0.5f) * clampf((P - 0.25f) * 3.0f, 0.0f, 1.0f);
+      const float teethBand = ramp(top + teethA * (0.6f + 0.4f * P) - V, 1.0f / 1.5f, 0.5f) * clampf((P - 0.25f) * 3.0f, 0.0f, 1.0f);
       const float span = bot - top;
       const float tRel = (V - top) / (span > 1.0f ? span : 1.0f);
       const float tongue = clampf((tRel - 0.62f) * 3.0f, 0.0f, 0.75f);
       const float depth = clampf(1.0f - dist / (hh2 > 0.5f ? hh2 : 0.5f), 0.0f, 1.0f) * P;
       const float wTeeth = mask * (teethBand * teeth);
+      /* the upper teeth in shadow towards the corners and under the lip, the gaps between them
+         darker towards the biting edge (shorter teeth towards the corners: teethBand); what is
+         not lit goes to the cavity's colour */
+      const float au = absf(U), below = V - top;
+      const float kc = 1.0f - 0.55f * clampf((au * ia - 0.35f) * (1.0f / 0.6f), 0.0f, 1.0f);
+      const float kt = 1.0f - 0.3f * clampf(1.0f - below * invTopShadow, 0.0f, 1.0f);
+      const float gaps = bump(au) + bump(au - g1) + bump(au - g2) + bump(au - g3) + bump(au - g4);
+      const float e = clampf(below * invTeethA, 0.0f, 1.0f);
+      const float lit = kc * kt * (1.0f - (0.05f + 0.45f * e * e) * gaps);
       const float r1 = mask - wTeeth;
       const float wTongue = r1 * tongue;
       const float r2 = r1 - wTongue;
       const float wThroat = r2 * depth;
-      const float wCavity = r2 - wThroat;
+      const float wCavity = r2 - wThroat + wTeeth * (1.0f - lit);
+      const float wLit = wTeeth * lit;
       const float onSeam = clampf(1.5f - absf(V - sb) * invSeamW, 0.0f, 1.0f) * clampf(P * 4.0f, 0.0f, 1.0f);
       const float wSeam = onSeam * (1.0f - mask) * (seam * seamOpacity);
       w0[i] = (1.0f - mask) - wSeam;
-      add[i] = wTeeth * f->mouthColours[0][0] + wTongue * f->mouthColours[1][0] + wThroat * f->mouthColours[2][0] + wCavity * f->mouthColours[3][0] + wSeam * f->mouthColours[4][0];
-      wt[i] = wTeeth;
+      add[i] = wLit * f->mouthColours[0][0] + wTongue * f->mouthColours[1][0] + wThroat * f->mouthColours[2][0] + wCavity * f->mouthColours[3][0] + wSeam * f->mouthColours[4][0];
+      wt[i] = wLit;
       wg[i] = wTongue;
       wh[i] = wThroat;
       wc[i] = wCavity;
