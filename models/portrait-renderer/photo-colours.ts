@@ -5,6 +5,7 @@
  * - the upper teeth: the photo's own teeth where its lips are apart (a smile), else its eye
  *   whites, a little darker and warmer (teeth are not as white as sclera), else a default with a
  *   little of the skin's hue;
+ * - `chroma`: how much colour the photo has (a black-and-white photo gets a grey mouth inside);
  * - `shade`: how brightly the photo lights the face against a well-lit reference (at most 1), for
  *   the mouth's inside (tongue, cavity, the line between pressed lips) and the default teeth, which
  *   a dim photo shows dimmer. It is read from the mid-face's brighter pixels (the brightest channel:
@@ -31,8 +32,15 @@ export interface PhotoColours {
   teeth: Rgb;
   /** where the teeth colour came from */
   teethFrom: 'photo' | 'eyes' | 'default';
-  /** skin luma / reference, within 0.5 .. 1 */
+  /** the mid-face's light / reference, within 0.5 .. 1 */
   shade: number;
+  /**
+   * How much colour the photo has, 0 .. 1: 0 for a black-and-white photo, whose drawn mouth inside,
+   * lip line, default teeth and lashes are then drawn grey (shape.ts); 1 for any colour photo.
+   * From the lid skin's saturation (chroma / luma): colour photos' skin reads 0.1-0.35 (light to
+   * dark, ruddy), a greyscale photo's under 0.02 (compression noise).
+   */
+  chroma: number;
 }
 
 const luma = (c: readonly number[]) => (c[0]! + 2 * c[1]! + c[2]!) / 4;
@@ -98,16 +106,25 @@ function faceLight(p: EnrolledPortrait): number {
   return v;
 }
 
+/** Chroma / luma of a colour (BT.601), 0 for a grey. */
+function saturation(c: Rgb): number {
+  const y = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+  const u = -0.169 * c[0] - 0.331 * c[1] + 0.5 * c[2], v = 0.5 * c[0] - 0.419 * c[1] - 0.081 * c[2];
+  return Math.hypot(u, v) / Math.max(1, y);
+}
+
 export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColours {
   const lids = geo.eyes.map((e) => lidColour(p, e)) as [Rgb, Rgb];
   const skin = (luma(lids[0]) + luma(lids[1])) / 2;
   // a dim photo shows the mouth's inside dimmer; a bright one does not light it up (it is in shadow)
   const shade = Math.min(1, Math.max(0.5, faceLight(p) / REFERENCE_LIGHT));
+  const chroma = Math.min(1, Math.max(0, (saturation(lids[0]) + saturation(lids[1])) / 2 - 0.02) / 0.05);
+  const done = (teeth: Rgb, teethFrom: PhotoColours['teethFrom']): PhotoColours => ({ lids, teeth, teethFrom, shade, chroma });
   const m = geo.mouth, a = m.a, gap = m.lowerInner - m.upperInner;
   // the photo's own upper teeth: the upper part of the gap between its lips
   if (gap >= 3) {
     const t = brightMean(samples(p, m.frame, -0.4 * a, 0.4 * a, m.upperInner + 0.2 * gap, m.upperInner + 0.6 * gap), 0.5);
-    if (t && neutral(t) && luma(t) >= 0.8 * skin) return { lids, teeth: t, teethFrom: 'photo', shade };
+    if (t && neutral(t) && luma(t) >= 0.8 * skin) return done(t, 'photo');
   }
   // eye whites: the brightest fifth of each eye's opening (iris and pupil are darker)
   const whites = geo.eyes.flatMap((e) => {
@@ -115,12 +132,12 @@ export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColou
     return w && neutral(w) && luma(w) >= 0.9 * skin ? [w] : [];
   });
   if (whites.length > 0) {
-    return { lids, teeth: meanRgb(whites).map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, teethFrom: 'eyes', shade };
+    return done(meanRgb(whites).map((x, c) => Math.min(255, x * SCLERA_TO_TEETH[c]!)) as Rgb, 'eyes');
   }
   // the default, in the photo's light and a little of its cast: mixed with the lid skin's hue at
   // the default's brightness (a warm photo's teeth are warm too, not a grey bar against red lips)
   const skinHue = lids[0].map((x, c) => (x + lids[1][c]!) / 2) as Rgb;
   const toDefault = luma(DEFAULT_TEETH) / Math.max(1, luma(skinHue));
   const teeth = DEFAULT_TEETH.map((x, c) => Math.min(255, ((1 - SKIN_CAST) * x + SKIN_CAST * Math.min(255, skinHue[c]! * toDefault)) * shade)) as Rgb;
-  return { lids, teeth, teethFrom: 'default', shade };
+  return done(teeth, 'default');
 }

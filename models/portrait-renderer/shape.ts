@@ -66,17 +66,20 @@ export function mouthLengths(m: MouthGeometry): { lipH: number; ramp: number; se
 }
 
 /**
- * The composites' colours in the photo's light, as Y, U, V + 0.5 (so that truncation rounds), in the
+ * The composites' colours in the photo's light and colourfulness, as Y, U, V + 0.5 (so that truncation rounds), in the
  * order of their weights: mouth teeth, tongue, throat, cavity, seam; eyes left lid, left lid dark,
  * right lid, right lid dark, lash.
  */
 export function compositeColours(colours: PhotoColours): { mouth: number[][]; eyes: number[][] } {
   const yuv = (rgb: readonly number[]) => rgbToYuv(rgb[0]!, rgb[1]!, rgb[2]!).map((c) => c + 0.5);
+  // what the renderer makes up takes the photo's colourfulness (grey in a black-and-white photo);
+  // what it took from the photo (lids, the photo's own teeth) is as the photo has it
+  const drawn = (rgb: readonly number[]) => yuv(rgb).map((c, k) => (k === 0 ? c : 128.5 + (c - 128.5) * colours.chroma));
   const shaded = (c: readonly number[]) => c.map((x) => x * colours.shade);
   const dark = (c: readonly number[]) => c.map((x) => x * 0.82);
   const [cl, cr] = colours.lids;
   return {
-    mouth: [colours.teeth, shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(yuv),
-    eyes: [cl, dark(cl), cr, dark(cr), COLOURS.lash].map(yuv),
+    mouth: [colours.teethFrom === 'photo' ? yuv(colours.teeth) : drawn(colours.teeth), ...[shaded(COLOURS.tongue), COLOURS.throat, shaded(COLOURS.cavity), shaded(COLOURS.seam)].map(drawn)],
+    eyes: [...[cl, dark(cl), cr, dark(cr)].map(yuv), drawn(COLOURS.lash)],
   };
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { faceGeometry } from '../../models/portrait-renderer/geometry.js';
 import { DEFAULT_TEETH, photoColours, SKIN_CAST, type PhotoColours } from '../../models/portrait-renderer/photo-colours.js';
 import { createPortraitRenderer } from '../../models/portrait-renderer/renderer.js';
+import { compositeColours } from '../../models/portrait-renderer/shape.js';
 import { REST_POSE } from '../../pipeline/records.js';
 import type { EnrolledPortrait } from '../../models/face/PortraitTypes.js';
 import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
@@ -18,6 +19,12 @@ const defaultTeeth = (c: PhotoColours) => {
   const skin = [0, 1, 2].map((k) => (c.lids[0][k]! + c.lids[1][k]!) / 2);
   return DEFAULT_TEETH.map((x, k) => ((1 - SKIN_CAST) * x + SKIN_CAST * Math.min(255, (skin[k]! * luma(DEFAULT_TEETH)) / luma(skin))) * c.shade);
 };
+/** The portrait in grey (BT.601 luma), as a black-and-white photo. */
+function greyscale(p: EnrolledPortrait): EnrolledPortrait {
+  const rgba = p.rgba.slice();
+  for (let i = 0; i < rgba.length; i += 4) rgba[i] = rgba[i + 1] = rgba[i + 2] = Math.round(0.299 * rgba[i]! + 0.587 * rgba[i + 1]! + 0.114 * rgba[i + 2]!);
+  return { ...p, id: `${p.id}-grey`, rgba };
+}
 const near = (a: readonly number[], b: readonly number[], tol: number) => a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${a} vs ${b}`).toBeLessThanOrEqual(tol));
 
 /** The synthetic face with its eyes painted over in skin (as if shut). */
@@ -67,6 +74,34 @@ describe('colours taken from the photo', () => {
     // warmer than the default (a little of the skin's hue), as bright
     expect(c.teeth[0] - c.teeth[2]).toBeGreaterThan(DEFAULT_TEETH[0] - DEFAULT_TEETH[2] + 10);
     expect(Math.abs(luma(c.teeth) - luma(DEFAULT_TEETH) * c.shade)).toBeLessThan(4);
+  });
+
+  it('a black-and-white photo: the mouth inside, the lip line, the teeth and lashes it draws are grey; a colour photo keeps their colours', async () => {
+    const grey = greyscale(syntheticPortrait());
+    const c = colours(grey);
+    expect(c.chroma).toBe(0);
+    for (const k of [syntheticPortrait(), syntheticPortrait({ skin: [204, 130, 101] }), syntheticPortrait({ skin: [120, 80, 60] }), syntheticPortrait({ exposure: 0.55 })]) expect(colours(k).chroma).toBe(1);
+    const { mouth, eyes } = compositeColours(c);
+    for (const yuv of [...mouth, eyes[4]!]) {
+      expect(Math.abs(yuv[1]! - 128.5), `U of ${yuv}`).toBeLessThan(0.01);
+      expect(Math.abs(yuv[2]! - 128.5), `V of ${yuv}`).toBeLessThan(0.01);
+    }
+    // rendered: the open mouth's chroma stays within 2 levels of grey (drawn in colour: 12 off)
+    const r = await createPortraitRenderer(grey);
+    try {
+      const f = await r.render({ ...REST_POSE, jawOpen: 0.8 });
+      const m = grey.landmarks.mouth, W = grey.width, H = grey.height;
+      const cx = Math.round((m.left.x + m.right.x) / 4), cy = Math.round((m.upperInner.y + m.lowerInner.y) / 4);
+      let worst = 0;
+      for (let y = cy - 2; y <= cy + 6; y++) {
+        for (let x = cx - 6; x <= cx + 6; x++) {
+          worst = Math.max(worst, Math.abs(f[W * H + y * (W / 2) + x]! - 128), Math.abs(f[W * H + (W / 2) * (H / 2) + y * (W / 2) + x]! - 128));
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(2);
+    } finally {
+      await r.close();
+    }
   });
 
   it('the renderer draws those teeth: an f on a dim photo shows teeth in its light, not the default white', async () => {
