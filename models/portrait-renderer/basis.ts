@@ -13,7 +13,7 @@
  */
 import type { MotionParams } from '../../pipeline/records.js';
 import type { FaceGeometry, LocalFrame } from './geometry.js';
-import { toLocal } from './geometry.js';
+import { BLINK_REACH, toLocal } from './geometry.js';
 
 export const HEAD_BASIS_ROWS = 5;
 const DEG = Math.PI / 180;
@@ -145,12 +145,14 @@ export function mouthEnvelopes(g: FaceGeometry, c: BandCoords): { low: Float32Ar
  */
 export function blinkField(eye: FaceGeometry['eyes'][0], c: BandCoords, out: Float32Array, sx: number, sy: number): void {
   const open = eye.upper + eye.lower;
-  const drop = 0.6 * open;
+  // the skin moves from `reach` above the lid (geometry.ts blinkReach: less than 0.8 openings where
+  // a glasses rim lies closer), and the less far, the less it drops (the same slope)
+  const drop = eye.reach >= BLINK_REACH * open ? 0.6 * open : (0.6 * open * (eye.reach - 0.1 * open)) / ((BLINK_REACH - 0.1) * open);
   const f = eye.frame;
   for (let k = 0; k < c.u.length; k++) {
     const u = Math.abs(c.u[k]!), v = c.v[k]!;
     const env = c.taper[k]! * smoothstep(1.45 * eye.halfWidth, 0.9 * eye.halfWidth, u)
-      * smoothstep(eye.lower, -eye.upper, v) * smoothstep(-eye.upper - 0.8 * open, -eye.upper - 0.1 * open, v);
+      * smoothstep(eye.lower, -eye.upper, v) * smoothstep(-eye.upper - eye.reach, -eye.upper - 0.1 * open, v);
     const d = drop * env;
     // along v = (-uy, ux) in image coordinates; the grid moves the other way
     out[2 * k] -= -d * f.uy * sx;

@@ -49,6 +49,8 @@ export interface EyeGeometry {
   /** distance of the upper / lower lid centre above / below the corner line, px (>0) */
   upper: number;
   lower: number;
+  /** how far above the upper lid a blink pulls the skin down, px (blinkReach) */
+  reach: number;
 }
 
 export interface FaceGeometry {
@@ -89,7 +91,7 @@ function frameFrom(a: Point, b: Point): LocalFrame {
   return { cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2, ux: dx / len, uy: dy / len };
 }
 
-function eyeGeometry(name: string, e: EyeLandmarks): EyeGeometry {
+function eyeGeometry(name: string, e: EyeLandmarks): Omit<EyeGeometry, 'reach'> {
   const pts = [e.outer, e.inner, e.upper, e.lower].map((p, i) => finitePoint(`${name}.${['outer', 'inner', 'upper', 'lower'][i]}`, p));
   // u axis points image-right whichever corner is outer
   const [l, r] = pts[0]!.x < pts[1]!.x ? [pts[0]!, pts[1]!] : [pts[1]!, pts[0]!];
@@ -119,6 +121,44 @@ function evenBox(x0: number, y0: number, x1: number, y1: number, maxW: number, m
   const ex1 = Math.min(maxW, Math.ceil(x1 / 2) * 2);
   const ey1 = Math.min(maxH, Math.ceil(y1 / 2) * 2);
   return { x: ex0, y: ey0, width: Math.max(2, ex1 - ex0), height: Math.max(2, ey1 - ey0) };
+}
+
+/**
+ * How far above the upper lid a blink may pull the skin down (basis.ts blinkField), read from the
+ * photo: 0.8 of the eye's opening, less where something dark lies closer above the lid (a glasses
+ * rim; a brow low over a narrow eye), so that it stays put instead of bending with the lid. A row
+ * counts as such when at least half of it, across the middle 1.6 half-widths of the eye, is darker
+ * than 55 % of the skin there (the brighter half of what lies between 0.25 and 0.8 openings above
+ * the lid); rows nearer the lid than 0.25 openings (the lashes, the lid's own line) are not read.
+ */
+/** the reach of an eye without anything in the way, in openings (upper + lower) */
+export const BLINK_REACH = 0.8;
+
+function blinkReach(p: EnrolledPortrait, eye: Omit<EyeGeometry, 'reach'>): number {
+  const open = eye.upper + eye.lower, full = BLINK_REACH * open;
+  const luma = (u: number, v: number): number | undefined => {
+    const [x, y] = toImage(eye.frame, u, v).map(Math.round) as [number, number];
+    if (x < 0 || y < 0 || x >= p.width || y >= p.height) return undefined;
+    const i = (y * p.width + x) * 4;
+    return (p.rgba[i]! + 2 * p.rgba[i + 1]! + p.rgba[i + 2]!) / 4;
+  };
+  const rows: number[][] = [];
+  for (let d = Math.ceil(0.25 * open); d <= full; d++) {
+    const row: number[] = [];
+    for (let u = -0.8 * eye.halfWidth; u <= 0.8 * eye.halfWidth; u += 1) {
+      const l = luma(u, -eye.upper - d);
+      if (l !== undefined) row.push(l);
+    }
+    rows.push(row);
+  }
+  const all = rows.flat().sort((a, b) => a - b);
+  if (all.length === 0) return full;
+  const bright = all.slice(Math.floor(all.length / 2));
+  const skin = bright.reduce((a, b) => a + b, 0) / bright.length;
+  const first = rows.findIndex((row) => row.length > 0 && row.filter((l) => l < 0.55 * skin).length >= 0.5 * row.length);
+  if (first < 0) return full;
+  const d = Math.ceil(0.25 * open) + first;
+  return Math.max(0.1 * open + 1, d - 1.5);
 }
 
 export function faceGeometry(portrait: EnrolledPortrait, opts: GeometryOptions): FaceGeometry {
@@ -164,7 +204,7 @@ export function faceGeometry(portrait: EnrolledPortrait, opts: GeometryOptions):
   if (mouth.a < 4) bad(`mouth is too small (${(2 * mouth.a).toFixed(1)} px wide)`);
   mouth.lowerCurve = fitLowerCurve(mouth, m.innerContour ?? []);
 
-  const eyes: [EyeGeometry, EyeGeometry] = [eyeGeometry('leftEye', lm.leftEye), eyeGeometry('rightEye', lm.rightEye)];
+  const eyes = [eyeGeometry('leftEye', lm.leftEye), eyeGeometry('rightEye', lm.rightEye)].map((e) => ({ ...e, reach: blinkReach(portrait, e) })) as [EyeGeometry, EyeGeometry];
   const pivot = { x: face.cx, y: fy1 + 0.15 * faceH };
 
   const a = mouth.a;

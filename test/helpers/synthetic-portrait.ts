@@ -21,6 +21,8 @@ export interface SyntheticFaceOptions {
   exposure?: number;
   /** the skin's colour, lit (default a light skin, 224, 178, 150) */
   skin?: [number, number, number];
+  /** glasses: a dark rim 3 px thick, half the eye's opening above each upper lid (default none) */
+  glasses?: boolean;
 }
 
 type Rgb = [number, number, number];
@@ -79,6 +81,10 @@ export function syntheticPortrait(opts: SyntheticFaceOptions = {}): EnrolledPort
         put(i, [90, 60, 40], cover(Math.max(ell(x, y, ex, eyeY, 0.45 * eyeHw, 0.45 * eyeHw), sclera)));
         put(i, [15, 10, 10], cover(Math.max(ell(x, y, ex, eyeY, 0.2 * eyeHw, 0.2 * eyeHw), sclera)));
         if (y < eyeY) put(i, [60, 35, 30], cover(Math.abs(sclera) - 0.8));
+      }
+      if (opts.glasses) {
+        const rimY = eyeY - eyeHu - 0.5 * (eyeHu + eyeHl);
+        for (const s of [-1, 1]) put(i, [30, 25, 25], cover(Math.max(Math.abs(y - rimY) - 1.5, Math.abs(x - (cx + s * eyeDx)) - 1.4 * eyeHw)));
       }
       // nose: a soft shadow
       put(i, [170, 120, 100], 0.5 * cover(ell(x, y, cx, cy + 0.22 * ry, 0.14 * rx, 0.06 * ry)));
