@@ -2,6 +2,7 @@
  * Face geometry the renderer derives once from the enrolled landmarks: the region of interest
  * (ROI) that is warped, local frames of the mouth and eyes, and the sub-boxes (bands) where the
  * mouth and eye fields and composites are computed. All boxes are even-aligned (I420 chroma).
+ * One thing is read from the photo's pixels: how far up a blink may pull (blinkReach).
  */
 import type { Box, EnrolledPortrait, EyeLandmarks, Point } from '../face/PortraitTypes.js';
 
@@ -123,6 +124,9 @@ function evenBox(x0: number, y0: number, x1: number, y1: number, maxW: number, m
   return { x: ex0, y: ey0, width: Math.max(2, ex1 - ex0), height: Math.max(2, ey1 - ey0) };
 }
 
+/** the reach of an eye without anything in the way, in openings (upper + lower) */
+export const BLINK_REACH = 0.8;
+
 /**
  * How far above the upper lid a blink may pull the skin down (basis.ts blinkField), read from the
  * photo: 0.8 of the eye's opening, less where something dark lies closer above the lid (a glasses
@@ -131,9 +135,6 @@ function evenBox(x0: number, y0: number, x1: number, y1: number, maxW: number, m
  * than 55 % of the skin there (the brighter half of what lies between 0.25 and 0.8 openings above
  * the lid); rows nearer the lid than 0.25 openings (the lashes, the lid's own line) are not read.
  */
-/** the reach of an eye without anything in the way, in openings (upper + lower) */
-export const BLINK_REACH = 0.8;
-
 function blinkReach(p: EnrolledPortrait, eye: Omit<EyeGeometry, 'reach'>): number {
   const open = eye.upper + eye.lower, full = BLINK_REACH * open;
   const luma = (u: number, v: number): number | undefined => {
