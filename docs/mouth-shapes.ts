@@ -6,7 +6,7 @@
  * (the f of "father"), rendered by the portrait engine from espeak-ng's phones (issue 18).
  * Run: npx tsx docs/mouth-shapes.ts
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
 import { enrolOptions, enrolPortrait } from '../models/face/enrol.js';
@@ -16,9 +16,8 @@ import { resample } from '../pipeline/audio/resampler.js';
 import { PortraitEngine } from '../pipeline/engine/portrait-engine.js';
 import { espeakSpeak } from '../pipeline/phonemes/espeak-phones.js';
 import { ANALYSIS_RATE, type AvatarFrame } from '../pipeline/records.js';
+import { hopperPortrait } from '../test/helpers/speech.js';
 
-const HOPPER = '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg';
-if (!existsSync(HOPPER)) throw new Error(`${HOPPER} is missing: apt-get install -y --no-install-recommends python-matplotlib-data`);
 const config = parseConfig({ avatar: { width: null, height: null }, runtime: { cache_dir: '.cache/portraits' } });
 const speech = espeakSpeak('My father wore a boot, see?', 'en-us', 140);
 
@@ -54,4 +53,4 @@ async function strip(photo: Uint8Array | string, out: string): Promise<void> {
 console.log('the embedded portrait:');
 await strip(DEFAULT_PORTRAIT, './mouth-shapes.png');
 console.log('Grace Hopper (lips closed):');
-await strip(new Uint8Array(readFileSync(HOPPER)), './mouth-shapes-closed-lips.png');
+await strip(hopperPortrait(), './mouth-shapes-closed-lips.png');

@@ -124,6 +124,20 @@ function evenBox(x0: number, y0: number, x1: number, y1: number, maxW: number, m
   return { x: ex0, y: ey0, width: Math.max(2, ex1 - ex0), height: Math.max(2, ey1 - ey0) };
 }
 
+/** RGB samples of the portrait over u0..u1 x v0..v1 (px, 1 px apart) of a local frame; points outside the image are left out. */
+export function frameSamples(p: EnrolledPortrait, f: LocalFrame, u0: number, u1: number, v0: number, v1: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let v = v0; v <= v1; v += 1) {
+    for (let u = u0; u <= u1; u += 1) {
+      const [x, y] = toImage(f, u, v).map(Math.round) as [number, number];
+      if (x < 0 || y < 0 || x >= p.width || y >= p.height) continue;
+      const i = (y * p.width + x) * 4;
+      out.push([p.rgba[i]!, p.rgba[i + 1]!, p.rgba[i + 2]!]);
+    }
+  }
+  return out;
+}
+
 /** the reach of an eye without anything in the way, in openings (upper + lower) */
 export const BLINK_REACH = 0.8;
 
@@ -137,20 +151,10 @@ export const BLINK_REACH = 0.8;
  */
 function blinkReach(p: EnrolledPortrait, eye: Omit<EyeGeometry, 'reach'>): number {
   const open = eye.upper + eye.lower, full = BLINK_REACH * open;
-  const luma = (u: number, v: number): number | undefined => {
-    const [x, y] = toImage(eye.frame, u, v).map(Math.round) as [number, number];
-    if (x < 0 || y < 0 || x >= p.width || y >= p.height) return undefined;
-    const i = (y * p.width + x) * 4;
-    return (p.rgba[i]! + 2 * p.rgba[i + 1]! + p.rgba[i + 2]!) / 4;
-  };
   const rows: number[][] = [];
   for (let d = Math.ceil(0.25 * open); d <= full; d++) {
-    const row: number[] = [];
-    for (let u = -0.8 * eye.halfWidth; u <= 0.8 * eye.halfWidth; u += 1) {
-      const l = luma(u, -eye.upper - d);
-      if (l !== undefined) row.push(l);
-    }
-    rows.push(row);
+    const v = -eye.upper - d;
+    rows.push(frameSamples(p, eye.frame, -0.8 * eye.halfWidth, 0.8 * eye.halfWidth, v, v).map(([r, g, b]) => (r + 2 * g + b) / 4));
   }
   const all = rows.flat().sort((a, b) => a - b);
   if (all.length === 0) return full;

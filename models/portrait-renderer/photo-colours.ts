@@ -14,7 +14,8 @@
  * The eye and lip samples are in the portrait's pixels, read in a feature's local frame (geometry.ts).
  */
 import type { EnrolledPortrait } from '../face/PortraitTypes.js';
-import { toImage, type FaceGeometry, type LocalFrame } from './geometry.js';
+import { rgbToYuv } from './colour.js';
+import { frameSamples, type FaceGeometry } from './geometry.js';
 
 type Rgb = [number, number, number];
 
@@ -45,20 +46,6 @@ export interface PhotoColours {
 
 const luma = (c: readonly number[]) => (c[0]! + 2 * c[1]! + c[2]!) / 4;
 
-/** RGB samples of the portrait over u0..u1 x v0..v1 (px) of a local frame. */
-function samples(p: EnrolledPortrait, f: LocalFrame, u0: number, u1: number, v0: number, v1: number): Rgb[] {
-  const out: Rgb[] = [];
-  for (let v = v0; v <= v1; v += 1) {
-    for (let u = u0; u <= u1; u += 1) {
-      const [x, y] = toImage(f, u, v).map(Math.round) as [number, number];
-      if (x < 0 || y < 0 || x >= p.width || y >= p.height) continue;
-      const i = (y * p.width + x) * 4;
-      out.push([p.rgba[i]!, p.rgba[i + 1]!, p.rgba[i + 2]!]);
-    }
-  }
-  return out;
-}
-
 /** Mean colour of a non-empty list. */
 const meanRgb = (s: Rgb[]): Rgb => [0, 1, 2].map((c) => s.reduce((acc, x) => acc + x[c]!, 0) / s.length) as Rgb;
 
@@ -78,7 +65,7 @@ const neutral = (c: Rgb) => Math.max(...c) - Math.min(...c) < 0.25 * Math.max(..
  */
 function lidColour(p: EnrolledPortrait, e: FaceGeometry['eyes'][0]): Rgb {
   const open = e.upper + e.lower;
-  return brightMean(samples(p, e.frame, -0.4 * e.halfWidth, 0.4 * e.halfWidth, -e.upper - 1.2 * open, -e.upper - 0.3 * open), 0.5) ?? [200, 160, 140];
+  return brightMean(frameSamples(p, e.frame, -0.4 * e.halfWidth, 0.4 * e.halfWidth, -e.upper - 1.2 * open, -e.upper - 0.3 * open), 0.5) ?? [200, 160, 140];
 }
 
 /**
@@ -106,11 +93,10 @@ function faceLight(p: EnrolledPortrait): number {
   return v;
 }
 
-/** Chroma / luma of a colour (BT.601), 0 for a grey. */
+/** Chroma / luma of a colour (the renderer's YUV), 0 for a grey. */
 function saturation(c: Rgb): number {
-  const y = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-  const u = -0.169 * c[0] - 0.331 * c[1] + 0.5 * c[2], v = 0.5 * c[0] - 0.419 * c[1] - 0.081 * c[2];
-  return Math.hypot(u, v) / Math.max(1, y);
+  const [y, u, v] = rgbToYuv(c[0], c[1], c[2]);
+  return Math.hypot(u - 128, v - 128) / Math.max(1, y - 16);
 }
 
 export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColours {
@@ -123,12 +109,12 @@ export function photoColours(p: EnrolledPortrait, geo: FaceGeometry): PhotoColou
   const m = geo.mouth, a = m.a, gap = m.lowerInner - m.upperInner;
   // the photo's own upper teeth: the upper part of the gap between its lips
   if (gap >= 3) {
-    const t = brightMean(samples(p, m.frame, -0.4 * a, 0.4 * a, m.upperInner + 0.2 * gap, m.upperInner + 0.6 * gap), 0.5);
+    const t = brightMean(frameSamples(p, m.frame, -0.4 * a, 0.4 * a, m.upperInner + 0.2 * gap, m.upperInner + 0.6 * gap), 0.5);
     if (t && neutral(t) && luma(t) >= 0.8 * skin) return done(t, 'photo');
   }
   // eye whites: the brightest fifth of each eye's opening (iris and pupil are darker)
   const whites = geo.eyes.flatMap((e) => {
-    const w = brightMean(samples(p, e.frame, -0.75 * e.halfWidth, 0.75 * e.halfWidth, -0.4 * e.upper, 0.4 * e.lower), 0.2);
+    const w = brightMean(frameSamples(p, e.frame, -0.75 * e.halfWidth, 0.75 * e.halfWidth, -0.4 * e.upper, 0.4 * e.lower), 0.2);
     return w && neutral(w) && luma(w) >= 0.9 * skin ? [w] : [];
   });
   if (whites.length > 0) {
