@@ -1,12 +1,13 @@
 /**
- * Writes docs/mouth-shapes.png (the embedded portrait) and docs/mouth-shapes-closed-lips.png (Grace
- * Hopper's official photograph, lips closed: matplotlib's sample data, Debian python-matplotlib-data,
- * public domain): each portrait's lower face at a closure (the b of "boot"), an open vowel (the a of
+ * Writes docs/mouth-shapes.png (the embedded portrait) and .cache/docs/mouth-shapes-closed-lips.png
+ * (Grace Hopper's official photograph, lips closed: matplotlib's sample data, Debian
+ * python-matplotlib-data; another project's example media, so the strip stays out of the repository):
+ * each portrait's lower face at a closure (the b of "boot"), an open vowel (the a of
  * "father"), a rounded vowel (the oo of "boot"), a spread vowel (the ee of "see") and a labiodental
  * (the f of "father"), rendered by the portrait engine from espeak-ng's phones (issue 18).
  * Run: npx tsx docs/mouth-shapes.ts
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseConfig } from '../config/load.js';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
 import { enrolOptions, enrolPortrait } from '../models/face/enrol.js';
@@ -47,10 +48,12 @@ async function strip(photo: Uint8Array | string, out: string): Promise<void> {
     for (let y = 0; y < H; y++) outImage.rgba.set(crop.rgba.subarray(y * S * 4, (y + 1) * S * 4), (y * outImage.width + n * (S + gap)) * 4);
     console.log(`${label}: frame ${k}, jawOpen ${f.params.jawOpen.toFixed(2)}, lipRound ${f.params.lipRound.toFixed(2)}, lipPress ${f.params.lipPress}, lipBite ${f.params.lipBite}`);
   });
-  writeFileSync(new URL(out, import.meta.url), encodePng(outImage));
+  writeFileSync(out, encodePng(outImage));
 }
 
 console.log('the embedded portrait:');
-await strip(DEFAULT_PORTRAIT, './mouth-shapes.png');
+await strip(DEFAULT_PORTRAIT, new URL('./mouth-shapes.png', import.meta.url).pathname);
 console.log('Grace Hopper (lips closed):');
-await strip(hopperPortrait(), './mouth-shapes-closed-lips.png');
+const local = new URL('../.cache/docs/', import.meta.url).pathname;
+mkdirSync(local, { recursive: true });
+await strip(hopperPortrait(), `${local}mouth-shapes-closed-lips.png`);
