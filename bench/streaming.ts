@@ -33,10 +33,12 @@ export interface LatencyResult {
   videoJitterMs: number;
   /** speech posted -> mouth visibly opening, ms */
   mouth: Summary;
-  /** speech posted -> audio heard, ms */
+  /** speech posted -> audio heard (the Web Audio tap: test/kiosk/probe.ts), ms */
   audio: Summary;
   /** mouth onset - audio onset at the kiosk, ms (negative: the mouth leads) */
   sync: Summary;
+  /** the same two on the video element's own audio path (test/kiosk/probe.ts `element`) */
+  element: { audio: Summary; sync: Summary };
   /** touch on stop -> face at rest on screen, ms */
   interrupt: Summary;
   /**
@@ -69,14 +71,17 @@ export function publisherTap(ts: TestServer, origin: number, id = 'default') {
 
 async function withKiosk<T>(mode: Mode, rtcBase: number, fn: (ts: TestServer, browser: Browser, page: Page, restLuma: number) => Promise<T>): Promise<T> {
   // BENCH_ENCODER=wrtc|x264 measures one SFU publisher against the other (default: the config's)
+  // BENCH_VIDEO_DELAY_MS=n measures with another media.video_delay_ms (calibrating the lip sync)
   const encoder = process.env.BENCH_ENCODER;
-  const ts = await startTestServer({ mode, rtcBase, config: encoder ? { media: { encoder } } : undefined });
+  const videoDelay = process.env.BENCH_VIDEO_DELAY_MS;
+  const media = { ...(encoder ? { encoder } : {}), ...(videoDelay !== undefined ? { video_delay_ms: Number(videoDelay) } : {}) };
+  const ts = await startTestServer({ mode, rtcBase, config: Object.keys(media).length > 0 ? { media } : undefined });
   const browser = await launchChromium();
   try {
     const cfg = ts.config;
     const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: cfg.avatar.min_resolution, expandRatio: cfg.avatar.expand_ratio, cacheDir: cfg.runtime.cache_dir });
     const page = await openKiosk(browser, ts.server.kioskUrl('default'));
-    await installProbe(page, mouthBox(portrait));
+    await installProbe(page, mouthBox(portrait), { element: true });
     await sleep(1000);
     const restLuma = median((await readProbe(page)).frames.map((f) => f.luma));
     return await fn(ts, browser, page, restLuma);
@@ -111,6 +116,8 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     const peakRms = Math.max(...rec.audio.map((a) => a.rms));
     const mouthOn = onsets(open.map((o) => ({ t: o.t, v: o.open })), 0.3 * peakOpen, 0.12 * peakOpen, 300);
     const audioOn = onsets(rec.audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peakRms, 0.05 * peakRms, 300);
+    const peakEl = Math.max(...rec.element.map((a) => a.rms));
+    const elementOn = onsets(rec.element.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peakEl, 0.05 * peakEl, 300);
     // the same onset rules on what the server handed to its publisher
     const peakOf = (xs: { v: number }[]) => Math.max(...xs.map((x) => x.v));
     const audioOut = onsets(tap.audio, 0.2 * peakOf(tap.audio), 0.05 * peakOf(tap.audio), 300);
@@ -119,6 +126,8 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     const mouthLat: number[] = [];
     const audioLat: number[] = [];
     const sync: number[] = [];
+    const elLat: number[] = [];
+    const elSync: number[] = [];
     const audioOutLat: number[] = [];
     const frameOutLat: number[] = [];
     for (const t of sent) {
@@ -127,6 +136,9 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
       if (m !== undefined) mouthLat.push(m - t);
       if (a !== undefined) audioLat.push(a - t);
       if (m !== undefined && a !== undefined) sync.push(m - a);
+      const el = firstAfter(elementOn, t);
+      if (el !== undefined) elLat.push(el - t);
+      if (m !== undefined && el !== undefined) elSync.push(m - el);
       const ao = firstAfter(audioOut, t), fo = firstAfter(frameOut, t);
       if (ao !== undefined) audioOutLat.push(ao - t);
       if (fo !== undefined) frameOutLat.push(fo - t);
@@ -146,6 +158,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     return {
       mode, settleMs: settled.waitedMs, audioJitterMs: st.audioJitterMs, videoJitterMs: st.videoJitterMs,
       mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
+      element: { audio: summarise(elLat), sync: summarise(elSync) },
       server: { accepted: summarise(accepted), audioOut: summarise(audioOutLat), frameOut: summarise(frameOutLat) },
     };
   });
@@ -244,6 +257,7 @@ export function printLatency(r: LatencyResult, log = console.log): void {
   log(`[${r.mode}] glass-to-glass, speech posted -> mouth opening visible ${s(r.mouth)} ms`);
   log(`[${r.mode}] glass-to-glass, speech posted -> audio heard          ${s(r.audio)} ms`);
   log(`[${r.mode}] lip sync, mouth onset - audio onset (neg: mouth leads) ${s(r.sync)} ms   TARGET within +-45 ms: ${Math.abs(r.sync.mean) <= 45 ? 'PASS' : 'FAIL'}`);
+  log(`[${r.mode}] on the video element's own audio path (what its loudspeaker plays): audio heard ${s(r.element.audio)} ms; lip sync ${s(r.element.sync)} ms`);
   log(`[${r.mode}] barge-in, touch on stop -> face at rest on screen      ${s(r.interrupt)} ms   TARGET <= 120 ms: ${r.interrupt.max <= 120 ? 'PASS' : 'FAIL'}`);
   const v = r.server;
   log(`[${r.mode}] timeline, p50 ms from the post: upload answered ${v.accepted.p50.toFixed(0)}, audio onset to the publisher ${v.audioOut.p50.toFixed(0)}, ` +

@@ -3,8 +3,16 @@
  * records, in the page's performance.now() time base:
  * - every video frame the page shows (requestVideoFrameCallback): its expected display time and
  *   the mean luma of the mouth box, drawn from the very frame on a canvas;
- * - the received audio as the page plays it (Web Audio tap on the video's stream): RMS per
- *   512-sample block, timed when the block is heard.
+ * - the received audio through a Web Audio tap on the video's stream (`audio`): RMS per
+ *   512-sample block, timed when the block is heard from that AudioContext. The kiosk tests'
+ *   lip-sync bounds and the default offsets (config/schema.ts media.video_delay_ms) were set with it.
+ * - the same audio on the video element's own path (`element`): each 10 ms the browser's audio
+ *   output takes from the jitter buffer reaches the track's sinks at once; a
+ *   MediaStreamTrackProcessor reads them (RMS per chunk, its timestamp: when it was taken, on the
+ *   page clock), and the output device's delay as the browser reports it (media-playout stats:
+ *   totalPlayoutDelay / totalSamplesCount) is added: when the loudspeaker plays it. The tap's path
+ *   (the context's input FIFO, resampling, the ScriptProcessor's blocks, its own output) is not
+ *   the element's, and reads the audio 30-38 ms later (2026-12-05, bench/streaming.ts prints both).
  * Plus the pure analysis of those records: onsets of speech bursts and of mouth opening.
  */
 import type { Page } from 'playwright-core';
@@ -27,12 +35,19 @@ export interface AudioSample {
 
 export interface ProbeRecord {
   frames: FrameSample[];
+  /** the Web Audio tap (see above) */
   audio: AudioSample[];
+  /** the video element's own audio path (see above; empty unless installProbe was asked for it) */
+  element: AudioSample[];
 }
 
-/** Installs the probe; resolves when both recorders run. */
-export async function installProbe(page: Page, mouth: Rect): Promise<void> {
-  await page.evaluate(async (rect) => {
+/**
+ * Installs the probe; resolves when its recorders run. `element`: also record the element's audio
+ * path (the bench does; the kiosk tests do not: a second sink on the audio track is one more thing
+ * in the page they measure).
+ */
+export async function installProbe(page: Page, mouth: Rect, opts: { element?: boolean } = {}): Promise<void> {
+  await page.evaluate(async ({ rect, withElement }) => {
     type Meta = { expectedDisplayTime: number; captureTime?: number; receiveTime?: number };
     type V = HTMLVideoElement & { requestVideoFrameCallback(cb: (now: number, meta: Meta) => void): number };
     const w = window as unknown as { kiosk: { video: V }; probe?: unknown };
@@ -73,28 +88,74 @@ export async function installProbe(page: Page, mouth: Rect): Promise<void> {
     };
     src.connect(sp);
     sp.connect(ac.destination);
+
+    // the element's path: what its audio output takes, when it takes it, + the device's delay
+    const element: { at: number; rms: number }[] = [];
+    let deviceMs = 0;
+    let deviceTimer: ReturnType<typeof setInterval> | undefined;
+    if (withElement) {
+      type Processor = { readable: ReadableStream<AudioData> };
+      const MSTP = (window as unknown as { MediaStreamTrackProcessor?: new (o: { track: MediaStreamTrack }) => Processor }).MediaStreamTrackProcessor;
+      if (!MSTP) throw new Error('the kiosk probe needs MediaStreamTrackProcessor (Chromium 94 or later)');
+      const track = (v.srcObject as MediaStream).getAudioTracks()[0];
+      if (!track) throw new Error('the kiosk probe found no audio track on the video element');
+      const reader = new MSTP({ track }).readable.getReader();
+      const k = w.kiosk as unknown as { getStats(): Promise<RTCStatsReport> | undefined };
+      const readDevice = async () => {
+        (await k.getStats())?.forEach((s: Record<string, number | string>) => {
+          if (s.type === 'media-playout' && Number(s.totalSamplesCount) > 0) deviceMs = (Number(s.totalPlayoutDelay) / Number(s.totalSamplesCount)) * 1000;
+        });
+      };
+      await readDevice();
+      deviceTimer = setInterval(() => void readDevice().catch(() => undefined), 1000);
+      void (async () => {
+        let buf = new Float32Array(480);
+        while (running) {
+          const { value, done } = await reader.read();
+          if (done || !value) return;
+          const n = value.numberOfFrames;
+          if (buf.length < n) buf = new Float32Array(n);
+          value.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
+          let e = 0;
+          for (let i = 0; i < n; i++) e += buf[i]! * buf[i]!;
+          // the timestamp is when the output took it, in microseconds on the page clock (checked:
+          // read time - timestamp is 0.1 ms at the median, more only while the page is busy)
+          element.push({ at: value.timestamp / 1000, rms: Math.sqrt(e / n) });
+          value.close();
+        }
+        void reader.cancel();
+      })();
+    }
     w.probe = {
       frames,
       audio,
+      element,
+      deviceMs: () => deviceMs,
       stop() {
         running = false;
+        clearInterval(deviceTimer);
         sp.disconnect();
         void ac.close();
       },
     };
-  }, mouth);
-  await page.waitForFunction(() => {
-    const p = (window as unknown as { probe?: { frames: unknown[]; audio: unknown[] } }).probe;
-    return p !== undefined && p.frames.length > 2 && p.audio.length > 2;
-  });
+  }, { rect: mouth, withElement: opts.element === true });
+  await page.waitForFunction((withElement) => {
+    const p = (window as unknown as { probe?: { frames: unknown[]; audio: unknown[]; element: unknown[] } }).probe;
+    return p !== undefined && p.frames.length > 2 && p.audio.length > 2 && (!withElement || p.element.length > 2);
+  }, opts.element === true);
 }
 
 /** The records since `sinceMs` (page clock); the probe keeps recording. */
 export async function readProbe(page: Page, sinceMs = -Infinity): Promise<ProbeRecord> {
   return page.evaluate((since) => {
-    const p = (window as unknown as { probe: ProbeRecordLike }).probe;
-    type ProbeRecordLike = { frames: { t: number; luma: number; capture?: number; receive?: number }[]; audio: { t: number; rms: number }[] };
-    return { frames: p.frames.filter((f) => f.t >= since), audio: p.audio.filter((a) => a.t >= since) };
+    type ProbeLike = { frames: { t: number; luma: number; capture?: number; receive?: number }[]; audio: { t: number; rms: number }[]; element: { at: number; rms: number }[]; deviceMs(): number };
+    const p = (window as unknown as { probe: ProbeLike }).probe;
+    const device = p.deviceMs();
+    return {
+      frames: p.frames.filter((f) => f.t >= since),
+      audio: p.audio.filter((a) => a.t >= since),
+      element: p.element.map((a) => ({ t: a.at + device, rms: a.rms })).filter((a) => a.t >= since),
+    };
   }, sinceMs);
 }
 
