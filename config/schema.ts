@@ -120,18 +120,28 @@ export const mediaSchema = z.strictObject({
    */
   pacing_margin_ms: z.number().min(0).max(500).default(25),
   /**
+   * ms of queued speech the engine takes ahead of the wall clock: speech that is queued is known
+   * before it plays, so its frames are rendered this much sooner, and frames and audio can leave
+   * sooner (server/media/media-pacer.ts). Silence is never taken ahead (speech arriving while idle
+   * starts at once). A barge-in drops the frames rendered from it. 0 = off.
+   */
+  speech_lead_ms: z.number().min(0).max(200).default(40),
+  /**
    * ms frames are sent after the audio they show, on top of half a frame (a frame shows the mouth
-   * of its whole interval, so it belongs at the interval's middle). Positive = video later. A
-   * kiosk's browser and loudspeaker add audio latency the browser's own lip sync does not see;
-   * measure it at the kiosk (npm run bench, streaming section) and set it here. The default is
-   * what headless Chromium needs on the development machine (2026-12-04, kiosk page with layout
-   * and captions): at 60 the mouth lagged the voice by +40 ms on average over 9 SFU test runs (run
-   * means +7 to +66 ms); at 30 the run means were -25 to +12 ms (SFU) and -24 to -10 ms (direct).
-   * (On 2026-12-01, with a plainer page, 60 had centred it.)
+   * of its whole interval, so it belongs at the interval's middle). Positive = video later. The
+   * kiosk's browser lines the two streams up by when the router sent them (mediasoup's sender
+   * reports), so this offset is what the kiosk shows; a loudspeaker whose latency the browser does
+   * not see (Bluetooth, some HDMI screens) needs more: measure at the kiosk (npm run bench,
+   * streaming section) and set it here. The default is what headless Chromium needs on the
+   * development machine with the audio measured on the video element's own path (2026-12-05,
+   * bench/streaming.ts, 12 bursts a run; mouth onset - audio onset, run means): x264 SFU at 70 ms
+   * in all +25 to +54 (the mouth late), at 30: -2; direct (wrtc) at 50: +31, at 30: -19. Until
+   * 2026-12-05 it was 30 (+20 more for the x264 publisher), calibrated on a Web Audio tap that
+   * reads the audio 30-40 ms late.
    * It does not slow barge-in (the browser shows the frame at rest when it plays the audio sent
    * with it); it adds to the mouth's glass-to-glass latency.
    */
-  video_delay_ms: z.number().min(-200).max(500).default(30),
+  video_delay_ms: z.number().min(-200).max(500).default(15),
   /**
    * how the SFU path encodes a session (once, for all its kiosks):
    * x264: H.264 (constrained baseline, x264 zerolatency) + Opus through FFmpeg, handed to the

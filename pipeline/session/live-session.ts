@@ -48,6 +48,8 @@ export interface LiveSessionOptions {
   tickMs: number;
   /** seconds of speech that may wait (default 30) */
   maxQueuedSeconds: number;
+  /** ms of queued speech the engine may take ahead of the wall clock (default 0; LiveTimeline) */
+  leadMs: number;
   /** milliseconds, monotonic (default performance.now) */
   clock: () => number;
 }
@@ -86,7 +88,7 @@ export class LiveSession {
     this.clock = options.clock ?? (() => performance.now());
     this.startMs = this.clock();
     this.gate = new EngineGate(engine);
-    this.timeline = new LiveTimeline(this.gate, { startMs: this.startMs, maxQueuedSeconds: options.maxQueuedSeconds ?? 30 });
+    this.timeline = new LiveTimeline(this.gate, { startMs: this.startMs, maxQueuedSeconds: options.maxQueuedSeconds ?? 30, leadMs: options.leadMs ?? 0 });
     this.timer = setInterval(() => this.onTick(), tickMs);
   }
 
@@ -111,10 +113,16 @@ export class LiveSession {
     return this.timeline.ingest(chunk, this.clock(), phones);
   }
 
-  /** Barge-in: drops queued and not yet emitted speech; the face is at rest by the next frame. */
+  /**
+   * Barge-in: drops queued and not yet emitted speech; the face is at rest by the next frame. The
+   * audio of frames already emitted is kept, up to the media position: frames emitted beyond it
+   * (rendered from speech the engine took ahead, leadMs) show speech that will not be heard, and
+   * are the consumer's to drop (timeline.enginePts).
+   */
   interrupt(): { dropped: number } {
     this.assertOpen('interrupt');
-    return this.timeline.interrupt(this.clock(), Math.max(framePts(this.nextFrame, this.engine.info.fps), this.nextAudio));
+    const shown = Math.min(framePts(this.nextFrame, this.engine.info.fps), this.timeline.mediaPts);
+    return this.timeline.interrupt(this.clock(), Math.max(shown, this.nextAudio));
   }
 
   segmentEnd(): void {

@@ -28,6 +28,13 @@
  * ahead of its audio and reach the engine (pushPhones) just before the first of its samples, so
  * they line up with the audio whatever else was queued, paused or resampled before it.
  *
+ * Lead (leadMs): queued speech is known before it plays, so the engine may take it up to leadMs
+ * ahead of the wall clock and render its frames that much sooner; the playout still takes it at
+ * its pts. Only speech goes ahead: silence reaches the engine on the wall clock, so speech that
+ * arrives while idle still starts at the current position. A barge-in silences what the engine
+ * took ahead (engine.interrupt); frames it already rendered from it are the consumer's to drop
+ * (`enginePts`: the engine's position, at or past `mediaPts`).
+ *
  * Passing (setPassing(true), a session nobody watches): speech still takes its time on the
  * timeline (the queue drains on the wall clock, the state is 'speaking' while it does) but is not
  * resampled: the engine gets silence and the playout nothing. Turned off, the next speech is
@@ -60,6 +67,8 @@ export interface LiveTimelineOptions {
   maxQueuedSeconds: number;
   /** the playout store the timeline writes to (default: a new AvPairing) */
   playout: AvPairing;
+  /** ms of queued speech the engine may take ahead of the wall clock (default 0) */
+  leadMs: number;
 }
 
 /** The part of an engine the timeline drives; rendering is the adapter's business. */
@@ -133,8 +142,12 @@ export class LiveTimeline {
   /** CLOCK_RATE samples per analysis sample */
   private readonly ratio: number;
   private readonly analysisRate: number;
-  /** engine timeline position, analysis samples */
+  /** media position (the wall clock's), analysis samples */
   private pos = 0;
+  /** analysis samples the engine has been given: pos, or more while it runs ahead on speech */
+  private enginePos = 0;
+  /** analysis samples of speech the engine may take ahead of pos */
+  private readonly lead: number;
   /** speech accepted but not yet resampled, in order; a 'segment-end' marks where to flush */
   private readonly raw: RawEntry[] = [];
   /** CLOCK_RATE samples of speech in `raw` (fractional: input rates need not divide CLOCK_RATE) */
@@ -174,11 +187,19 @@ export class LiveTimeline {
     this.startMs = startMs;
     this.maxQueued = Math.round(maxQueuedSeconds * CLOCK_RATE);
     this.playout = options.playout ?? new AvPairing();
+    const leadMs = options.leadMs ?? 0;
+    if (!(leadMs >= 0 && leadMs <= 1000)) throw new TypeError(`LiveTimeline: leadMs must be milliseconds in [0, 1000], got ${leadMs}`);
+    this.lead = Math.round((leadMs * rate) / 1000);
   }
 
   /** Current media position (CLOCK_RATE samples). */
   get mediaPts(): Pts {
     return this.pos * this.ratio;
+  }
+
+  /** How far the engine has been given audio (CLOCK_RATE samples): mediaPts, or past it by up to the lead. */
+  get enginePts(): Pts {
+    return this.enginePos * this.ratio;
   }
 
   /**
@@ -207,12 +228,19 @@ export class LiveTimeline {
       );
     }
     if (mono.length > 0) {
+      // nothing queued, but the engine stands past the media position (it had taken speech ahead
+      // that a barge-in silenced): the new speech starts where the engine stands, the playout
+      // waits for it in silence (at most the lead)
+      if (this.raw.length === 0 && this.q16.length === 0 && this.q48.length === 0 && this.enginePos > this.pos) {
+        this.q48.push(new Float32Array((this.enginePos - this.pos) * this.ratio));
+      }
       if (phones && phones.length > 0) this.raw.push({ phones });
       this.raw.push({ samples: mono, rate: inRate, pos: 0 });
       this.raw48 += (mono.length * CLOCK_RATE) / inRate;
     }
     this.chunksAccepted += 1;
     this.samplesAccepted += accepted;
+    this.pushAhead();
     return { accepted };
   }
 
@@ -222,26 +250,43 @@ export class LiveTimeline {
     const target = Math.floor(((nowMs - this.startMs) * this.analysisRate) / 1000);
     const n = target - this.pos;
     if (n <= 0) return;
+    // what the engine has not had yet of [pos, target): all of it, unless it ran ahead on speech
+    const m = Math.max(0, target - this.enginePos);
     if (this.passing) {
-      this.pass(n);
-      this.engine.pushSilence(n);
+      this.pass(n, m);
+      this.engine.pushSilence(m);
       this.pos = target;
+      this.enginePos = Math.max(this.enginePos, target);
       return;
     }
-    this.fill(n);
-    if (this.q16.length < n || this.q48.length < n * this.ratio) this.flushResamplers();
-    const speech = this.q16.take(n);
+    this.fill(m, n);
+    if (this.q16.length < m || this.q48.length < n * this.ratio) this.flushResamplers();
+    const speech = this.q16.take(m);
     if (speech.length > 0) this.pushSpeech(speech);
-    if (speech.length < n) this.engine.pushSilence(n - speech.length);
+    if (speech.length < m) this.engine.pushSilence(m - speech.length);
     const play = this.q48.take(n * this.ratio);
     if (play.length > 0) this.playout.write(this.pos * this.ratio, play);
     this.pos = target;
+    this.enginePos = Math.max(this.enginePos, target);
     // at the end of the speech the two sides may end a sample or two apart after rounding: keep
     // the next utterance starting together on both
     if (this.raw.length === 0) {
-      if (this.q16.length === 0 && this.q48.length < this.ratio) this.q48.clear();
+      if (this.q16.length === 0 && this.q48.length < this.ratio && this.enginePos <= this.pos) this.q48.clear();
       if (this.q48.length === 0 && this.q16.length < 2) this.q16Taken += this.q16.clear();
     }
+    this.pushAhead();
+  }
+
+  /** Queued speech to the engine ahead of the wall clock, up to the lead (speech only, never silence). */
+  private pushAhead(): void {
+    if (this.lead === 0 || this.passing) return;
+    const want = this.pos + this.lead - this.enginePos;
+    if (want <= 0) return;
+    this.fill(want, 0);
+    const speech = this.q16.take(want);
+    if (speech.length === 0) return;
+    this.pushSpeech(speech);
+    this.enginePos += speech.length;
   }
 
   /**
@@ -258,12 +303,15 @@ export class LiveTimeline {
     this.passDebt = 0;
   }
 
-  /** Drops `n` analysis samples' worth of speech: resampled first, then raw input at its own rate. */
-  private pass(n: number): void {
-    const q = Math.min(n, this.q16.length);
-    this.q16Taken += this.q16.take(q).length;
-    this.q48.take(Math.round(q * this.ratio));
-    let left = n - q + this.passDebt;
+  /**
+   * Drops `n` analysis samples' worth of speech from the playout side (`m` of them from the engine's
+   * side: what it had not taken ahead): resampled first, then raw input at its own rate.
+   */
+  private pass(n: number, m: number): void {
+    const q48 = Math.min(n * this.ratio, this.q48.length);
+    this.q48.take(q48);
+    this.q16Taken += this.q16.take(Math.min(m, this.q16.length)).length;
+    let left = n - q48 / this.ratio + this.passDebt;
     while (left > 0 && this.raw.length > 0) {
       const head = this.raw[0]!;
       if ('segmentEnd' in head || 'phones' in head) {
@@ -298,9 +346,12 @@ export class LiveTimeline {
     this.q16Taken += speech.length;
   }
 
-  /** Resamples queued input until both sides hold `n` analysis samples' worth, or the input runs out. */
-  private fill(n: number): void {
-    const need48 = n * this.ratio;
+  /**
+   * Resamples queued input until the engine's side holds `n` analysis samples and the playout's
+   * `n48` analysis samples' worth, or the input runs out.
+   */
+  private fill(n: number, n48: number): void {
+    const need48 = n48 * this.ratio;
     while ((this.q16.length < n || this.q48.length < need48) && this.raw.length > 0) {
       const head = this.raw[0]!;
       if ('segmentEnd' in head) {

@@ -47,15 +47,6 @@ export interface EncodedFeedOptions {
   onError(e: Error): void;
 }
 
-/**
- * ms the x264 publisher's frames leave later than the wrtc publisher's, for the same
- * media.video_delay_ms: wrtc's own encoder queue and paced sender hold video about this much longer
- * than audio, and video_delay_ms was calibrated with it. Measured at the kiosk (mouth onset - audio
- * onset, SFU, video_delay_ms 30, 2026-12-05): x264 run means -3, -14, -18, -20, -21, -22, -31, -36 ms;
- * wrtc -13, -5, -3 ms and earlier runs -25 to +12 ms.
- */
-export const X264_VIDEO_LAG_MS = 20;
-
 /** The H.264 codec the router offers and the encoder makes: constrained baseline, packetization-mode 1. */
 export const H264_PARAMETERS = { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 };
 

@@ -30,9 +30,12 @@ import type { SessionAudio } from '../../pipeline/session/live-session.js';
  * - the audio: a 10 ms chunk is emitted one timeline tick after its end: 10 ms + tickMs + margin.
  * (Before 2026-12-05 the delay was window + lookahead + margin and the frame's offset came on top:
  * with the defaults 90 ms for audio, 140 for frames; now 45 and 95.)
+ * `leadMs`: the engine takes queued speech that much ahead of the wall clock (LiveTimeline), so a
+ * frame of speech is ready that much sooner. Frames of silence are not: they may leave late (at
+ * once when ready), which shows nothing, as the mouth is at rest.
  */
-export function pacingDelayMs(o: { fps: number; lookaheadMs: number; marginMs: number; videoOffsetMs: number; tickMs?: number }): number {
-  const frame = 1000 / o.fps + o.lookaheadMs + o.marginMs - o.videoOffsetMs;
+export function pacingDelayMs(o: { fps: number; lookaheadMs: number; marginMs: number; videoOffsetMs: number; tickMs?: number; leadMs?: number }): number {
+  const frame = 1000 / o.fps + o.lookaheadMs + o.marginMs - o.videoOffsetMs - (o.leadMs ?? 0);
   const audio = 10 + (o.tickMs ?? 10) + o.marginMs;
   return Math.max(frame, audio);
 }

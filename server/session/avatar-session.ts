@@ -27,7 +27,6 @@ import type { MediasoupWorker } from '../media/mediasoup-worker.js';
 import { MediaPacer, pacingDelayMs } from '../media/media-pacer.js';
 import { SessionMediaSource } from '../media/session-media-source.js';
 import { SfuRoom, type PipeOffer } from '../media/sfu-room.js';
-import { X264_VIDEO_LAG_MS } from '../media/encoded-feed.js';
 import type { Logger } from '../log.js';
 import { SayQueue } from '../voice/say-queue.js';
 import { KioskLimitError, RateLimitedError, SessionUnavailableError } from '../errors.js';
@@ -101,8 +100,9 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
   /** the latest frame sent with the face at rest (isAtRest): what barge-in shows at once */
   private restFrame: AvatarFrame | undefined;
   /**
-   * pts of the media position at the last barge-in: frames before it that arrive later (rendered
-   * in the worker before it saw the interrupt) show speech whose audio is gone, and are dropped
+   * pts of the engine's position at the last barge-in: frames before it that arrive later
+   * (rendered in the worker before it saw the interrupt, or from speech it took ahead) show speech
+   * whose audio is gone, and are dropped
    */
   private interruptedBefore = 0;
   private framesDroppedAtInterrupt = 0;
@@ -138,13 +138,12 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
       session: opts.id,
       voice: opts.voice,
     });
-    // frames at the middle of their interval, plus the kiosk's calibration (and what the wrtc
-    // publisher's own video queue added when it was measured, on the x264 publisher)
-    const x264 = opts.mode === 'sfu' && opts.config.media.encoder === 'x264';
-    const videoOffsetMs = 500 / fps + opts.config.media.video_delay_ms + (x264 ? X264_VIDEO_LAG_MS : 0);
+    // frames at the middle of their interval, plus the kiosk's calibration (the same for both
+    // publishers since it is measured on the video element's own audio path: test/kiosk/probe.ts)
+    const videoOffsetMs = 500 / fps + opts.config.media.video_delay_ms;
     this.pacer = new MediaPacer({
       startMs: live.startMs,
-      delayMs: pacingDelayMs({ fps, lookaheadMs, marginMs: opts.config.media.pacing_margin_ms, videoOffsetMs }),
+      delayMs: pacingDelayMs({ fps, lookaheadMs, marginMs: opts.config.media.pacing_margin_ms, videoOffsetMs, leadMs: opts.config.media.speech_lead_ms }),
       videoOffsetMs,
       fps,
       frame: (f) => {
@@ -265,7 +264,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (scale !== undefined && scale > 1.05) {
       opts.log.info({ session: opts.id, enlarged: Math.round(scale * 100) / 100, size: `${engine.info.width}x${engine.info.height}` }, `the portrait photo is enlarged ${scale.toFixed(1)}x for the frame (once, at enrolment): a larger photo would be sharper`);
     }
-    const live = new LiveSession(engine, { maxQueuedSeconds: opts.config.limits.max_queued_seconds, clock: () => performance.now() });
+    const live = new LiveSession(engine, { maxQueuedSeconds: opts.config.limits.max_queued_seconds, leadMs: opts.config.media.speech_lead_ms, clock: () => performance.now() });
     const source = new SessionMediaSource({ width: engine.info.width, height: engine.info.height, fps: engine.info.fps, startMs: live.startMs });
     const session = new AvatarSession(opts, engine, source, live);
     session.wire(live);
@@ -381,7 +380,8 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     this.captions.clear();
     this.interruptAt = performance.now();
     const { dropped } = this.live.interrupt();
-    this.interruptedBefore = this.live.timeline.mediaPts;
+    // the engine may have rendered frames from speech it took ahead (media.speech_lead_ms)
+    this.interruptedBefore = this.live.timeline.enginePts;
     this.pacer.interrupt(this.restFrame);
     return { droppedMs: Math.round((dropped * 1000) / CLOCK_RATE), droppedSentences };
   }
@@ -597,7 +597,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   /** A new engine (and LiveSession) behind the same media source, pacer and kiosks: the pts start again. */
   private install(engine: WorkerEngine): void {
-    const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, clock: () => performance.now() });
+    const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, leadMs: this.opts.config.media.speech_lead_ms, clock: () => performance.now() });
     this.engine = engine;
     this.live = live;
     this.source.restartClock(live.startMs);

@@ -21,6 +21,13 @@ describe('pacingDelayMs', () => {
   it('waits longer for audio when frames are to lead it (a negative video offset)', () => {
     expect(pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: -30 })).toBe(120);
   });
+
+  it('takes the engine lead on queued speech off the frame readiness, never below what the audio needs', () => {
+    // frames 20 ms after their audio: without a lead the audio waits for them (70 ms)
+    expect(pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: 20 })).toBe(70);
+    expect(pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: 20, leadMs: 10 })).toBe(60);
+    expect(pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: 20, leadMs: 40 })).toBe(45);
+  });
 });
 
 describe('PacerCore', () => {

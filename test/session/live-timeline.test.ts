@@ -21,9 +21,9 @@ function rms(x: Float32Array): number {
 }
 
 /** A timeline over a TestPatternEngine with a fake clock: run(t) ticks every 10 ms up to t and renders. */
-function harness(opts: { maxQueuedSeconds?: number; lookaheadMs?: number } = {}) {
+function harness(opts: { maxQueuedSeconds?: number; lookaheadMs?: number; leadMs?: number } = {}) {
   const engine = new TestPatternEngine({ lookaheadMs: opts.lookaheadMs ?? 0 });
-  const tl = new LiveTimeline(engine, { startMs: 0, maxQueuedSeconds: opts.maxQueuedSeconds });
+  const tl = new LiveTimeline(engine, { startMs: 0, maxQueuedSeconds: opts.maxQueuedSeconds, leadMs: opts.leadMs });
   const frames: AvatarFrame[] = [];
   let now = 0;
   return {
@@ -207,6 +207,103 @@ describe('LiveTimeline', () => {
     expect(h.tl.stats().state).toBe('speaking');
     await h.run(940);
     expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+  });
+
+  describe('with a lead (the engine takes queued speech ahead of the wall clock)', () => {
+    it('renders speech frames one lead sooner, with the same frames and audio at the same pts', async () => {
+      const plain = harness({ lookaheadMs: 25 });
+      const ahead = harness({ lookaheadMs: 25, leadMs: 60 });
+      const counts: [number, number][] = [];
+      for (const h of [plain, ahead]) {
+        await h.run(995);
+        h.tl.ingest(tone(500), 1000);
+      }
+      for (let t = 1000; t <= 2000; t += 10) {
+        await plain.run(t);
+        await ahead.run(t);
+        counts.push([plain.frames.length, ahead.frames.length]);
+      }
+      // frame k is rendered once the engine has audio to 40k + 40 + 25 ms. Frame 25 ([1000, 1040))
+      // needs 1065: on the wall clock at 1070, with the lead at 1010 (with frame 24, whose
+      // lookahead reaches into the speech)
+      expect(counts[1]).toEqual([24, 26]);
+      expect(counts[7]).toEqual([26, 27]);
+      // while the speech lasts the engine is a lead ahead: frames a lead sooner
+      expect(counts[30]).toEqual([31, 33]);
+      // silence is not taken ahead: once the speech has played, both render on the wall clock
+      expect(counts[100]).toEqual([49, 49]);
+      for (let k = 0; k < 49; k++) {
+        expect(ahead.frames[k].pts).toBe(plain.frames[k].pts);
+        expect(ahead.frames[k].speaking, `frame ${k}`).toBe(plain.frames[k].speaking);
+        expect(ahead.level(k), `frame ${k}`).toBe(plain.level(k));
+      }
+      expect(ahead.audio(0, 2000)).toEqual(plain.audio(0, 2000));
+      expect(ahead.tl.enginePts).toBe(ahead.tl.mediaPts);
+    });
+
+    it('speech arriving while idle starts at the current position; speech arriving while it plays is appended', async () => {
+      const h = harness({ leadMs: 60 });
+      await h.run(1000);
+      h.tl.ingest(tone(200), 1000);
+      expect(h.tl.enginePts).toBe(1060 * MS);
+      expect(h.tl.mediaPts).toBe(1000 * MS);
+      await h.run(1100);
+      h.tl.ingest(tone(200), 1100); // appended: plays 1200..1400
+      await h.run(1600);
+      for (let k = 25; k < 35; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+      expect(h.level(36)).toBe(REST_Y);
+      expect(rms(h.audio(1002, 1398))).toBeGreaterThan(0.3);
+      expect(rms(h.audio(1402, 1600))).toBe(0);
+    });
+
+    it('a barge-in silences what the engine took ahead; the frames it rendered from it lie before enginePts', async () => {
+      const h = harness({ leadMs: 60 });
+      await h.run(1000);
+      h.tl.ingest(tone(1000), 1000);
+      await h.run(1300);
+      const before = h.tl.enginePts;
+      expect(before).toBe(1360 * MS);
+      h.tl.interrupt(1300, h.tl.mediaPts);
+      expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+      await h.run(2000);
+      // frames from the interrupt's media position to enginePts were rendered with speech (the
+      // consumer drops them); every frame from enginePts on is at rest
+      for (const f of h.frames.filter((f) => f.pts >= before)) expect(readTestCard(f.i420, 64, 64).level, `pts ${f.pts}`).toBe(REST_Y);
+      expect(rms(h.audio(1300, 2000))).toBe(0);
+      expect(h.tl.enginePts).toBe(h.tl.mediaPts);
+    });
+
+    it('speech right after a barge-in starts where the engine stands (at most the lead later), in frames and audio alike', async () => {
+      const h = harness({ leadMs: 60 });
+      await h.run(1000);
+      h.tl.ingest(tone(1000), 1000);
+      await h.run(1300);
+      h.tl.interrupt(1300, h.tl.mediaPts);
+      h.tl.ingest(tone(200, 16_000, 0.5), 1300);
+      await h.run(2000);
+      // the engine stood at 1360: the new speech plays 1360..1560 in the audio and in the frames
+      expect(rms(h.audio(1300, 1358))).toBe(0);
+      expect(rms(h.audio(1362, 1558))).toBeGreaterThan(0.3);
+      expect(rms(h.audio(1562, 2000))).toBe(0);
+      for (let k = 35; k < 38; k++) expect(h.level(k), `frame ${k}`).toBeGreaterThan(150);
+      for (let k = 40; k < 50; k++) expect(h.level(k), `frame ${k}`).toBe(REST_Y);
+    });
+
+    it('passing while the engine is ahead: the speech still takes its wall-clock time', async () => {
+      const h = harness({ leadMs: 60 });
+      h.tl.ingest(tone(600, 24_000), h.now());
+      await h.run(200);
+      h.tl.setPassing(true);
+      await h.run(500);
+      expect(Math.abs(h.tl.stats().queuedMs - 100)).toBeLessThanOrEqual(15);
+      await h.run(640);
+      expect(h.tl.stats()).toMatchObject({ state: 'idle', queuedMs: 0 });
+      h.tl.setPassing(false);
+      h.tl.ingest(tone(200), h.now());
+      await h.run(1000);
+      expect(rms(h.audio(642, 838))).toBeGreaterThan(0.3);
+      expect(h.frames.filter((f) => f.speaking && f.pts >= 640 * MS && f.pts < 840 * MS)).toHaveLength(5);
+    });
   });
 
   it('rejects a non-numeric clock', () => {
