@@ -20,8 +20,8 @@
  * Lip sync without the browsers (which starve the server on these 2 cores): at 1 session and at the
  * largest N that held, the others speaking, bursts posted to the first session and what it hands
  * its publisher tapped: the mouth-opening frame's time minus the burst's audio onset's. The pacer
- * sends frames a constant offset after their audio (media.video_delay_ms and the encoder's
- * allowance, which the kiosk's lip sync was calibrated with), so a loaded box that keeps that
+ * sends frames a constant offset after their audio (half a frame + media.video_delay_ms, which
+ * the kiosk's lip sync was calibrated with), so a loaded box that keeps that
  * difference keeps the kiosk's lip sync; frames that come late or are passed over widen it.
  */
 import { readFileSync, readdirSync } from 'node:fs';
