@@ -114,11 +114,14 @@ export const mediaSchema = z.strictObject({
   rtc_min_port: z.number().int().min(1024).max(65535).default(40000),
   rtc_max_port: z.number().int().min(1024).max(65535).default(40999),
   /**
-   * ms added to a frame's own readiness (its window + the engine's lookahead) before frame and
-   * audio are sent on a steady clock; covers render and scheduling time. Lower = less latency, more
-   * late (dropped) frames. See server/media/media-pacer.ts.
+   * ms added to a frame's own readiness (its window + the engine's lookahead, less the speech lead)
+   * and to a 10 ms audio chunk's (its end + a timeline tick) before frame and audio are sent on a
+   * steady clock; covers render and scheduling time. Lower = less latency, more late items (late
+   * audio leaves at once, late frames too, or are dropped when a newer one is due). See
+   * server/media/media-pacer.ts. 15 since 2026-12-05 (was 25): speech posted -> audio heard 10 ms
+   * sooner, and the edge bench still holds 8-9 sessions at 512x512 on 2 cores.
    */
-  pacing_margin_ms: z.number().min(0).max(500).default(25),
+  pacing_margin_ms: z.number().min(0).max(500).default(15),
   /**
    * ms of queued speech the engine takes ahead of the wall clock: speech that is queued is known
    * before it plays, so its frames are rendered this much sooner, and frames and audio can leave

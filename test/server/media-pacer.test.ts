@@ -7,7 +7,7 @@ const chunk = (pts: number) => ({ pts, samples: new Float32Array(480) });
 
 describe('pacingDelayMs', () => {
   it('lets audio leave as soon as the frame shown with it can be ready, not a whole frame offset later', () => {
-    // defaults: 25 fps, 25 ms lookahead, 25 ms margin, frames 20 + 30 ms after their audio
+    // 25 fps, 25 ms lookahead, a 25 ms margin, frames 20 + 30 ms after their audio (the defaults until 2026-12-05)
     expect(pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: 50 })).toBe(45);
     // the frame leaves at delay + offset = 95 ms after its pts: its window, lookahead and margin fit
     const d = pacingDelayMs({ fps: 25, lookaheadMs: 25, marginMs: 25, videoOffsetMs: 50 });
