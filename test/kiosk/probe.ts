@@ -4,8 +4,9 @@
  * - every video frame the page shows (requestVideoFrameCallback): its expected display time and
  *   the mean luma of the mouth box, drawn from the very frame on a canvas;
  * - the received audio through a Web Audio tap on the video's stream (`audio`): RMS per
- *   512-sample block, timed when the block is heard from that AudioContext. The kiosk tests'
- *   lip-sync bounds and the default offsets (config/schema.ts media.video_delay_ms) were set with it.
+ *   512-sample block, timed when the block is heard from that AudioContext. Until 2026-12-05 the
+ *   kiosk tests' lip-sync bound and the default offsets (config/schema.ts media.video_delay_ms)
+ *   were set with it; now with `element`.
  * - the same audio on the video element's own path (`element`): each 10 ms the browser's audio
  *   output takes from the jitter buffer reaches the track's sinks at once; a
  *   MediaStreamTrackProcessor reads them (RMS per chunk, its timestamp: when it was taken, on the
@@ -43,8 +44,8 @@ export interface ProbeRecord {
 
 /**
  * Installs the probe; resolves when its recorders run. `element`: also record the element's audio
- * path (the bench does; the kiosk tests do not: a second sink on the audio track is one more thing
- * in the page they measure).
+ * path (the streaming bench and the kiosk end-to-end suites do; the others, which do not measure
+ * the lip sync, leave it off).
  */
 export async function installProbe(page: Page, mouth: Rect, opts: { element?: boolean } = {}): Promise<void> {
   await page.evaluate(async ({ rect, withElement }) => {
