@@ -5,9 +5,10 @@
  *   - audio: each 10 ms chunk as soon as the timeline has passed it, in pts order;
  *   - frames: each as soon as the engine has rendered it, in pts order.
  * Audio therefore runs ahead of the frame that shows it by the engine's window + lookahead (and
- * more when a render is late); the consumer aligns them by pts (server/media/media-pacer.ts sends
- * both at pts + one constant delay). Audio never waits for video: a stalled render delays frames,
- * not the voice.
+ * more when a render is late), less `leadMs` while speech is queued (the engine takes it that much
+ * ahead: LiveTimeline); the consumer aligns them by pts (server/media/media-pacer.ts sends both at
+ * pts + one constant delay). Audio never waits for video: a stalled render delays frames, not the
+ * voice.
  *
  * Late video policy: frames are rendered one batch at a time; a tick that finds a render still
  * running does not advance the timeline (the next one does, with everything since). Audio is

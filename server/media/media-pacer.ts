@@ -29,7 +29,8 @@ import type { SessionAudio } from '../../pipeline/session/live-session.js';
  *   need not wait that part: window + lookahead + margin - videoOffset;
  * - the audio: a 10 ms chunk is emitted one timeline tick after its end: 10 ms + tickMs + margin.
  * (Before 2026-12-05 the delay was window + lookahead + margin and the frame's offset came on top:
- * with the defaults 90 ms for audio, 140 for frames; now 45 and 95.)
+ * with the defaults 90 ms for audio, 140 for frames; then 45 and 95 (x264: 115); with the speech
+ * lead, margin 15 and the recalibrated offset, 35 and 70.)
  * `leadMs`: the engine takes queued speech that much ahead of the wall clock (LiveTimeline), so a
  * frame of speech is ready that much sooner. Frames of silence are not: they may leave late (at
  * once when ready), which shows nothing, as the mouth is at rest.
