@@ -140,7 +140,7 @@ export const mediaSchema = z.strictObject({
    * bench/streaming.ts, 12 bursts a run; mouth onset - audio onset, run means): x264 SFU at 70 ms
    * in all +25 to +54 (the mouth late), at 30: -2; direct (wrtc) at 50: +31, at 30: -19. Until
    * 2026-12-05 it was 30 (+20 more for the x264 publisher), calibrated on a Web Audio tap that
-   * reads the audio 30-40 ms late.
+   * reads the audio 22-38 ms late.
    * It does not slow barge-in (the browser shows the frame at rest when it plays the audio sent
    * with it); it adds to the mouth's glass-to-glass latency.
    */

@@ -94,7 +94,7 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
     const meanDiff = diffs.reduce((s, d) => s + d, 0) / Math.max(1, diffs.length);
     // silence: frames at least 300 ms away from any audio above 5 % of the peak
     const loud = rec.element.filter((x) => x.rms > 0.05 * peakRms).map((x) => x.t);
-    // the Web Audio tap, the measure until 2026-12-05 (printed): it reads the audio 30-40 ms later
+    // the Web Audio tap, the measure until 2026-12-05 (printed): it reads the audio 22-38 ms later
     const peakTap = Math.max(...rec.audio.map((x) => x.rms));
     const tapDiffs = pairOnsets(onsets(rec.audio.map((x) => ({ t: x.t, v: x.rms })), 0.2 * peakTap, 0.05 * peakTap, 300), mouthOnsets).map((p) => p.diff);
     const tapMean = tapDiffs.reduce((s, d) => s + d, 0) / Math.max(1, tapDiffs.length);

@@ -13,7 +13,7 @@
  *   page clock), and the output device's delay as the browser reports it (media-playout stats:
  *   totalPlayoutDelay / totalSamplesCount) is added: when the loudspeaker plays it. The tap's path
  *   (the context's input FIFO, resampling, the ScriptProcessor's blocks, its own output) is not
- *   the element's, and reads the audio 30-38 ms later (2026-12-05, bench/streaming.ts prints both).
+ *   the element's, and reads the audio 22-38 ms later (2026-12-05, bench/streaming.ts prints both).
  * Plus the pure analysis of those records: onsets of speech bursts and of mouth opening.
  */
 import type { Page } from 'playwright-core';
