@@ -20,7 +20,7 @@ import { mouthBox } from '../test/helpers/video-measures.js';
 import { speakWav, wavSamples } from '../test/helpers/speech.js';
 import { inboundStats, launchChromium, openKiosk, waitAudioSettled } from '../test/kiosk/browser.js';
 import { speechBursts } from '../test/kiosk/bursts.js';
-import { installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe, restAfterTouch, touchStopWhileOpen } from '../test/kiosk/probe.js';
+import { burstOnsets, installProbe, median, mouthOpening, onsets, pageNow, pageTimeOrigin, readProbe, restAfterTouch, touchStopWhileOpen } from '../test/kiosk/probe.js';
 import { summarise, type Summary } from './common.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,11 +114,9 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
     const rec = await readProbe(page, since);
     const open = mouthOpening(rec.frames, restLuma);
     const peakOpen = Math.max(...open.map((o) => o.open));
-    const peakRms = Math.max(...rec.element.map((a) => a.rms));
     const mouthOn = onsets(open.map((o) => ({ t: o.t, v: o.open })), 0.3 * peakOpen, 0.12 * peakOpen, 300);
-    const audioOn = onsets(rec.element.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peakRms, 0.05 * peakRms, 300);
-    const peakTap = Math.max(...rec.audio.map((a) => a.rms));
-    const tapOn = onsets(rec.audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peakTap, 0.05 * peakTap, 300);
+    const audioOn = burstOnsets(rec.element);
+    const tapOn = burstOnsets(rec.audio);
     // the same onset rules on what the server handed to its publisher
     const peakOf = (xs: { v: number }[]) => Math.max(...xs.map((x) => x.v));
     const audioOut = onsets(tap.audio, 0.2 * peakOf(tap.audio), 0.05 * peakOf(tap.audio), 300);

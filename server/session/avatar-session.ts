@@ -264,7 +264,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
     if (scale !== undefined && scale > 1.05) {
       opts.log.info({ session: opts.id, enlarged: Math.round(scale * 100) / 100, size: `${engine.info.width}x${engine.info.height}` }, `the portrait photo is enlarged ${scale.toFixed(1)}x for the frame (once, at enrolment): a larger photo would be sharper`);
     }
-    const live = new LiveSession(engine, { maxQueuedSeconds: opts.config.limits.max_queued_seconds, leadMs: opts.config.media.speech_lead_ms, clock: () => performance.now() });
+    const live = liveSession(engine, opts.config);
     const source = new SessionMediaSource({ width: engine.info.width, height: engine.info.height, fps: engine.info.fps, startMs: live.startMs });
     const session = new AvatarSession(opts, engine, source, live);
     session.wire(live);
@@ -597,7 +597,7 @@ export class AvatarSession extends EventEmitter<AvatarSessionEvents> {
 
   /** A new engine (and LiveSession) behind the same media source, pacer and kiosks: the pts start again. */
   private install(engine: WorkerEngine): void {
-    const live = new LiveSession(engine, { maxQueuedSeconds: this.opts.config.limits.max_queued_seconds, leadMs: this.opts.config.media.speech_lead_ms, clock: () => performance.now() });
+    const live = liveSession(engine, this.opts.config);
     this.engine = engine;
     this.live = live;
     this.source.restartClock(live.startMs);
@@ -672,6 +672,11 @@ function startEngine(opts: AvatarSessionOptions): Promise<WorkerEngine> {
     // live: a worker more than two frames behind the clock passes over frames that would be late
     dropLateAfterMs: 2000 / opts.config.avatar.fps,
   });
+}
+
+/** The live session of an engine (at start and after each engine restart): one set of options. */
+function liveSession(engine: WorkerEngine, config: Config): LiveSession {
+  return new LiveSession(engine, { maxQueuedSeconds: config.limits.max_queued_seconds, leadMs: config.media.speech_lead_ms, clock: () => performance.now() });
 }
 
 /**

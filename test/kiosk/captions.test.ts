@@ -11,7 +11,7 @@ import { enrolPortrait } from '../../models/face/enrol.js';
 import { mouthBox } from '../helpers/video-measures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { launchChromium, openKiosk } from './browser.js';
-import { installProbe, onsets, readProbe } from './probe.js';
+import { burstOnsets, installProbe, readProbe } from './probe.js';
 
 let ts: TestServer;
 let browser: Browser;
@@ -87,7 +87,7 @@ describe('captions', () => {
     const log = await page.evaluate(() => (window as unknown as { captionLog: { t: number; text: string | null }[] }).captionLog);
     const shows = sentences.map((text) => log.find((l) => l.text === text)!.t);
     const peak = Math.max(...probe.audio.map((a) => a.rms));
-    const heard = onsets(probe.audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peak, 0.05 * peak, 150);
+    const heard = burstOnsets(probe.audio, 150);
     const diffs = shows.map((t) => heard.reduce((best, o) => (Math.abs(o - t) < Math.abs(best) ? o - t : best), Infinity));
     console.log(`[captions] caption shown vs its audio heard (ms, + = audio later): ${diffs.map((d) => d.toFixed(0)).join(', ')}`);
     for (const d of diffs) expect(Math.abs(d)).toBeLessThanOrEqual(200);

@@ -11,7 +11,7 @@ import { mouthBox, type Rect } from '../helpers/video-measures.js';
 import { startTestServer, uploadSpeech, type TestServer } from '../helpers/test-server.js';
 import { currentJitter, inboundStats, launchChromium, openKiosk, waitAudioSettled, waitLive } from './browser.js';
 import { speechBursts } from './bursts.js';
-import { installProbe, median, mouthOpening, onsets, pageNow, pairOnsets, readProbe, restAfterTouch, touchStopWhileOpen } from './probe.js';
+import { burstOnsets, installProbe, median, mouthOpening, onsets, pageNow, pairOnsets, readProbe, restAfterTouch, touchStopWhileOpen } from './probe.js';
 import { speakToFile, speakWav, wavSamples } from '../helpers/speech.js';
 
 export interface E2eContext {
@@ -87,7 +87,7 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
     const peakOpen = Math.max(...open.map((o) => o.open));
     // the audio as the page's loudspeaker plays it (the video element's path, probe.ts `element`)
     const peakRms = Math.max(...rec.element.map((x) => x.rms));
-    const audioOnsets = onsets(rec.element.map((x) => ({ t: x.t, v: x.rms })), 0.2 * peakRms, 0.05 * peakRms, 300);
+    const audioOnsets = burstOnsets(rec.element);
     const mouthOnsets = onsets(open.map((o) => ({ t: o.t, v: o.open })), 0.3 * peakOpen, 0.12 * peakOpen, 300);
     const pairs = pairOnsets(audioOnsets, mouthOnsets);
     const diffs = pairs.map((p) => p.diff);
@@ -95,8 +95,7 @@ export function kioskSuite(mode: 'sfu' | 'direct', rtcBase: number): { ctx: () =
     // silence: frames at least 300 ms away from any audio above 5 % of the peak
     const loud = rec.element.filter((x) => x.rms > 0.05 * peakRms).map((x) => x.t);
     // the Web Audio tap, the measure until 2026-12-05 (printed): it reads the audio 22-38 ms later
-    const peakTap = Math.max(...rec.audio.map((x) => x.rms));
-    const tapDiffs = pairOnsets(onsets(rec.audio.map((x) => ({ t: x.t, v: x.rms })), 0.2 * peakTap, 0.05 * peakTap, 300), mouthOnsets).map((p) => p.diff);
+    const tapDiffs = pairOnsets(burstOnsets(rec.audio), mouthOnsets).map((p) => p.diff);
     const tapMean = tapDiffs.reduce((s, d) => s + d, 0) / Math.max(1, tapDiffs.length);
     const quiet = open.filter((o) => loud.every((t) => Math.abs(t - o.t) > 300));
     const quietMax = Math.max(...quiet.map((o) => Math.abs(o.open)));

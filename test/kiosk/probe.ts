@@ -199,6 +199,12 @@ export function onsets(series: { t: number; v: number }[], threshold: number, qu
   return out;
 }
 
+/** Speech-burst onsets in recorded audio: crossing 20 % of its peak RMS after `gapMs` under 5 %. */
+export function burstOnsets(audio: AudioSample[], gapMs = 300): number[] {
+  const peak = Math.max(...audio.map((a) => a.rms));
+  return onsets(audio.map((a) => ({ t: a.t, v: a.rms })), 0.2 * peak, 0.05 * peak, gapMs);
+}
+
 /** Pairs each audio onset with the first mouth onset within [-maxLead, +maxLag] ms of it. */
 export function pairOnsets(audio: number[], mouth: number[], maxLead = 200, maxLag = 300): { audio: number; mouth: number; diff: number }[] {
   const out: { audio: number; mouth: number; diff: number }[] = [];
