@@ -2,7 +2,8 @@
  * npm run bench [-- --quick] [-- --minutes N] [-- --passes N] [-- --verbose]
  *
  * CPU budget of the embedded portrait engine at 512x512 @ 25 fps on this machine:
- *   1. ms per frame per stage (features, motion, render on ONE intra-op thread) and H.264 encode CPU
+ *   1. ms per frame per stage (features, motion, render on ONE intra-op thread), H.264 encode CPU,
+ *      and a live session's Opus cost on the main thread, TARGET <= 1 % of a core
  *   2. engine fps on one thread, share of the 40 ms budget, TARGET engine <= 8 ms
  *   3. real-time streams this machine holds (render + encode)
  *   4. algorithmic latency (lookahead + window), TARGET lookahead <= 80 ms
@@ -28,7 +29,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchConfig, f, gcFunction, load, loadPortrait, MB, passFail, r2, section, speechClip } from './common.js';
-import { benchEncode } from './encode.js';
+import { benchEncode, benchOpus } from './encode.js';
 import { benchEdge, edgeSectionTitle, printEdge } from './edge.js';
 import { benchSizes } from './sizes.js';
 import { benchMemory, GROWTH_LIMIT_MB, MONOTONIC_MIN_MB } from './memory.js';
@@ -43,6 +44,8 @@ import { benchLoad, benchSoak, printLoad, printSoak } from './load.js';
 import { benchProbe, printProbe } from './probe.js';
 
 const TARGET_ENGINE_MS = 8;
+/** a session's Opus on the main thread (server/media/opus-encoder.ts): at most 1 % of a core */
+const OPUS_CORE_BUDGET = 0.01;
 const TARGET_LOOKAHEAD_MS = 80;
 
 const args = process.argv.slice(2);
@@ -176,6 +179,9 @@ async function main(): Promise<void> {
   console.log(`${'H.264 encode CPU'.padEnd(22)}${f(enc.cpuMsPerFrame)}${''.padStart(8)}${f(enc.cpuPerCall.p95)}${f(enc.cpuPerCall.max)}   ` +
     `(${enc.frames} rendered frames, ${enc.preset} crf ${enc.crf}, all x264 threads; p95/max per call, indicative)`);
   console.log(`${'  encode wall/frame'.padEnd(22)}${f(enc.wallMsPerFrame)}   (Mp4Writer encodeMsPerFrame ${enc.writerEncodeMsPerFrame.toFixed(2)}; ${Math.round(enc.kbps)} kbit/s)`);
+  const opus = benchOpus(clip.playout);
+  console.log(`${'Opus, live (10 ms)'.padEnd(22)}${f(opus.msPerPacket.mean)}${f(opus.msPerPacket.p50)}${f(opus.msPerPacket.p95)}${f(opus.msPerPacket.max)}   ` +
+    `ms a packet on the main thread (${opus.packets} packets of the speech): ${(opus.coreShare * 100).toFixed(2)} % of a core per session, TARGET <= ${OPUS_CORE_BUDGET * 100} %: ${passFail(opus.coreShare <= OPUS_CORE_BUDGET)}`);
 
   // 2. engine fps and budget
   section('2. engine throughput on one thread');

@@ -1,7 +1,9 @@
 /**
- * The live encoders of one session on the encoder path: H.264 (libx264, `zerolatency`: no B-frames,
- * no lookahead, one frame in, one frame out) and Opus (libopus, 10 ms packets), through beamcoder.
- * FFmpeg runs on libuv's thread pool, so the main thread only copies the frame in.
+ * The live encoders of one session on the encoder path: H.264 (libx264 through beamcoder,
+ * `zerolatency`: no B-frames, no lookahead, one frame in, one frame out) on libuv's thread pool, so
+ * the main thread only copies the frame in; Opus (10 ms packets) synchronously on the main thread
+ * (server/media/opus-encoder.ts: a packet leaves in the tick its audio is released, which keeps the
+ * kiosk's audio jitter buffer short).
  *
  * Timestamps come from the wall clock (ms): the video's in 90 kHz ticks, the audio's in 48 kHz
  * samples, so both RTP clocks run on from one engine to the next and jump over the time a paused
@@ -9,16 +11,14 @@
  *
  * A frame that comes while the previous one is still in x264 waits in a one-frame slot; a newer
  * frame replaces it (counted in `framesSkipped`): a late frame is worth less than the current one.
- * Audio is never skipped (at most `MAX_AUDIO_QUEUE` chunks wait; past that the oldest is dropped
- * and counted, which only happens when the thread pool stalls).
+ * Audio is never skipped.
  */
-import { floatToS16 } from '../../pipeline/audio/pcm.js';
 import { beamcoder, type Beamcoder } from '../../pipeline/media/beamcoder.js';
 import { writeI420 } from '../../pipeline/encode/video-planes.js';
 import { CLOCK_RATE } from '../../pipeline/records.js';
+import { OpusEncoder } from './opus-encoder.js';
 
 export const VIDEO_CLOCK = 90_000;
-const MAX_AUDIO_QUEUE = 50;
 const AUDIO_CHUNK = CLOCK_RATE / 100;
 
 export type X264Preset = 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
@@ -32,7 +32,7 @@ export interface LiveEncoderOptions {
   preset: X264Preset;
   /** an access unit (Annex B) at its 90 kHz timestamp */
   onVideo(accessUnit: Buffer, ts: number, key: boolean): void;
-  /** one Opus packet at its 48 kHz timestamp */
+  /** one Opus packet at its 48 kHz timestamp (called inside encodeAudio) */
   onAudio(packet: Buffer, ts: number): void;
   onError(e: Error): void;
 }
@@ -42,7 +42,6 @@ export interface LiveEncoderStats {
   framesSkipped: number;
   keyframes: number;
   audioPackets: number;
-  audioDropped: number;
   /** mean ms a frame spent in x264 (thread pool), over the last 100 frames */
   videoEncodeMs: number;
 }
@@ -51,24 +50,20 @@ export class LiveEncoder {
   private readonly opts: LiveEncoderOptions;
   private readonly bc: Beamcoder;
   private readonly video: Beamcoder;
-  private readonly audio: Beamcoder;
+  private readonly audio: OpusEncoder;
   /**
-   * One input frame per encoder, written again for every frame: x264 and libopus copy their input
-   * inside encode(). (A new FFmpeg frame per 10 ms chunk and per picture left thousands of native
-   * finalizers to the garbage collector, which then stopped the main thread for 200+ ms at a time.)
+   * One input frame, written again for every frame: x264 copies its input inside encode(). (A new
+   * FFmpeg frame per picture and per 10 ms of audio left thousands of native finalizers to the
+   * garbage collector, which then stopped the main thread for 200+ ms at a time.)
    */
   private readonly videoFrame: Beamcoder;
-  private readonly audioFrame: Beamcoder;
-  private readonly audioSamples: Int16Array;
   private videoBusy = false;
   private pendingFrame: { i420: Uint8Array; atMs: number } | undefined;
   private keyframeWanted = true;
-  private readonly audioQueue: { samples: Int16Array; atMs: number }[] = [];
-  private audioBusy = false;
   private lastVideoPts = -Infinity;
   private lastAudioPts = -Infinity;
   private readonly encodeMs: number[] = [];
-  private readonly counts = { framesEncoded: 0, framesSkipped: 0, keyframes: 0, audioPackets: 0, audioDropped: 0 };
+  private readonly counts = { framesEncoded: 0, framesSkipped: 0, keyframes: 0, audioPackets: 0 };
   private closed = false;
 
   constructor(opts: LiveEncoderOptions) {
@@ -93,20 +88,9 @@ export class LiveEncoder {
       // constrained baseline (profile-level-id 42e01f): what every WebRTC H.264 decoder takes
       priv_data: { preset, tune: 'zerolatency', profile: 'baseline', crf: 23, 'x264-params': 'repeat-headers=1' },
     });
-    this.audio = this.bc.encoder({
-      name: 'libopus',
-      sample_rate: CLOCK_RATE,
-      sample_fmt: 's16',
-      channels: 1,
-      channel_layout: 'mono',
-      bit_rate: 32_000,
-      time_base: [1, CLOCK_RATE],
-      priv_data: { frame_duration: 10, application: 'lowdelay' },
-    });
     this.videoFrame = this.bc.frame({ width, height, format: 'yuv420p', pts: 0 }).alloc();
-    this.audioFrame = this.bc.frame({ format: 's16', sample_rate: CLOCK_RATE, channels: 1, channel_layout: 'mono', nb_samples: AUDIO_CHUNK, pts: 0 }).alloc();
-    const plane: Buffer = this.audioFrame.data[0];
-    this.audioSamples = new Int16Array(plane.buffer, plane.byteOffset, AUDIO_CHUNK);
+    // last: its memory lives in a WebAssembly heap until close(), so nothing may throw after it
+    this.audio = new OpusEncoder();
   }
 
   /** The next frame encoded is a keyframe (a kiosk joined, or lost packets it cannot recover). */
@@ -125,16 +109,21 @@ export class LiveEncoder {
     if (!this.videoBusy) void this.runVideo();
   }
 
-  /** 10 ms of mono audio at 48 kHz in [-1, 1] that plays at `atMs`. */
+  /** 10 ms of mono audio at 48 kHz in [-1, 1] that plays at `atMs`: encoded and handed to onAudio now. */
   encodeAudio(samples: Float32Array, atMs: number): void {
     if (this.closed) return;
     if (samples.length !== AUDIO_CHUNK) throw new RangeError(`LiveEncoder.encodeAudio: expected ${AUDIO_CHUNK} samples (10 ms at 48 kHz), got ${samples.length}`);
-    this.audioQueue.push({ samples: floatToS16(samples, new Int16Array(samples.length)), atMs });
-    if (this.audioQueue.length > MAX_AUDIO_QUEUE) {
-      this.audioQueue.shift();
-      this.counts.audioDropped += 1;
+    let packet: Buffer;
+    try {
+      packet = this.audio.encode(samples);
+    } catch (e) {
+      return this.fail(e, 'Opus');
     }
-    if (!this.audioBusy) void this.runAudio();
+    // strictly increasing, sample for sample, whatever the clock did
+    const pts = Math.max(Math.round(atMs * (CLOCK_RATE / 1000)), this.lastAudioPts + AUDIO_CHUNK);
+    this.lastAudioPts = pts;
+    this.counts.audioPackets += 1;
+    this.opts.onAudio(packet, pts);
   }
 
   stats(): LiveEncoderStats {
@@ -145,7 +134,7 @@ export class LiveEncoder {
   close(): void {
     this.closed = true;
     this.pendingFrame = undefined;
-    this.audioQueue.length = 0;
+    this.audio.close();
   }
 
   private async runVideo(): Promise<void> {
@@ -181,32 +170,9 @@ export class LiveEncoder {
     }
   }
 
-  private async runAudio(): Promise<void> {
-    this.audioBusy = true;
-    try {
-      while (!this.closed && this.audioQueue.length > 0) {
-        const { samples, atMs } = this.audioQueue.shift()!;
-        const pts = Math.max(Math.round(atMs * (CLOCK_RATE / 1000)), this.lastAudioPts + samples.length);
-        this.lastAudioPts = pts;
-        this.audioSamples.set(samples);
-        this.audioFrame.pts = pts;
-        const { packets } = await this.audio.encode(this.audioFrame);
-        if (this.closed) return;
-        for (const p of packets as Beamcoder[]) {
-          this.counts.audioPackets += 1;
-          this.opts.onAudio(payload(p), p.pts as number);
-        }
-      }
-    } catch (e) {
-      this.fail(e, 'Opus');
-    } finally {
-      this.audioBusy = false;
-    }
-  }
-
   private fail(e: unknown, what: string): void {
     if (this.closed) return;
-    this.closed = true;
+    this.close();
     const err = new Error(`the ${what} encoder failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     this.opts.onError(err);
   }
