@@ -13,6 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import { deepMerge } from '../config/load.js';
 import { DEFAULT_PORTRAIT } from '../config/schema.js';
 import { enrolPortrait } from '../models/face/enrol.js';
 import { startTestServer, uploadSpeech, type TestServer } from '../test/helpers/test-server.js';
@@ -48,6 +49,12 @@ export interface LatencyResult {
    * mouth opens handed to it. The kiosk's part is the rest.
    */
   server: { accepted: Summary; audioOut: Summary; frameOut: Summary };
+  /**
+   * How late each 10 ms of audio reached the publisher against its pacing, ms over the earliest
+   * chunk of the run. On the x264 path that is when its Opus packet goes to the router (encoded in
+   * the same call); the kiosk's audio jitter buffer grows with it.
+   */
+  audioSendJitter: Summary;
 }
 
 /**
@@ -57,26 +64,31 @@ export interface LatencyResult {
 export function publisherTap(ts: TestServer, origin: number, id = 'default') {
   const audio: { t: number; v: number }[] = [];
   const frames: { t: number; v: number }[] = [];
+  /** per audio chunk: handed over - the wall time it plays (performance.now ms, the session's clock): the pacing delay + how late it left */
+  const audioAfterPlay: number[] = [];
   const detach = ts.server.sessions.require(id).source.addSink({
-    audio(samples) {
+    audio(samples, playsAtMs) {
       let e = 0;
       for (let i = 0; i < samples.length; i++) e += samples[i]! * samples[i]!;
       audio.push({ t: Date.now() - origin, v: Math.sqrt(e / samples.length) });
+      audioAfterPlay.push(performance.now() - playsAtMs);
     },
     frame(f) {
       frames.push({ t: Date.now() - origin, v: f.params.jawOpen });
     },
   });
-  return { audio, frames, detach };
+  return { audio, frames, audioAfterPlay, detach };
 }
 
 async function withKiosk<T>(mode: Mode, rtcBase: number, fn: (ts: TestServer, browser: Browser, page: Page, restLuma: number) => Promise<T>): Promise<T> {
   // BENCH_ENCODER=wrtc|x264 measures one SFU publisher against the other (default: the config's)
   // BENCH_VIDEO_DELAY_MS=n measures with another media.video_delay_ms (calibrating the lip sync)
+  // BENCH_CONFIG='{"avatar":{"lip_sync_offset_ms":-20}}' merges any other config into the server's
   const encoder = process.env.BENCH_ENCODER;
   const videoDelay = process.env.BENCH_VIDEO_DELAY_MS;
   const media = { ...(encoder ? { encoder } : {}), ...(videoDelay !== undefined ? { video_delay_ms: Number(videoDelay) } : {}) };
-  const ts = await startTestServer({ mode, rtcBase, config: Object.keys(media).length > 0 ? { media } : undefined });
+  const extra = process.env.BENCH_CONFIG ? (JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown>) : {};
+  const ts = await startTestServer({ mode, rtcBase, config: deepMerge(extra, Object.keys(media).length > 0 ? { media } : {}) });
   const browser = await launchChromium();
   try {
     const cfg = ts.config;
@@ -159,6 +171,7 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
       mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
       tap: { audio: summarise(tapLat), sync: summarise(tapSync) },
       server: { accepted: summarise(accepted), audioOut: summarise(audioOutLat), frameOut: summarise(frameOutLat) },
+      audioSendJitter: summarise(tap.audioAfterPlay.map((x) => x - Math.min(...tap.audioAfterPlay))),
     };
   });
 }
@@ -262,6 +275,9 @@ export function printLatency(r: LatencyResult, log = console.log): void {
   log(`[${r.mode}] timeline, p50 ms from the post: upload answered ${v.accepted.p50.toFixed(0)}, audio onset to the publisher ${v.audioOut.p50.toFixed(0)}, ` +
     `mouth-opening frame to the publisher ${v.frameOut.p50.toFixed(0)}; heard ${r.audio.p50.toFixed(0)}, seen ${r.mouth.p50.toFixed(0)} ` +
     `(the kiosk's part: audio ${(r.audio.p50 - v.audioOut.p50).toFixed(0)}, video ${(r.mouth.p50 - v.frameOut.p50).toFixed(0)})`);
+  const j = r.audioSendJitter;
+  log(`[${r.mode}] audio to the publisher, ms later than the earliest chunk against its pacing: p50 ${j.p50.toFixed(1)}  p95 ${j.p95.toFixed(1)}  max ${j.max.toFixed(1)}  ` +
+    `(x264: when its Opus packet goes to the router; the kiosk's audio jitter buffer grows with it)`);
 }
 
 export function printCapacity(mode: Mode, steps: CapacityStep[], log = console.log): number {

@@ -140,14 +140,18 @@ export const mediaSchema = z.strictObject({
    * bench/streaming.ts, 12 bursts a run; mouth onset - audio onset, run means): x264 SFU at 70 ms
    * in all +25 to +54 (the mouth late), at 30: -2; direct (wrtc) at 50: +31, at 30: -19. Until
    * 2026-12-05 it was 30 (+20 more for the x264 publisher), calibrated on a Web Audio tap that
-   * reads the audio 22-38 ms late.
+   * reads the audio 22-38 ms late; 15 until 2026-12-06, when the Opus packets began to leave in the
+   * pacer's own tick (server/media/opus-encoder.ts): with less jitter the browser no longer holds
+   * the voice back for frames that leave closer to it, and at 5 the mouth is seen 5-15 ms sooner
+   * (SFU run means -1 to +11 ms).
    * It does not slow barge-in (the browser shows the frame at rest when it plays the audio sent
    * with it); it adds to the mouth's glass-to-glass latency.
    */
-  video_delay_ms: z.number().min(-200).max(500).default(15),
+  video_delay_ms: z.number().min(-200).max(500).default(5),
   /**
    * how the SFU path encodes a session (once, for all its kiosks):
-   * x264: H.264 (constrained baseline, x264 zerolatency) + Opus through FFmpeg, handed to the
+   * x264: H.264 (constrained baseline, x264 zerolatency, through FFmpeg) + Opus (libopus in
+   *   WebAssembly, in the pacer's tick: server/media/opus-encoder.ts), handed to the
    *   router in-process (a mediasoup DirectTransport): the least CPU per session, no UDP socket of
    *   its own; every current browser decodes it (Chromium, Safari, Android WebView; Firefox
    *   through its OpenH264 plug-in, which it downloads: give offline Firefox kiosks wrtc).
