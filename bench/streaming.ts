@@ -277,7 +277,7 @@ export function printLatency(r: LatencyResult, log = console.log): void {
     `(the kiosk's part: audio ${(r.audio.p50 - v.audioOut.p50).toFixed(0)}, video ${(r.mouth.p50 - v.frameOut.p50).toFixed(0)})`);
   const j = r.audioSendJitter;
   log(`[${r.mode}] audio to the publisher, ms later than the earliest chunk against its pacing: p50 ${j.p50.toFixed(1)}  p95 ${j.p95.toFixed(1)}  max ${j.max.toFixed(1)}  ` +
-    `(x264: when its Opus packet goes to the router; the kiosk's audio jitter buffer grows with it)`);
+    `(media.encoder x264 sends its Opus packet in that call; wrtc encodes on a thread of its own; the kiosk's audio jitter buffer grows with this jitter)`);
 }
 
 export function printCapacity(mode: Mode, steps: CapacityStep[], log = console.log): number {

@@ -140,10 +140,10 @@ export const mediaSchema = z.strictObject({
    * bench/streaming.ts, 12 bursts a run; mouth onset - audio onset, run means): x264 SFU at 70 ms
    * in all +25 to +54 (the mouth late), at 30: -2; direct (wrtc) at 50: +31, at 30: -19. Until
    * 2026-12-05 it was 30 (+20 more for the x264 publisher), calibrated on a Web Audio tap that
-   * reads the audio 22-38 ms late; 15 until 2026-12-06, when the Opus packets began to leave in the
-   * pacer's own tick (server/media/opus-encoder.ts): with less jitter the browser no longer holds
-   * the voice back for frames that leave closer to it, and at 5 the mouth is seen 5-15 ms sooner
-   * (SFU run means -1 to +11 ms).
+   * reads the audio 22-38 ms late; 15 until late on 2026-12-05, when the Opus packets began to
+   * leave in the pacer's own tick (server/media/opus-encoder.ts): with less jitter the browser no
+   * longer holds the voice back for frames that leave closer to it, and at 5 the mouth is seen
+   * 5-15 ms sooner (SFU, six runs: means -7 to +2 ms; direct, four: -10 to +3).
    * It does not slow barge-in (the browser shows the frame at rest when it plays the audio sent
    * with it); it adds to the mouth's glass-to-glass latency.
    */

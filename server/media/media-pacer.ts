@@ -30,7 +30,8 @@ import type { SessionAudio } from '../../pipeline/session/live-session.js';
  * - the audio: a 10 ms chunk is emitted one timeline tick after its end: 10 ms + tickMs + margin.
  * (Before 2026-12-05 the delay was window + lookahead + margin and the frame's offset came on top:
  * with the defaults 90 ms for audio, 140 for frames; then 45 and 95 (x264: 115); with the speech
- * lead, margin 15 and the recalibrated offset, 35 and 70.)
+ * lead, margin 15 and the recalibrated offset, 35 and 70; with `video_delay_ms` 5 (Opus sent in the
+ * pacer's tick, 2026-12-05), 35 and 60.)
  * `leadMs`: the engine takes queued speech that much ahead of the wall clock (LiveTimeline), so a
  * frame of speech is ready that much sooner. Frames of silence are not: they may leave late (at
  * once when ready), which shows nothing, as the mouth is at rest.

@@ -3,10 +3,11 @@
  * BSD), called synchronously on the main thread, so a 10 ms chunk's packet leaves in the same tick
  * the pacer releases the chunk.
  *
- * Why not FFmpeg's libopus through beamcoder (the path before 2026-12-06): each chunk went to libuv's
- * thread pool and came back on a later turn of the event loop, behind the session's x264 frames and
- * whatever else the main thread had queued. Measured with a kiosk on the same 2-core machine
- * (`.tmp`-style probe over `Producer.send`, 8 bursts, five runs each, alternated): audio packets
+ * Why not FFmpeg's libopus through beamcoder (the path until late on 2026-12-05): each chunk went to
+ * libuv's thread pool and came back on a later turn of the event loop, behind the session's x264
+ * frames and whatever else the main thread had queued. Measured with a kiosk on the same 2-core machine
+ * (a probe over mediasoup's `Producer.send`, 8 bursts, five runs each, alternated; the streaming
+ * bench now prints the same jitter at the publisher, `npx tsx bench/streaming.ts sfu`): audio packets
  * left p95 8.8-11.6 ms late against their pacing, p99 15-30; synchronously p95 1.5-3.8, p99 3-13.
  * The kiosk's jitter buffer follows that jitter: its target read 37-56 ms (mean 45) against 22-42
  * (mean 32). One 10 ms packet costs about 0.06 ms of main-thread time, 0.6 % of a core per session
