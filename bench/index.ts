@@ -257,6 +257,7 @@ async function main(): Promise<void> {
     stagesMs: Object.fromEntries([...STAGES, 'engine'].map((n) => [n, { mean: r2(b.perFrame[n as 'engine'].mean), p95: r2(b.perFrame[n as 'engine'].p95), max: r2(b.perFrame[n as 'engine'].max) }])),
     engineProcessCpuMs: r2(b.processCpuMsPerFrame),
     encode: { preset: enc.preset, crf: enc.crf, cpuMsMean: r2(enc.cpuMsPerFrame), cpuMsP95PerCall: r2(enc.cpuPerCall.p95), wallMs: r2(enc.wallMsPerFrame), kbps: Math.round(enc.kbps) },
+    opus: { msPerPacketMean: Math.round(opus.msPerPacket.mean * 1000) / 1000, msPerPacketP95: Math.round(opus.msPerPacket.p95 * 1000) / 1000, coreShare: Math.round(opus.coreShare * 10_000) / 10_000, pass: opus.coreShare <= OPUS_CORE_BUDGET },
     engineFps: r2(1000 / engineMs), engineBudgetRatio: Number((engineMs / budget).toFixed(4)),
     targetEngineMs: TARGET_ENGINE_MS, enginePass,
     streams, streamsP95, perStreamCpuMs: r2(perStream),
