@@ -171,9 +171,15 @@ export async function benchLatency(mode: Mode, bursts = 8, interrupts = 4): Prom
       mouth: summarise(mouthLat), audio: summarise(audioLat), sync: summarise(sync), interrupt: summarise(rest),
       tap: { audio: summarise(tapLat), sync: summarise(tapSync) },
       server: { accepted: summarise(accepted), audioOut: summarise(audioOutLat), frameOut: summarise(frameOutLat) },
-      audioSendJitter: summarise(tap.audioAfterPlay.map((x) => x - Math.min(...tap.audioAfterPlay))),
+      audioSendJitter: summarise(overMinimum(tap.audioAfterPlay)),
     };
   });
+}
+
+/** Each value less the smallest: how much later than the earliest. */
+function overMinimum(xs: number[]): number[] {
+  const min = Math.min(...xs);
+  return xs.map((x) => x - min);
 }
 
 export interface CapacityStep {

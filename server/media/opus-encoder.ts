@@ -93,7 +93,7 @@ export class OpusEncoder {
   }
 }
 
-/** Bytes of the WebAssembly heap the encoders share (it grows and never shrinks); for tests and metrics. */
+/** Bytes of the WebAssembly heap the encoders share (it grows and never shrinks); for the tests. */
 export function opusHeapBytes(): number {
   return opusModule().HEAPU8.length;
 }
