@@ -130,8 +130,9 @@ export function mouthEnvelopes(g: FaceGeometry, c: BandCoords): { low: Float32Ar
     const u = Math.abs(c.u[k]!), v = c.v[k]!, t = c.taper[k]!;
     // jaw: the chin and lower lip move as one, the cheeks stretch, the neck below the chin stays
     low[k] = t * smoothstep(1.9 * a, 1.1 * a, u) * smoothstep(m.chin + 0.6 * a, m.chin, v);
-    // upper lip lift fades out towards the nose
-    up[k] = t * smoothstep(m.upperOuter - 0.6 * a, m.upperOuter, v);
+    // upper lip lift fades out below the nose (until 2026-12-05 over 0.6 a above the lip, which on a
+    // smile showing teeth reached the nose tip: a press dragged the nose down)
+    up[k] = t * smoothstep(m.lipTop, m.upperOuter, v);
     // horizontal stretch (lip width / rounding) around the lips
     h[k] = t * smoothstep(2.0 * a, 1.25 * a, u)
       * smoothstep(m.upperOuter - 0.8 * a, m.upperOuter, v) * smoothstep(m.lowerOuter + 0.8 * a, m.lowerOuter, v);

@@ -37,6 +37,11 @@ export interface MouthGeometry {
   /** v of the chin */
   chin: number;
   /**
+   * v above which the upper lip's fields do not reach: the nose's base (a quarter of the way from the
+   * nose tip to the upper lip), kept 0.25-0.6 a above the upper lip
+   */
+  lipTop: number;
+  /**
    * shape of the inner lower lip: v(u) = q (lowerInner - lowerCurve (1 - q)), q = 1 - (u/a)^2,
    * fitted to the lower half of the inner contour (0 = a parabola through the corners)
    */
@@ -204,8 +209,11 @@ export function faceGeometry(portrait: EnrolledPortrait, opts: GeometryOptions):
     upperOuter: Math.min(v(m.upperOuter), v(m.upperInner) - 1),
     lowerOuter: Math.max(v(m.lowerOuter), v(m.lowerInner) + 1),
     chin: Math.max(v(chinPt), v(m.lowerOuter) + 2),
+    lipTop: 0,
     lowerCurve: 0,
   };
+  const nose = v(finitePoint('noseTip', lm.noseTip));
+  mouth.lipTop = Math.min(mouth.upperOuter - 0.25 * mouth.a, Math.max(mouth.upperOuter - 0.6 * mouth.a, nose + 0.25 * (mouth.upperOuter - nose)));
   if (mouth.a < 4) bad(`mouth is too small (${(2 * mouth.a).toFixed(1)} px wide)`);
   mouth.lowerCurve = fitLowerCurve(mouth, m.innerContour ?? []);
 

@@ -94,7 +94,10 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
   // (a smile showing teeth), what shows between the lips belongs to the upper jaw and lifts with it.
   const split = o.mul(q, o.add(o.mul(q, m.lowerCurve), m.lowerInner - m.lowerCurve)); // inner lower lip
   const rel = o.sub(Vv, split); // v below the split line
-  const below = o.ramp(rel, 1 / MOUTH.seam);
+  // a lower lip raised (drop < 0: f / v, or a press, on a photo showing its teeth) takes the split
+  // line up with it, so its inner edge shows where it lands
+  const rise = o.min(drop, 0);
+  const below = o.ramp(o.sub(rel, o.mul(q, rise)), 1 / MOUTH.seam);
   const eLow = band4('elow', env.low), eUp = band4('eup', env.up), eH = band4('eh', env.h);
   // beside the mouth the cheeks must not tear: the jaw's pull starts at 0 on the seam line there
   // Under the lip the pull grows from q (the lip) to 1 (the chin) over `ramp` px, starting below
@@ -102,7 +105,10 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
   // lower edge; ramp > drop keeps the mapping monotonic (no fold).
   // The lower lip itself (its thickness below the inner edge) moves rigidly.
   const lipT = m.lowerOuter - m.lowerInner;
-  const lowW = o.min(o.add(P, o.mul(o.relu(o.sub(o.sub(rel, o.mul(P, drop)), lipT)), 1 / ramp)), 1);
+  // A lip that rises instead (drop < 0) leaves the chin: its pull falls from q to 0 over the same ramp.
+  const x = o.mul(o.relu(o.sub(o.sub(rel, o.mul(P, drop)), lipT)), 1 / ramp);
+  const opens = o.min(o.add(P, x), 1), rises = o.relu(o.sub(P, x));
+  const lowW = o.add(rises, o.mul(o.ramp(drop, 1e6, 0), o.sub(opens, rises)));
   const dvDown = o.mul(o.mul(o.mul(below, eLow), lowW), drop);
   const dvUp = o.mul(o.mul(o.mul(o.sub(1, below), eUp), P), lift);
   const dvPout = o.mul(o.mul(o.clip(o.mul(rel, 1 / lipH), -1, 1), eH), pout);
@@ -143,7 +149,8 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
     const oy = bx.y - mb.y, ox = bx.x - mb.x;
     const cut = (x: string) => o.sliceHW(x, oy, ox, bx.height, bx.width);
     const Vb = cut(Vv), Pb = cut(P), sb = cut(split);
-    const top = o.sub(sb, o.mul(Pb, lift)); // displaced split line, upper side
+    const meet = o.add(sb, o.mul(Pb, rise)); // the split line, displaced
+    const top = o.sub(meet, o.mul(Pb, lift)); // displaced split line, upper side
     const bot = o.add(sb, o.mul(Pb, drop)); // displaced inner lower lip
     const hh = o.mul(o.sub(bot, top), 0.5);
     const dist = o.abs(o.sub(Vb, o.mul(o.add(top, bot), 0.5)));
@@ -173,7 +180,7 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
     const wLit = o.mul(wTeeth, lit);
     // pressed lips that were apart in the photo meet on the split line: a shadow line there, as
     // between real lips (else the photo's teeth show through the one-pixel seam as a bright line)
-    const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, sb)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
+    const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, meet)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));
     const wSeam = o.mul(o.mul(onSeam, o.sub(1, mask)), o.mul(seam, MOUTH.seamOpacity));
     boxes.mouth = composite(bx, o.sub(o.sub(1, mask), wSeam), [wLit, wTongue, wThroat, wCavity, wSeam],
       cols.mouth);

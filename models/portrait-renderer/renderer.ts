@@ -132,8 +132,9 @@ export class PortraitRenderer implements FrameRenderer {
     mouth[0] = mdu;
     mouth[1] = mdv;
     mouth[2] = 1 / (aEff * aEff);
-    // the photo's own gap between the lips (a smile showing teeth): a press brings the upper lip down
-    // onto the lower one by that much (the upper-lip field run backwards), so the lips meet
+    // the photo's own gap between the lips (a smile showing teeth): a press closes it, the lower lip
+    // rising by MOUTH.pressRise of it and the upper lip coming down by the rest (the fields run
+    // backwards), so the lips meet
     const gap = Math.max(0, m.lowerInner - m.upperInner);
     const press = clamp(p.lipPress, 0, 1);
     // f / v: the upper teeth show resting on the lower lip. The lips part by the bite's height: a
@@ -141,8 +142,8 @@ export class PortraitRenderer implements FrameRenderer {
     // raises the lower lip over their lower part. The jaw stays shut.
     const bite = clamp(p.lipBite, 0, 1) * (1 - press);
     const biteH = MOUTH.bite * a;
-    mouth[3] = jaw * MOUTH.drop * a * (1 - bite) - bite * Math.max(0, gap - biteH);
-    mouth[4] = jaw * MOUTH.lift * a * (1 - bite) - press * gap + bite * Math.max(0, biteH - gap);
+    mouth[3] = jaw * MOUTH.drop * a * (1 - bite) - bite * Math.max(0, gap - biteH) - press * MOUTH.pressRise * gap;
+    mouth[4] = jaw * MOUTH.lift * a * (1 - bite) - press * (1 - MOUTH.pressRise) * gap + bite * Math.max(0, biteH - gap);
     mouth[5] = aEff / a - 1;
     // the pout parts the lips a little: not while they are pressed (a /b/ before /u/ still closes)
     mouth[6] = rnd * 0.15 * lipH * (1 - press);

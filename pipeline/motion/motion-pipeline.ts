@@ -124,7 +124,7 @@ export class MotionPipeline {
   private heardSamples = 0;
   private readonly heardNeeds: number;
   private readonly recogniser: MouthRecogniser | undefined;
-  private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false };
+  private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false, rest: 0 };
   /** samples pushed since the last reset (the timeline's end, 16 kHz) */
   private timeline = 0;
 
@@ -306,7 +306,10 @@ export class MotionPipeline {
     // (already in params: the loudness rhythm the eye follows); a closure is a closure
     const loud = 0.3 + 0.7 * this.mouth.level;
     params.jawOpen = shape.closed ? 0 : Math.min(1, 0.3 * params.jawOpen + 0.7 * s * shape.open * loud);
-    params.lipPress = shape.closed ? Math.min(1, s) : 0;
+    // in a pause inside speech the lips come to rest together: a photo that smiles showing its teeth
+    // closes them between phrases rather than holding its grin (on lips that meet in the photo a
+    // press changes nothing); at the end of the speech the smoother hands the mouth back to the photo
+    params.lipPress = Math.min(1, s) * (shape.closed ? 1 : shape.rest);
     params.lipBite = shape.bite && !shape.closed ? Math.min(1, s) : 0;
     // pressed lips flatten: a /b/ before /u/ closes with less of the rounding (read as an opening)
     params.lipRound = Math.min(1, s * shape.round * (shape.closed ? 0.4 : 1));

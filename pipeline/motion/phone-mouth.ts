@@ -19,6 +19,8 @@ export interface PhoneShape {
   closed: boolean;
   /** a labiodental's (f, v) middle falls on this frame: the lower lip meets the upper teeth */
   bite: boolean;
+  /** 0-1: how much of the opening a pause holds (1 inside a pause between words or phrases, 0 away from one) */
+  rest: number;
 }
 
 export interface PhoneMouthOptions {
@@ -86,11 +88,11 @@ export class PhoneMouth {
   }
 
   /** The shape for the frame [t0, t1), or undefined where no phone covers it. */
-  shape(t0: number, t1: number, out: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false }): PhoneShape | undefined {
+  shape(t0: number, t1: number, out: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false, rest: 0 }): PhoneShape | undefined {
     if (!this.covers(t0, t1)) return undefined;
     const t = (t0 + t1) / 2;
     const o = this.options;
-    let wo = 0, open = 0, ws = 0, round = 0, spread = 0;
+    let wo = 0, open = 0, ws = 0, round = 0, spread = 0, rest = 0;
     let closed = false, bite = false;
     for (const p of this.phones) {
       if (p.end < t - HORIZON) continue;
@@ -102,6 +104,7 @@ export class PhoneMouth {
       const dShape = Math.exp(-(before > 0 ? before / o.shapeReachBefore : after > 0 ? after / o.shapeReachAfter : 0)) * target.shapeWeight;
       wo += dOpen;
       open += dOpen * target.open;
+      if (p.cls === 'pause') rest += dOpen;
       ws += dShape;
       round += dShape * target.round;
       spread += dShape * target.spread;
@@ -114,6 +117,8 @@ export class PhoneMouth {
       }
     }
     out.open = wo > 1e-9 ? open / wo : 0;
+    // (a pause's tail, under 10 % of the opening's weight, counts for nothing)
+    out.rest = wo > 1e-9 ? Math.min(1, Math.max(0, (rest / wo - 0.1) / 0.8)) : 0;
     out.round = ws > 1e-9 ? round / ws : 0;
     out.spread = ws > 1e-9 ? spread / ws : 0;
     out.closed = closed;

@@ -155,10 +155,10 @@ interface Case {
 }
 const CASES: Case[] = [
   { name: 'astronaut 512x512', photo: () => ASTRONAUT, config: squareConfig, width: [0.85, 0.85], heardClosed: 0.8, darkness: true },
-  // measured 0.869 (say) and 67 % (plain): below the issue's bounds
-  { name: 'astronaut 540x960', photo: () => ASTRONAUT, config: tallConfig, width: [0.9, 0.85], heardClosed: 0.5, darkness: true },
+  // measured 0.861 (say): above the issue's width bound
+  { name: 'astronaut 540x960', photo: () => ASTRONAUT, config: tallConfig, width: [0.9, 0.85], heardClosed: 0.8, darkness: true },
   { name: 'hopper 512x512', photo: hopperPortrait, config: squareConfig, width: [0.85, 0.85], heardClosed: 0.8, darkness: false },
-  // measured 0.892 (say) and 0.861 (plain): below the issue's width bound
+  // measured 0.894 (say) and 0.855 (plain): above the issue's width bound
   { name: 'hopper 540x960', photo: hopperPortrait, config: tallConfig, width: [0.92, 0.9], heardClosed: 0.8, darkness: false },
 ];
 
@@ -238,9 +238,10 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
     console.log(`[phonemes] festival kal_diphone, plain audio, recogniser off (for comparison): ${line(loud)}`);
     expect(heard.closures).toBeGreaterThanOrEqual(12);
     // below the issue's bounds (0.35, 80 %) on this voice: the recogniser learnt from espeak-ng's
-    // formant voices and flite's statistical ones, not from recordings (measured: gap ratio 0.514
-    // against 0.751, 44 % of p/b/m closed against 0 %). Bounded here at what it reaches, clear of
-    // the loudness path. The width meets the issue's bound (0.819 against 0.981).
+    // formant voices and flite's statistical ones, not from recordings (measured: gap ratio 0.424
+    // against 0.774, 44 % of p/b/m closed against 0 %, 72 % on any frame of the phone). Bounded here
+    // at what it reaches, clear of the loudness path. The width meets the issue's bound (0.811
+    // against 0.990).
     expect(heard.closureRatio).toBeLessThan(loud.closureRatio - 0.15);
     expect(heard.closedShare).toBeGreaterThanOrEqual(0.3);
     expect(heard.roundSpread).toBeLessThanOrEqual(0.85);

@@ -29,6 +29,16 @@ describe('mouth classes of espeak-ng phonemes', () => {
 
 describe('PhoneMouth', () => {
   const frame = 0.04;
+  it('a pause between words rests the mouth (rest 1 inside it), the words around it not (rest 0)', () => {
+    const m = new PhoneMouth();
+    m.add(seq(['a', 200], ['_', 300], ['a', 200]), 0);
+    const rest = (t: number) => m.shape(t, t + frame)!.rest;
+    expect(rest(0.02)).toBe(0); // the first vowel, 180 ms before the pause
+    expect(rest(0.33)).toBe(1); // the pause's middle
+    expect(rest(0.64)).toBe(0); // the second vowel
+    expect(rest(0.19)).toBeGreaterThan(0); // on the way into the pause: between
+    expect(rest(0.19)).toBeLessThan(1);
+  });
   it('closes the lips on the frame that holds a bilabial, even a short one between open vowels', () => {
     const m = new PhoneMouth();
     m.add(seq(['a', 120], ['b', 30], ['a', 120]), 1);

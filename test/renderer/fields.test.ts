@@ -20,7 +20,7 @@ import { syntheticPortrait } from '../helpers/synthetic-portrait.js';
 let seed = 11;
 const rnd = (lo: number, hi: number) => lo + (hi - lo) * ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
 
-/** A frame's inputs over their live ranges (renderer.ts setInputs), some at their ends. */
+/** A frame's inputs over their live ranges (renderer.ts setInputs), some at their ends; every third frame's lower lip rises (drop < 0: a press or an f on a photo showing teeth). */
 function randomInputs(geo: FaceGeometry, k: number): { coeffs: number[]; blink: number[]; mouth: number[]; eyes: number[] } {
   const a = geo.mouth.a, edge = (b: number, e: FaceGeometry['eyes'][0]) => b * (e.upper + e.lower) - e.upper;
   const pick = (x: number) => (k % 4 === 0 ? Math.round(x) : x); // every 4th frame: 0 / 1 ends
@@ -28,7 +28,7 @@ function randomInputs(geo: FaceGeometry, k: number): { coeffs: number[]; blink: 
   return {
     coeffs: [1, rnd(-12, 12), rnd(-10, 10), rnd(-6, 6), rnd(0, 1)],
     blink: bl,
-    mouth: [rnd(-3, 3), rnd(-3, 3), 1 / (a * rnd(0.7, 1.25)) ** 2, pick(rnd(0, 1)) * 0.8 * a, rnd(-0.1, 0.12) * a, rnd(-0.3, 0.22), rnd(0, 3), pick(rnd(0, 1)), pick(rnd(0, 1)), pick(rnd(0, 1))],
+    mouth: [rnd(-3, 3), rnd(-3, 3), 1 / (a * rnd(0.7, 1.25)) ** 2, k % 3 === 1 ? -rnd(0, 0.3) * a : pick(rnd(0, 1)) * 0.8 * a, rnd(-0.1, 0.12) * a, rnd(-0.3, 0.22), rnd(0, 3), pick(rnd(0, 1)), pick(rnd(0, 1)), pick(rnd(0, 1))],
     eyes: geo.eyes.flatMap((e, s) => [rnd(-2, 2), rnd(-2, 2), edge(bl[s]!, e), pick(rnd(0, 1))]),
   };
 }

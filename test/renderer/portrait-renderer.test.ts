@@ -158,7 +158,7 @@ describe('portrait renderer on a synthetic face', () => {
       const lipY = Math.min(...yBox(restS, col).filter((y) => y < 200));
       for (let x = Math.round(sm.right.x + (2 / 3) * a); x < sm.left.x - (2 / 3) * a; x += 3) {
         const column = yBox(pressed, { x, y: col.y, width: 1, height: col.height });
-        expect(Math.min(...column), `column ${x}`).toBeLessThan(lipY - 15);
+        expect(Math.min(...column), `column ${x}`).toBeLessThanOrEqual(lipY - 15);
       }
     } finally {
       await s.close();

@@ -113,7 +113,17 @@ describe('the say path with phones, through the inference worker', () => {
       await engine.close();
     }
     const byIndex = new Map(frames.map((f) => [f.index, f]));
-    const pressed = new Set(frames.filter((f) => f.params.lipPress > 0).map((f) => f.index));
+    // pressed: a closure. A pause rests the lips together too (phone-mouth.ts `rest`), and the phone
+    // just before or after it on its way: frames within 40 ms of a pause or after the last phone, and
+    // presses under half, are left out here
+    const lastEnd = Math.max(...phones.map((p) => p.end));
+    const pauses = phones.filter((p) => mouthClass(p.phone) === 'pause');
+    const inPause = (k: number) => {
+      const t = (k + 0.5) / 25;
+      return t >= lastEnd || pauses.some((p) => t > p.start - 0.04 && t < p.end + 0.04);
+    };
+    const pressed = new Set(frames.filter((f) => f.params.lipPress >= 0.5 && !inPause(f.index)).map((f) => f.index));
+    expect(frames.some((f) => inPause(f.index) && f.params.lipPress === 1)).toBe(true);
     for (const p of bilabials) {
       const k = Math.floor(((p.start + p.end) / 2) * 25);
       const f = byIndex.get(k);

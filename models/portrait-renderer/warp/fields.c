@@ -115,6 +115,9 @@ static void mouth(const Fields *f, const float *m) {
   float *restrict sc = f->scratch;
   const float lowerCurve = f->lowerCurve, lic = f->lowerInnerMinusCurve, invSeam = f->invSeam, lipT = f->lipT, invRamp = f->invRamp, invLipH = f->invLipH, cornerU = f->cornerU;
   const float m00 = f->m00, m01 = f->m01, m10 = f->m10, m11 = f->m11;
+  /* a lower lip raised (drop < 0: f / v, or a press, on a photo showing its teeth) takes the split
+     line up with it, so its inner edge shows where it lands */
+  const float rise = drop < 0.0f ? drop : 0.0f;
   /* the band's grid offsets into scratch ([x row][y row] per band row), four pixels at a time where clang vectorises */
   for (int j = 0; j < f->mh; j++) {
     float *restrict ox = sc + 2 * j * mw, *restrict oy = ox + mw;
@@ -125,9 +128,13 @@ static void mouth(const Fields *f, const float *m) {
       const float q = relu(1.0f - U * U * invA2);
       const float split = q * (q * lowerCurve + lic);
       const float rel = V - split;
-      const float below = ramp(rel, invSeam, 0.5f);
-      float lowW = q + relu(rel - q * drop - lipT) * invRamp;
-      lowW = lowW < 1.0f ? lowW : 1.0f;
+      const float below = ramp(rel - q * rise, invSeam, 0.5f);
+      /* under the lip: towards the chin, a jaw that opens pulls more (to 1), a lip that rises less (to 0) */
+      const float x = relu(rel - q * drop - lipT) * invRamp;
+      float opens = q + x;
+      opens = opens < 1.0f ? opens : 1.0f;
+      const float rises = relu(q - x);
+      const float lowW = rises + ramp(drop, 1e6f, 0.0f) * (opens - rises);
       const float dvMap = below * elow[k] * lowW * drop - (1.0f - below) * eup[k] * q * lift + clampf(rel * invLipH, -1.0f, 1.0f) * eh[k] * pout;
       const float duMap = clampf(U, -cornerU, cornerU) * eh[k] * stretch;
       ox[i] = m00 * duMap + m01 * dvMap;
@@ -166,7 +173,8 @@ static void mouth(const Fields *f, const float *m) {
       const float U = bu[i] - du, V = bv[i] - dv;
       const float P = relu(1.0f - U * U * invA2);
       const float sb = P * (P * lowerCurve + lic);
-      const float top = sb - P * lift, bot = sb + P * drop;
+      const float meet = sb + P * rise; /* the split line, displaced */
+      const float top = meet - P * lift, bot = sb + P * drop;
       const float hh2 = (bot - top) * 0.5f;
       const float dist = absf(V - (top + bot) * 0.5f);
       const float mask = clampf((hh2 - dist) * invFeather, 0.0f, 1.0f) * opacity;
@@ -191,7 +199,7 @@ static void mouth(const Fields *f, const float *m) {
       const float wThroat = r2 * depth;
       const float wCavity = r2 - wThroat + wTeeth * (1.0f - lit);
       const float wLit = wTeeth * lit;
-      const float onSeam = clampf(1.5f - absf(V - sb) * invSeamW, 0.0f, 1.0f) * clampf(P * 4.0f, 0.0f, 1.0f);
+      const float onSeam = clampf(1.5f - absf(V - meet) * invSeamW, 0.0f, 1.0f) * clampf(P * 4.0f, 0.0f, 1.0f);
       const float wSeam = onSeam * (1.0f - mask) * (seam * seamOpacity);
       w0[i] = (1.0f - mask) - wSeam;
       add[i] = wLit * f->mouthColours[0][0] + wTongue * f->mouthColours[1][0] + wThroat * f->mouthColours[2][0] + wCavity * f->mouthColours[3][0] + wSeam * f->mouthColours[4][0];
