@@ -73,6 +73,8 @@ export function motionOptionsFromConfig(avatar: AvatarConfig): Partial<MotionPip
  * closes it)
  */
 const HEARD_CUT = 0.008;
+/** s: time constant over which lips the phones left pressed (a pause at the end of speech) let go */
+const PRESS_RELEASE_S = 0.06;
 
 /**
  * Audio past a frame's end (s) the recogniser needs so that every phone ending by the frame's end
@@ -127,6 +129,8 @@ export class MotionPipeline {
   private readonly phoneShape: PhoneShape = { open: 0, round: 0, spread: 0, closed: false, bite: false, rest: 0 };
   /** samples pushed since the last reset (the timeline's end, 16 kHz) */
   private timeline = 0;
+  /** the last press the phones set: released over PRESS_RELEASE_S where they stop (lipPress is not smoothed) */
+  private pressHeld = 0;
 
   /** 16 kHz samples on the timeline (speech + silence) since the last reset. */
   get timelineSamples(): number {
@@ -267,7 +271,14 @@ export class MotionPipeline {
       }
       Object.assign(params, this.idle.process(f.index, speaking, this.idleOut));
       this.smoother.filter(params, dt);
-      if (shape) this.phoneMouth(shape, params);
+      if (shape) {
+        this.phoneMouth(shape, params);
+        this.pressHeld = params.lipPress;
+      } else if (this.pressHeld > 0) {
+        // the speech ended on rested lips: the photo's own mouth comes back over a few frames, not at once
+        this.pressHeld = this.pressHeld < 0.01 ? 0 : this.pressHeld * Math.exp(-dt / PRESS_RELEASE_S);
+        params.lipPress = this.pressHeld;
+      }
       this.phones.forgetBefore(t0);
       this.heard.forgetBefore(t0);
       out.push({ index: f.index, pts: f.pts, params, speaking, features: f });
@@ -333,6 +344,7 @@ export class MotionPipeline {
     this.mouth.reset();
     this.state.reset();
     this.smoother.reset(0, MOUTH_CHANNELS);
+    this.pressHeld = 0;
     this.smoother.settle(HEAD_CHANNELS);
   }
 
@@ -345,6 +357,7 @@ export class MotionPipeline {
     this.heard.clear();
     this.heardPending = [];
     this.recogniser?.reset(0);
+    this.pressHeld = 0;
     this.nextFrame = 0;
     this.heardSamples = 0;
     this.timeline = 0;

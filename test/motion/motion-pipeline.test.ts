@@ -133,6 +133,30 @@ describe('MotionPipeline', () => {
     }
   });
 
+  it('a pause in the phones rests the lips together; where the phones end, the press lets go over frames, not at once', async () => {
+    // the recogniser off: the frames after the phones would otherwise take what it hears
+    const q = await MotionPipeline.create({ ...motionOptionsFromConfig(avatarSchema.parse({})), recogniser: false });
+    // 0.7 s of speech with its phones: a vowel, a pause, a vowel, then a pause the phones end on
+    const phones = [{ phone: 'a', start: 0, end: 0.2 }, { phone: '_', start: 0.2, end: 0.45 }, { phone: 'a', start: 0.45, end: 0.6 }, { phone: '_:', start: 0.6, end: 0.7 }];
+    q.pushPhones(phones);
+    q.pushAudio(audio.subarray(Math.round(0.6 * 16_000), Math.round(1.3 * 16_000)));
+    q.pushSilence(16_000);
+    q.flush();
+    const frames = await q.next();
+    await q.close();
+    const press = frames.map((f) => f.params.lipPress);
+    expect(press[8]).toBe(1); // 0.32-0.36 s: inside the first pause
+    expect(press[2]).toBe(0); // 0.08-0.12 s: the vowel
+    expect(press[16]).toBe(1); // 0.64-0.68 s: the last pause
+    // after 0.7 s (frame 17 on) no phone covers the frames: 1 -> 0 over a few frames, each lower
+    const after = press.slice(18, 26);
+    console.log(`lipPress after the phones end: ${after.map((x) => x.toFixed(2)).join(' ')}`);
+    expect(after[0]).toBeGreaterThan(0.2);
+    expect(after[0]).toBeLessThan(1);
+    for (let k = 1; k < after.length; k++) expect(after[k]).toBeLessThanOrEqual(after[k - 1]!);
+    expect(after[after.length - 1]).toBe(0);
+  });
+
   it('rejects bad input with clear errors', async () => {
     expect(() => p.pushAudio(new Float64Array(10) as unknown as Float32Array)).toThrow(/Float32Array/);
     expect(() => p.pushAudio(new Float32Array([0, Number.NaN]))).toThrow(/sample 1/);
