@@ -10,7 +10,7 @@
  * bench now prints the same jitter at the publisher, `npx tsx bench/streaming.ts sfu`): audio packets
  * left p95 8.8-11.6 ms late against their pacing, p99 15-30; synchronously p95 1.5-3.8, p99 3-13.
  * The kiosk's jitter buffer follows that jitter: its target read 37-56 ms (mean 45) against 22-42
- * (mean 32). One 10 ms packet costs about 0.06 ms of main-thread time, 0.6 % of a core per session
+ * (mean 32). One 10 ms packet costs about 0.07 ms of main-thread time, 0.7 % of a core per session
  * (`npm run bench`, section 1).
  *
  * Settings as the FFmpeg encoder had them: 32 kbit/s, restricted low delay (no speech-only

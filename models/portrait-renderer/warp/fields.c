@@ -118,6 +118,9 @@ static void mouth(const Fields *f, const float *m) {
   /* a lower lip raised (drop < 0: f / v, or a press, on a photo showing its teeth) takes the split
      line up with it, so its inner edge shows where it lands */
   const float rise = drop < 0.0f ? drop : 0.0f;
+  /* under the lip: towards the chin, a jaw that opens pulls more (to 1), a lip that rises less (to 0);
+     which of the two this frame is (1: opens), as the graph computes it */
+  const float opensW = ramp(drop, 1e6f, 0.0f);
   /* the band's grid offsets into scratch ([x row][y row] per band row), four pixels at a time where clang vectorises */
   for (int j = 0; j < f->mh; j++) {
     float *restrict ox = sc + 2 * j * mw, *restrict oy = ox + mw;
@@ -129,12 +132,11 @@ static void mouth(const Fields *f, const float *m) {
       const float split = q * (q * lowerCurve + lic);
       const float rel = V - split;
       const float below = ramp(rel - q * rise, invSeam, 0.5f);
-      /* under the lip: towards the chin, a jaw that opens pulls more (to 1), a lip that rises less (to 0) */
       const float x = relu(rel - q * drop - lipT) * invRamp;
       float opens = q + x;
       opens = opens < 1.0f ? opens : 1.0f;
       const float rises = relu(q - x);
-      const float lowW = rises + ramp(drop, 1e6f, 0.0f) * (opens - rises);
+      const float lowW = rises + opensW * (opens - rises);
       const float dvMap = below * elow[k] * lowW * drop - (1.0f - below) * eup[k] * q * lift + clampf(rel * invLipH, -1.0f, 1.0f) * eh[k] * pout;
       const float duMap = clampf(U, -cornerU, cornerU) * eh[k] * stretch;
       ox[i] = m00 * duMap + m01 * dvMap;
