@@ -20,6 +20,7 @@ from pocketsphinx import Decoder
 def main():
     d = sys.argv[1]
     out = {}
+    skipped = 0
     for wav in sorted(glob.glob(os.path.join(d, "*.wav"))):
         text = open(wav[:-4] + ".txt").read().strip()
         w = wave.open(wav)
@@ -28,19 +29,26 @@ def main():
         data = w.readframes(w.getnframes())
         dec = Decoder(samprate=16000, bestpath=False, loglevel="ERROR")
         dec.set_align_text(text)
-        dec.start_utt()
-        dec.process_raw(data, full_utt=True)
-        dec.end_utt()
-        dec.set_alignment()
-        dec.start_utt()
-        dec.process_raw(data, full_utt=True)
-        dec.end_utt()
+        try:
+            dec.start_utt()
+            dec.process_raw(data, full_utt=True)
+            dec.end_utt()
+            dec.set_alignment()
+            dec.start_utt()
+            dec.process_raw(data, full_utt=True)
+            dec.end_utt()
+        except RuntimeError as e:
+            # the text could not be aligned to the audio (a prompt that says something else): left out
+            print(os.path.basename(wav), "not aligned:", e, file=sys.stderr)
+            skipped += 1
+            continue
         phones = []
         for word in dec.get_alignment():
             for ph in word:
                 phones.append({"phone": ph.name, "word": word.name, "start": ph.start / 100, "end": (ph.start + ph.duration) / 100})
         out[os.path.basename(wav)] = phones
         print(os.path.basename(wav), " ".join(p["phone"] for p in phones))
+    print(f"{len(out)} aligned, {skipped} left out", file=sys.stderr)
     with open(os.path.join(d, "phones.json"), "w") as fh:
         json.dump(out, fh, indent=0)
 

@@ -6,34 +6,29 @@
  *   live path shapes the mouth): what the face-mesh test (test/integration/phoneme-lips.test.ts) reads;
  * and the closure time named away from any p / b / m.
  *
- *   npx tsx models/mouth-classes/eval-recorded.ts DIR      (models/mouth-classes/eval-librivox.sh sets DIR up)
+ *   npx tsx models/mouth-classes/eval-recorded.ts DIR [--heldout] [--quiet]
+ *
+ * (models/mouth-classes/eval-librivox.sh and recorded-asterisk.sh set DIR up; --heldout: only the
+ * utterances make-data.ts leaves out of training, recorded.ts)
  *
  * MOUTH_BIAS=x replaces the model's closure bias (to compare operating points).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
-import { resample } from '../../pipeline/audio/resampler.js';
 import { PhoneMouth } from '../../pipeline/motion/phone-mouth.js';
-import { cmuAsEspeak } from '../../pipeline/phonemes/cmu-phones.js';
 import { loadMouthModel, MouthRecogniser } from '../../pipeline/phonemes/mouth-recogniser.js';
 import { mouthClass, type TimedPhone } from '../../pipeline/phonemes/phones.js';
+import { readRecorded } from './recorded.js';
 
 const dir = process.argv[2];
-if (!dir) throw new Error('usage: npx tsx models/mouth-classes/eval-recorded.ts DIR (DIR/phones.json from align-recorded.py)');
-const aligned = JSON.parse(readFileSync(join(dir, 'phones.json'), 'utf8')) as Record<string, { phone: string; start: number; end: number }[]>;
+if (!dir) throw new Error('usage: npx tsx models/mouth-classes/eval-recorded.ts DIR [--heldout] (DIR/phones.json from align-recorded.py)');
+const heldOnly = process.argv.includes('--heldout');
 const model = loadMouthModel();
 if (process.env.MOUTH_BIAS !== undefined) model.closedBias = Number(process.env.MOUTH_BIAS);
 const NEAR = 0.02;
 const FPS = 25;
-let total = 0, near = 0, middle = 0, closedS = 0, awayS = 0, speechS = 0;
-for (const [name, raw] of Object.entries(aligned)) {
-  const phones: TimedPhone[] = raw.map((p) => ({ phone: cmuAsEspeak(p.phone === 'SIL' ? 'pau' : p.phone), start: p.start, end: p.end }));
-  const bytes = new Uint8Array(readFileSync(join(dir, name)));
-  const header = parseWavHeader(bytes);
-  let samples = decodeWavSamples(bytes, header);
-  if (header.channels !== 1) throw new Error(`${name}: mono wanted`);
-  if (header.sampleRate !== 16_000) samples = resample(samples, header.sampleRate, 16_000);
+const quiet = process.argv.includes('--quiet');
+let total = 0, near = 0, middle = 0, closedS = 0, awayS = 0, awaySpeechS = 0, speechS = 0;
+for (const { name, samples, phones, heldOut } of readRecorded(dir)) {
+  if (heldOnly && !heldOut) continue;
   const rec = new MouthRecogniser(model);
   const named = [...rec.push(samples), ...rec.pushSilence(16_000)];
   const closures = named.filter((p) => mouthClass(p.phone) === 'closed');
@@ -54,10 +49,14 @@ for (const [name, raw] of Object.entries(aligned)) {
   }
   for (const c of closures) {
     closedS += c.end - c.start;
-    if (!phones.some((p) => mouthClass(p.phone) === 'closed' && isNear(c, p))) awayS += c.end - c.start;
+    if (phones.some((p) => mouthClass(p.phone) === 'closed' && isNear(c, p))) continue;
+    awayS += c.end - c.start;
+    // (lips closed in a pause are no error: only those inside other speech sounds)
+    const mid = (c.start + c.end) / 2;
+    if (phones.some((p) => mouthClass(p.phone) !== 'pause' && mid >= p.start && mid < p.end)) awaySpeechS += c.end - c.start;
   }
-  console.log(`${name}: ${marks.join(' ')}`);
+  if (!quiet) console.log(`${name}: ${marks.join(' ')}`);
 }
 const pc = (n: number) => `${n}/${total} (${((100 * n) / total).toFixed(0)} %)`;
 console.log(`(# middle frame closed, + heard near only, - missed; closure bias ${model.closedBias})`);
-console.log(`p/b/m heard near ${pc(near)}, middle frame closed ${pc(middle)}; closures named ${(closedS * 1000).toFixed(0)} ms, ${(awayS * 1000).toFixed(0)} ms of them away from any p/b/m, in ${speechS.toFixed(1)} s of speech`);
+console.log(`p/b/m heard near ${pc(near)}, middle frame closed ${pc(middle)}; closures named ${(closedS * 1000).toFixed(0)} ms, ${(awayS * 1000).toFixed(0)} ms of them away from any p/b/m (${(awaySpeechS * 1000).toFixed(0)} ms inside other sounds than pauses), in ${speechS.toFixed(1)} s of speech`);

@@ -1,15 +1,17 @@
 /**
  * Training data for the mouth recogniser: espeak-ng (libespeak-ng, pipeline/phonemes/espeak-phones.ts)
  * speaks English sentences in many voices, variants and rates, and flite (apt-get install -y flite)
- * in its three statistical voices (awb, rms, slt: models of recorded speakers); the phones each
- * reports label every 10 ms feature frame (pipeline/phonemes/mouth-features.ts) with its mouth class. Some noise and a
- * random level are added. (Warping the frequencies x0.85-1.15 and tilting the spectrum were tried:
+ * in its three statistical voices (awb, rms, slt: models of recorded speakers), and a human reader:
+ * Asterisk's English prompts (recorded-asterisk.sh; phones aligned to their text by pocketsphinx).
+ * The phones label every 10 ms feature frame (pipeline/phonemes/mouth-features.ts) with its mouth
+ * class. Some noise and a random level are added. (Warping the frequencies x0.85-1.15 and tilting the spectrum were tried:
  * festival's diphone voice then closed 71 % of p/b/m instead of 79 %; left out.)
  *
  *   npx tsx models/mouth-classes/make-data.ts [outDir]     (default .cache/mouth-classes)
  *
- * The shipped model: 1600 espeak-ng + 900 flite sentences (244 min). Trained on espeak-ng alone
- * (153 min), festival's test voice closed 17 % of p/b/m by the face mesh instead of 50 %.
+ * The shipped model: 1600 espeak-ng + 900 flite sentences (245 min) + 396 Asterisk prompts x 4
+ * (82 min with the silence added around each). Trained on espeak-ng alone (153 min), festival's test voice closed 17 % of p/b/m by the
+ * face mesh instead of 50 %; the recorded prompts took it from 44 % to 61 % (README).
  *
  * Writes train.bin and heldout.bin: a JSON header line (with each utterance's voice), then float32 features (frames x 13),
  * uint8 labels (MOUTH_CLASSES order) and int32 utterance starts. The held-out voice is
@@ -19,7 +21,7 @@
  * filtered to plain words.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
@@ -29,6 +31,7 @@ import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
 import { MOUTH_CLASSES } from '../../pipeline/phonemes/mouth-classes.js';
 import { MOUTH_FEATURE_DIM, MOUTH_FEATURE_STEP, MouthFeatures } from '../../pipeline/phonemes/mouth-features.js';
 import { mouthClass } from '../../pipeline/phonemes/phones.js';
+import { readRecorded } from './recorded.js';
 
 const out = process.argv[2] ?? '.cache/mouth-classes';
 const TRAIN_VOICES = ['en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc'];
@@ -57,6 +60,17 @@ const FLITE_SPEED = Number(process.env.MOUTH_FLITE_SPEED ?? 0);
  * frames closed (48 %, 41 %). Left at 0.
  */
 const ROOM_SHARE = Number(process.env.MOUTH_ROOM ?? 0);
+/**
+ * Recorded speech with phones aligned to its known text (recorded.ts; models/mouth-classes/
+ * recorded-asterisk.sh), each utterance RECORDED_COPIES times, all but the first faster or slower
+ * by up to RECORDED_SPEED; every fifth is held out. (train.py weighs its vowels down.)
+ */
+const RECORDED = (process.env.MOUTH_RECORDED ?? '.cache/asterisk').split(',').filter(Boolean);
+const RECORDED_COPIES = Number(process.env.MOUTH_RECORDED_COPIES ?? 4);
+const RECORDED_SPEED = Number(process.env.MOUTH_RECORDED_SPEED ?? 0.12);
+for (const dir of RECORDED) {
+  if (!existsSync(join(dir, 'phones.json'))) throw new Error(`${dir}/phones.json is missing: run models/mouth-classes/recorded-asterisk.sh first (or MOUTH_RECORDED= to train on synthetic voices only)`);
+}
 
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -131,12 +145,19 @@ function fliteSpeak(text: string, voice: string): Spoken {
   return { samples, sampleRate: header.sampleRate, phones };
 }
 
-function utterance(text: string, voice: string): { feats: Float32Array[]; labels: number[]; voice: string } {
+type Labelled = { feats: Float32Array[]; labels: number[]; voice: string };
+
+function utterance(text: string, voice: string): Labelled {
   const rate = 120 + Math.floor(rnd() * 100);
   const sp: Spoken = voice.startsWith('flite:') ? fliteSpeak(text, voice.slice(6)) : espeakSpeak(text, voice, rate);
   // flite's voices are three speakers: played faster or slower (every frequency and duration
   // scaled), each utterance is a speaker of its own
   const speed = voice.startsWith('flite:') && FLITE_SPEED > 0 ? 1 - FLITE_SPEED + 2 * FLITE_SPEED * rnd() : 1;
+  return labelled(sp, voice, speed);
+}
+
+/** Speech with its phones as the recogniser hears it: some silence before, a random level, some noise. */
+function labelled(sp: Spoken, voice: string, speed = 1): Labelled {
   const speech = resample(sp.samples, Math.round(sp.sampleRate * speed), 16_000);
   if (speed !== 1) for (const p of sp.phones) { p.start /= speed; p.end /= speed; }
   const lead = Math.round((0.2 + 0.6 * rnd()) * 16_000), tail = 8000;
@@ -209,4 +230,18 @@ write(join(out, 'heldout.bin'), heldSentences.map((s) => utterance(s, HELDOUT_VO
 const train = [];
 for (let i = 0; i < TRAIN_UTTERANCES; i++) train.push(utterance(trainSentences[i % trainSentences.length]!, pick(TRAIN_VOICES) + pick(VARIANTS)));
 for (let i = 0; i < FLITE_UTTERANCES; i++) train.push(utterance(trainSentences[(TRAIN_UTTERANCES + i) % trainSentences.length]!, `flite:${FLITE_VOICES[i % FLITE_VOICES.length]}`));
+for (const dir of RECORDED) {
+  const utts = readRecorded(dir).filter((u) => !u.heldOut);
+  let n = 0;
+  for (let copy = 0; copy < RECORDED_COPIES; copy++) {
+    // the first copy as recorded, the others faster or slower by up to RECORDED_SPEED (a speaker of their own each)
+    for (const u of utts) {
+      const speed = copy === 0 || RECORDED_SPEED === 0 ? 1 : 1 - RECORDED_SPEED + 2 * RECORDED_SPEED * rnd();
+      train.push(labelled({ samples: u.samples, sampleRate: 16_000, phones: u.phones.map((p) => ({ ...p })) }, `recorded:${dir}`, speed));
+      n++;
+    }
+  }
+  console.log(`${dir}: ${utts.length} recorded utterances x ${RECORDED_COPIES} (each with its own silence, level and noise)`);
+  if (n === 0) throw new Error(`${dir}: no recorded utterances to train on`);
+}
 write(join(out, 'train.bin'), train);

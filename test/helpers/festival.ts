@@ -19,11 +19,12 @@ export interface FestivalSpeech {
 }
 
 /** `text` spoken by festival's kal_diphone voice, with its phones (as espeak-ng mnemonics of the same mouth class). */
-export function festivalSpeak(text: string): FestivalSpeech {
+export function festivalSpeak(text: string, voice = 'kal_diphone'): FestivalSpeech {
+  if (!/^[a-z0-9_]+$/.test(voice)) throw new Error(`festivalSpeak: bad voice name ${voice}`);
   if (/["\\]/.test(text)) throw new Error('festivalSpeak: no quotes or backslashes in the text');
   const dir = mkdtempSync(join(tmpdir(), 'festival-'));
   const wav = join(dir, 'speech.wav'), segs = join(dir, 'speech.segs'), script = join(dir, 'speak.scm');
-  writeFileSync(script, `(voice_kal_diphone)
+  writeFileSync(script, `(voice_${voice})
 (set! utt (utt.synth (Utterance Text "${text}")))
 (utt.save.wave utt "${wav}" 'riff)
 (utt.save.segs utt "${segs}")

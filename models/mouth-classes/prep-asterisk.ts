@@ -1,0 +1,92 @@
+/**
+ * Recorded speech with a known text for the mouth recogniser: Asterisk's English prompts, read by
+ * Allison Smith (Debian's asterisk-core-sounds-en-g722, 16 kHz G.722; the transcripts come with
+ * asterisk-core-sounds-en; CC BY-SA 3.0). Writes NAME.wav (16 kHz mono 16-bit) and NAME.txt pairs
+ * for align-recorded.py, keeping the prompts whose every word pocketsphinx's dictionary knows
+ * (digits spelt out, "*" star, "#" pound; tones and bracketed notes dropped).
+ *
+ *   npx tsx models/mouth-classes/prep-asterisk.ts EXTRACTED_DEBS_DIR DICT OUT_DIR
+ *
+ * models/mouth-classes/recorded-asterisk.sh sets this up (downloads and extracts the packages).
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beamcoder } from '../../pipeline/media/beamcoder.js';
+
+const [root, dictPath, out] = process.argv.slice(2);
+if (!root || !dictPath || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk.ts EXTRACTED_DEBS_DIR DICT OUT_DIR');
+const sounds = join(root, 'usr/share/asterisk/sounds/en_US_f_Allison');
+const texts = gunzipSync(readFileSync(join(root, 'usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz'))).toString('utf8');
+const dict = new Set(readFileSync(dictPath, 'utf8').split('\n').map((l) => l.split(' ')[0]!.replace(/\(\d+\)$/, '')));
+
+const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
+function number(n: number): string | undefined {
+  if (n < 20) return ONES[n];
+  if (n < 100) return TENS[Math.floor(n / 10)] + (n % 10 ? ` ${ONES[n % 10]}` : '');
+  return undefined;
+}
+
+/** The words spoken, lower case, or undefined where the prompt cannot be aligned. */
+function words(text: string): string[] | undefined {
+  if (/\[|\]/.test(text)) return undefined;
+  const t = text.replace(/\*/g, ' star ').replace(/#/g, ' pound ').replace(/(\d+)/g, (d) => ` ${number(Number(d)) ?? '?'} `);
+  const ws = t.toLowerCase().replace(/[^a-z' ?-]/g, ' ').replace(/-/g, ' ').split(/\s+/).filter(Boolean).map((w) => w.replace(/^'+|'+$/g, ''));
+  if (ws.length === 0 || ws.some((w) => w === '?' || !dict.has(w))) return undefined;
+  return ws;
+}
+
+/** A raw G.722 file, decoded by FFmpeg (beamcoder) to 16 kHz 16-bit samples. */
+async function g722(path: string): Promise<Int16Array> {
+  const bc = beamcoder();
+  const demuxer = await bc.demuxer({ url: `file:${path}`, iformat: bc.demuxers().g722 });
+  const dec = bc.decoder({ demuxer, stream_index: 0 });
+  const parts: Int16Array[] = [];
+  const take = (frames: { data: Buffer[]; nb_samples: number; format: string }[]) => {
+    for (const f of frames) {
+      if (f.format !== 's16') throw new Error(`${path}: G.722 decoded to ${f.format}, s16 expected`);
+      parts.push(new Int16Array(f.data[0]!.buffer.slice(f.data[0]!.byteOffset, f.data[0]!.byteOffset + 2 * f.nb_samples)));
+    }
+  };
+  for (let p = await demuxer.read(); p != null; p = await demuxer.read()) take((await dec.decode(p)).frames);
+  take((await dec.flush()).frames);
+  const s = new Int16Array(parts.reduce((a, p) => a + p.length, 0));
+  let k = 0;
+  for (const p of parts) { s.set(p, k); k += p.length; }
+  return s;
+}
+
+function wav(samples: Int16Array): Buffer {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + 2 * samples.length, 4); h.write('WAVE', 8); h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(16_000, 24); h.writeUInt32LE(32_000, 28);
+  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(2 * samples.length, 40);
+  return Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, 2 * samples.length)]);
+}
+
+const files = new Map<string, string>();
+(function walk(d: string) {
+  for (const n of readdirSync(d)) {
+    const p = join(d, n);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (n.endsWith('.g722')) files.set(relative(sounds, p).slice(0, -5), p);
+  }
+})(sounds);
+
+mkdirSync(out, { recursive: true });
+let kept = 0, dropped = 0, seconds = 0;
+for (const line of texts.split('\n')) {
+  const m = /^([\w/-]+):\s*(.+)$/.exec(line);
+  if (!m) continue;
+  const file = files.get(m[1]!);
+  const ws = words(m[2]!);
+  if (!file || !ws) { dropped++; continue; }
+  const samples = await g722(file);
+  const name = m[1]!.replace(/\//g, '__');
+  writeFileSync(join(out, `${name}.wav`), wav(samples));
+  writeFileSync(join(out, `${name}.txt`), ws.join(' ') + '\n');
+  kept++;
+  seconds += samples.length / 16_000;
+}
+console.log(`${kept} prompts (${(seconds / 60).toFixed(1)} min) written to ${out}; ${dropped} dropped (no sound file, or words the dictionary lacks)`);
