@@ -11,7 +11,7 @@
  *
  * The shipped model: 1600 espeak-ng + 900 flite sentences (245 min) + 396 Asterisk prompts x 4
  * (82 min with the silence added around each). Trained on espeak-ng alone (153 min), festival's test voice closed 17 % of p/b/m by the
- * face mesh instead of 50 %; the recorded prompts took it from 44 % to 61 % (README).
+ * face mesh instead of 50 %; the recorded prompts took it from 44 % to 56 % (README).
  *
  * Writes train.bin and heldout.bin: a JSON header line (with each utterance's voice), then float32 features (frames x 13),
  * uint8 labels (MOUTH_CLASSES order) and int32 utterance starts. The held-out voice is

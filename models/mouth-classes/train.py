@@ -13,12 +13,13 @@ pipeline/phonemes/mouth-recogniser.ts.
 
 The closure bias: a voice the model never heard loses closures first (they are short, and what
 marks them, a silence or a murmur, changes most from voice to voice). So a second model is trained
-without one flite voice (CALIBRATE_VOICE), and the shipped model's "closed" score gets the bias
-at which that model best finds the unheard voice's p / b / m: the best F1 of the share of p / b / m
-heard as a closure (two frames in a row within 20 ms of the phone, as the recogniser counts it)
-and the share of closure frames near a p / b / m. No festival voice is used for this: those stay
-the voices nothing was fitted to. The data must come from a make-data.ts that writes each
-utterance's voice (else the bias is 0).
+without one flite voice (CALIBRATE_VOICE), and the bias at which that model best finds the unheard
+voice's p / b / m is found: the best F1 of the share of p / b / m heard as a closure (two frames in
+a row within 20 ms of the phone, as the recogniser counts it) and the share of closure frames near
+a p / b / m. That bias is kept in the JSON; the shipped one is CLOSED_BIAS, set on recorded human
+speech (see there; MOUTH_CLOSED_BIAS=calibrated ships the calibrated one). No festival voice is
+used for either. The data must come from a make-data.ts that writes each utterance's voice (else
+the calibrated bias is 0, and no frame is known as recorded).
 """
 import json
 import os
