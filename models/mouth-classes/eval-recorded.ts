@@ -19,7 +19,7 @@ import { mouthClass, type TimedPhone } from '../../pipeline/phonemes/phones.js';
 import { readRecorded } from './recorded.js';
 
 const dir = process.argv[2];
-if (!dir) throw new Error('usage: npx tsx models/mouth-classes/eval-recorded.ts DIR [--heldout] (DIR/phones.json from align-recorded.py)');
+if (!dir) throw new Error('usage: npx tsx models/mouth-classes/eval-recorded.ts DIR [--heldout] [--quiet] (DIR/phones.json from align-recorded.py)');
 const heldOnly = process.argv.includes('--heldout');
 const model = loadMouthModel();
 if (process.env.MOUTH_BIAS !== undefined) model.closedBias = Number(process.env.MOUTH_BIAS);

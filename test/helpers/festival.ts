@@ -18,7 +18,10 @@ export interface FestivalSpeech {
   phones: TimedPhone[];
 }
 
-/** `text` spoken by festival's kal_diphone voice, with its phones (as espeak-ng mnemonics of the same mouth class). */
+/**
+ * `text` spoken by a festival voice (kal_diphone unless named: e.g. ked_diphone, cmu_us_slt_arctic_hts,
+ * from festvox-kdlpc16k and festvox-us-slt-hts), with its phones (as espeak-ng mnemonics of the same mouth class).
+ */
 export function festivalSpeak(text: string, voice = 'kal_diphone'): FestivalSpeech {
   if (!/^[a-z0-9_]+$/.test(voice)) throw new Error(`festivalSpeak: bad voice name ${voice}`);
   if (/["\\]/.test(text)) throw new Error('festivalSpeak: no quotes or backslashes in the text');
@@ -33,7 +36,7 @@ export function festivalSpeak(text: string, voice = 'kal_diphone'): FestivalSpee
     execFileSync('festival', ['--batch', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('festival is not installed: apt-get install -y festival festvox-kallpc16k');
-    throw new Error(`festival failed (is its voice installed? apt-get install -y festvox-kallpc16k): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
+    throw new Error(`festival failed (is its voice ${voice} installed? kal_diphone: apt-get install -y festvox-kallpc16k): ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
   }
   const { samples, sampleRate } = wavSamples(readFileSync(wav));
   const phones: TimedPhone[] = [];
