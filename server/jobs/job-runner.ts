@@ -11,6 +11,7 @@ import { deepMerge } from '../../config/load.js';
 import { PRESETS } from '../../config/presets.js';
 import type { ChildMessage, ChildRequest } from './render-child.js';
 import type { JobRecord, JobStore } from './job-store.js';
+import { processSchedTimes, type SchedTimes } from '../util/process-sched.js';
 
 const CHILD = fileURLToPath(new URL('./render-child.ts', import.meta.url));
 
@@ -69,7 +70,7 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
         if (err) reject(err);
         else resolve(r!);
       };
-      const timer = setTimeout(() => finish(new JobTimeoutError(`the job ran past its timeout of ${opts.timeoutSec} s (jobs.timeout_sec): its render was stopped`)), opts.timeoutSec * 1000);
+      const timer = setTimeout(() => finish(new JobTimeoutError(timeoutMessage(opts.timeoutSec, processSchedTimes(child.pid)))), opts.timeoutSec * 1000);
       const onAbort = () => finish(opts.signal?.reason === SHUTDOWN ? new JobInterruptedError('the worker shut down') : new JobCancelledError('cancelled'));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -105,6 +106,20 @@ export async function runJob(store: JobStore, id: string, config: Config, opts: 
     store.log(id, { event: cancelled ? 'cancelled' : 'failed', error: message, wallSec: Math.round((performance.now() - t0) / 10) / 100 });
     return store.update(id, { state: cancelled ? 'cancelled' : 'failed', finishedAt: new Date().toISOString(), error: cancelled ? null : message });
   }
+}
+
+/**
+ * Why a job timed out, with the CPU its render had and how long its threads waited for one
+ * (undefined where unknown): a render that waited more than it ran was held back by a busy machine
+ * (it runs only on the CPU that live sessions and other programs leave), it was not stuck.
+ */
+export function timeoutMessage(timeoutSec: number, sched: SchedTimes | undefined): string {
+  const base = `the job ran past its timeout of ${timeoutSec} s (jobs.timeout_sec): its render was stopped`;
+  if (!sched) return base;
+  const had = `after ${sched.cpu.toFixed(1)} s of CPU`;
+  return sched.waited > sched.cpu
+    ? `${base} ${had}, its threads together waited ${sched.waited.toFixed(1)} s for one: the machine was busy (renders run below the live sessions and other programs: jobs.render_idle, jobs.render_nice); submit it again when the load is lower, or raise jobs.timeout_sec`
+    : `${base} ${had}`;
 }
 
 /**

@@ -1,7 +1,7 @@
-/** The job runner and the embedded queue without the server: a stuck render is killed at its timeout, and the concurrency limit holds. */
-import { execFileSync } from 'node:child_process';
+/** The job runner and the embedded queue without the server: a stuck render is killed at its timeout (saying whether a busy machine held it back), and the concurrency limit holds. */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../config/load.js';
@@ -39,12 +39,27 @@ describe('job runner', () => {
     const r = await runJob(store, id, config, { timeoutSec: 1.5 });
     const ms = performance.now() - t0;
     expect(r.state).toBe('failed');
-    expect(r.error).toMatch(/past its timeout of 1.5 s \(jobs.timeout_sec\)/);
+    expect(r.error).toMatch(/past its timeout of 1.5 s \(jobs.timeout_sec\): its render was stopped after \d+\.\d s of CPU/);
     expect(ms).toBeGreaterThan(1400);
     expect(ms).toBeLessThan(3000);
     await new Promise((res) => setTimeout(res, 200));
     expect(renderChildren()).toEqual([]);
     expect(store.readLog(id).map((l) => l.event)).toEqual(['submitted', 'started', 'failed']);
+  }, 30_000);
+
+  it('a render held back by a busy machine times out saying so: it waited for the CPU more than it ran', async () => {
+    const { config, store, add } = setup();
+    const id = add(LONG);
+    // one busy loop per core at the lowest niceness: still above SCHED_IDLE, where renders run, and
+    // barely in the way of anything else
+    const hogs = Array.from({ length: availableParallelism() }, () => spawn('nice', ['-n', '19', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      const r = await runJob(store, id, config, { timeoutSec: 3 });
+      expect(r.state).toBe('failed');
+      expect(r.error).toMatch(/past its timeout of 3 s \(jobs.timeout_sec\): its render was stopped after \d+\.\d s of CPU, its threads together waited \d+\.\d s for one: the machine was busy/);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
   }, 30_000);
 
   it('runs renders below the live server (jobs.render_idle: SCHED_IDLE, jobs.render_nice 10): every thread of the render process (issue 19, item 10)', async () => {
