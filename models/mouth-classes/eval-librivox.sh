@@ -9,17 +9,17 @@ cd "$(dirname "$0")/../.."
 dir=.cache/librivox
 if [ ! -f "$dir/phones.json" ]; then
   mkdir -p "$dir"
-  [ -x .cache/asr-venv/bin/python ] || { python3 -m venv .cache/asr-venv && .cache/asr-venv/bin/pip install -q pocketsphinx==5.1.1; }
+  . models/mouth-classes/asr-venv.sh
   # the source archive (pip would build it): its address and sha256 from PyPI's JSON API
-  python3 - "$dir/pocketsphinx-5.1.1.tar.gz" <<'PY'
+  python3 - "$dir/pocketsphinx-$POCKETSPHINX.tar.gz" "$POCKETSPHINX" <<'PY'
 import hashlib, json, sys, urllib.request
 meta = json.load(urllib.request.urlopen("https://pypi.org/pypi/pocketsphinx/json"))
-sdist = next(u for u in meta["releases"]["5.1.1"] if u["packagetype"] == "sdist")
+sdist = next(u for u in meta["releases"][sys.argv[2]] if u["packagetype"] == "sdist")
 data = urllib.request.urlopen(sdist["url"]).read()
 if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]: sys.exit("pocketsphinx sdist: sha256 mismatch")
 open(sys.argv[1], "wb").write(data)
 PY
-  tar xzf "$dir"/pocketsphinx-5.1.1.tar.gz -C "$dir" --strip-components=4 --wildcards 'pocketsphinx-5.1.1/test/data/librivox/*'
-  .cache/asr-venv/bin/python models/mouth-classes/align-recorded.py "$dir"
+  tar xzf "$dir/pocketsphinx-$POCKETSPHINX.tar.gz" -C "$dir" --strip-components=4 --wildcards "pocketsphinx-$POCKETSPHINX/test/data/librivox/*"
+  "$ASR_PY" models/mouth-classes/align-recorded.py "$dir"
 fi
 npx tsx models/mouth-classes/eval-recorded.ts "$dir"

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beamcoder } from '../../pipeline/media/beamcoder.js';
+import { encodeWavS16 } from '../../pipeline/audio/wav.js';
 
 const [root, dictPath, out] = process.argv.slice(2);
 if (!root || !dictPath || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk.ts EXTRACTED_DEBS_DIR DICT OUT_DIR');
@@ -57,14 +58,6 @@ async function g722(path: string): Promise<Int16Array> {
   return s;
 }
 
-function wav(samples: Int16Array): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + 2 * samples.length, 4); h.write('WAVE', 8); h.write('fmt ', 12);
-  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(16_000, 24); h.writeUInt32LE(32_000, 28);
-  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(2 * samples.length, 40);
-  return Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, 2 * samples.length)]);
-}
-
 const files = new Map<string, string>();
 (function walk(d: string) {
   for (const n of readdirSync(d)) {
@@ -84,7 +77,7 @@ for (const line of texts.split('\n')) {
   if (!file || !ws) { dropped++; continue; }
   const samples = await g722(file);
   const name = m[1]!.replace(/\//g, '__');
-  writeFileSync(join(out, `${name}.wav`), wav(samples));
+  writeFileSync(join(out, `${name}.wav`), encodeWavS16(samples, 16_000));
   writeFileSync(join(out, `${name}.txt`), ws.join(' ') + '\n');
   kept++;
   seconds += samples.length / 16_000;

@@ -10,11 +10,11 @@ cd "$(dirname "$0")/../.."
 dir=.cache/asterisk
 if [ ! -f "$dir/phones.json" ]; then
   mkdir -p "$dir/debs"
-  [ -x .cache/asr-venv/bin/python ] || { python3 -m venv .cache/asr-venv && .cache/asr-venv/bin/pip install -q pocketsphinx==5.1.1; }
+  . models/mouth-classes/asr-venv.sh
   (cd "$dir/debs" && apt-get download asterisk-core-sounds-en-g722 asterisk-core-sounds-en)
   for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/debs/x"; done
-  dict=$(.cache/asr-venv/bin/python -c 'import os, pocketsphinx; print(os.path.join(os.path.dirname(pocketsphinx.__file__), "model/en-us/cmudict-en-us.dict"))')
+  dict=$("$ASR_PY" -c 'import os, pocketsphinx; print(os.path.join(os.path.dirname(pocketsphinx.__file__), "model/en-us/cmudict-en-us.dict"))')
   npx tsx models/mouth-classes/prep-asterisk.ts "$dir/debs/x" "$dict" "$dir"
-  .cache/asr-venv/bin/python models/mouth-classes/align-recorded.py "$dir"
+  "$ASR_PY" models/mouth-classes/align-recorded.py "$dir"
 fi
 npx tsx models/mouth-classes/eval-recorded.ts "$dir" --heldout

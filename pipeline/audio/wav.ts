@@ -171,8 +171,8 @@ function fourcc(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
 }
 
-/** A mono 16-bit PCM WAV file of float samples (clamped to [-1, 1]). */
-export function encodeWavS16(samples: Float32Array, sampleRate: number): Uint8Array {
+/** A mono 16-bit PCM WAV file of float samples (clamped to [-1, 1]), or of 16-bit ones as they are. */
+export function encodeWavS16(samples: Float32Array | Int16Array, sampleRate: number): Uint8Array {
   const out = new Uint8Array(44 + samples.length * 2);
   const v = new DataView(out.buffer);
   const ascii = (at: number, s: string) => [...s].forEach((c, i) => v.setUint8(at + i, c.charCodeAt(0)));
@@ -189,6 +189,10 @@ export function encodeWavS16(samples: Float32Array, sampleRate: number): Uint8Ar
   v.setUint16(34, 16, true);
   ascii(36, 'data');
   v.setUint32(40, samples.length * 2, true);
+  if (samples instanceof Int16Array) {
+    for (let i = 0; i < samples.length; i++) v.setInt16(44 + 2 * i, samples[i]!, true);
+    return out;
+  }
   for (let i = 0; i < samples.length; i++) {
     const x = Math.max(-1, Math.min(1, samples[i]!));
     v.setInt16(44 + 2 * i, Math.round(x * 32767), true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioFileError } from '../../pipeline/audio/errors.js';
-import { decodeWavSamples, parseWavHeader } from '../../pipeline/audio/wav.js';
+import { decodeWavSamples, encodeWavS16, parseWavHeader } from '../../pipeline/audio/wav.js';
 import { speakWav } from '../helpers/speech.js';
 import { makeWav, s16 } from './fixtures/make-wav.js';
 
@@ -52,6 +52,20 @@ describe('parseWavHeader reads valid WAVs', () => {
     const info = parseWavHeader(makeWav({ formatTag: 6, bitsPerSample: 8, sampleRate: 8_000, data: new Uint8Array(80) }));
     expect(info.sampleFormat).toBe('other');
     expect(() => decodeWavSamples(new Uint8Array(0), info)).toThrow(/format tag 6 is not PCM or float/);
+  });
+});
+
+describe('encodeWavS16', () => {
+  it('writes float samples clamped and scaled, and 16-bit samples as they are; both read back', () => {
+    const fromFloat = encodeWavS16(new Float32Array([0.5, -2, 1]), 16_000);
+    const info = parseWavHeader(fromFloat);
+    expect(info).toMatchObject({ sampleFormat: 'pcm', channels: 1, sampleRate: 16_000, bitsPerSample: 16, frames: 3, streaming: false });
+    expect(Array.from(new Int16Array(fromFloat.slice(44).buffer))).toEqual([16384, -32767, 32767]);
+    const ints = new Int16Array([-32768, -1, 0, 1, 32767]);
+    const fromInts = encodeWavS16(ints, 16_000);
+    expect(parseWavHeader(fromInts).frames).toBe(5);
+    expect(Array.from(new Int16Array(fromInts.slice(44).buffer))).toEqual(Array.from(ints));
+    expect(Array.from(decodeWavSamples(fromInts, parseWavHeader(fromInts)))).toEqual([-1, -1 / 32768, 0, 1 / 32768, 32767 / 32768]);
   });
 });
 
