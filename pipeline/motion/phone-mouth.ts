@@ -6,10 +6,11 @@
  * co-articulation); the opening reaches less far, so a closure is not blurred away. On top of the
  * blend, a frame that holds the middle of a p / b / m closes the lips completely: every bilabial
  * shows as a closure on at least one frame, and every f / v as the lower lip on the upper teeth.
+ * A diphthong moves from its first vowel's shape to its last's ("now" ends rounded, "my" spread).
  *
  * Times are seconds on the motion timeline (the audio pushed so far, from its start).
  */
-import { MOUTH_TARGETS, mouthClass, type MouthClass, type TimedPhone } from '../phonemes/phones.js';
+import { MOUTH_TARGETS, mouthParts, type MouthClass, type TimedPhone } from '../phonemes/phones.js';
 
 export interface PhoneShape {
   open: number;
@@ -56,7 +57,14 @@ export class PhoneMouth {
     const placed: Placed[] = [];
     for (const p of phones) {
       if (!(Number.isFinite(p.start) && Number.isFinite(p.end) && p.end > p.start && p.start >= 0)) throw new RangeError(`PhoneMouth.add: bad phone ${JSON.stringify(p)}`);
-      placed.push({ cls: mouthClass(p.phone), start: at + p.start, end: at + p.end });
+      // a diphthong as its parts, one after the other (phones.ts mouthParts)
+      let from = at + p.start;
+      const parts = mouthParts(p.phone);
+      parts.forEach((part, i) => {
+        const to = i === parts.length - 1 ? at + p.end : from + part.share * (p.end - p.start);
+        placed.push({ cls: part.cls, start: from, end: to });
+        from = to;
+      });
     }
     if (placed.length === 0) return;
     placed.sort((a, b) => a.start - b.start);

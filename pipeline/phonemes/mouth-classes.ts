@@ -7,6 +7,6 @@ export const MOUTH_CLASSES: readonly MouthClass[] = Object.freeze([
 
 /** A phone that stands for each class (what the recogniser hands to PhoneMouth). */
 export const CLASS_PHONE: Readonly<Record<MouthClass, string>> = Object.freeze({
-  closed: 'p', labiodental: 'f', rounded: 'u:', 'round-open': 'oU', spread: 'i:', 'spread-open': 'e', open: 'a',
+  closed: 'p', labiodental: 'f', rounded: 'u:', 'round-open': 'O:', spread: 'i:', 'spread-open': 'e', open: 'a',
   mid: '@', postalveolar: 'S', r: 'r', consonant: 't', pause: '_',
 });

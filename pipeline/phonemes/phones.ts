@@ -76,3 +76,48 @@ export function mouthClass(phone: string): MouthClass {
   if (c === 'r' || c === 'R') return 'r';
   return 'consonant';
 }
+
+/** espeak-ng's vowel letters (a mnemonic with two or more of them is a diphthong: aI, aU, oU, i@) */
+const VOWEL_LETTERS = new Set('aAeEiIoOuUV@30&yY');
+const VOWEL_CLASSES: ReadonlySet<MouthClass> = new Set(['rounded', 'round-open', 'spread', 'spread-open', 'open', 'mid']);
+
+/** time weights of a diphthong's parts (mouthParts): its nucleus, a Mandarin medial; any other 1 */
+const NUCLEUS = 2;
+const GLIDE = 0.6;
+
+/** One part of a phone's time and the mouth class it asks for (mouthParts). */
+export interface MouthPart {
+  cls: MouthClass;
+  /** share of the phone's time, from its start; the parts' shares add up to 1 */
+  share: number;
+}
+
+/**
+ * The mouth classes a phone moves through, in order: a diphthong's vowels each, where their
+ * classes differ ("aU" of "now" opens then rounds, "aI" of "my" opens then spreads, "oU" rounds
+ * further; Mandarin "uei" rounds, then spreads). The nucleus holds its target longest, 2 against 1
+ * for the glide after it, so the phone's middle keeps the nucleus's shape. The nucleus is the first
+ * vowel, except after a Mandarin medial (a lowercase i / u / y before another vowel than a schwa:
+ * "iA", "uo", "yE", "uei"): a short glide (0.6) into it. A schwa after the first vowel adds no
+ * part. One part for any other phone. `mouthClass` stays the phone's class as a whole.
+ */
+export function mouthParts(phone: string): MouthPart[] {
+  const cls = mouthClass(phone);
+  if (!VOWEL_CLASSES.has(cls)) return [{ cls, share: 1 }];
+  // the vowel letters, without a tone (Mandarin "Au35") and with each letter's class
+  const letters = [...phone.trim().replace(/\d{2,}$/, '')].filter((c) => VOWEL_LETTERS.has(c));
+  const parts: { cls: MouthClass; weight: number }[] = [];
+  letters.forEach((c, i) => {
+    const k = mouthClass(c);
+    // a schwa after the first vowel ("O@", "i@", "e@": RP's NORTH, NEAR, SQUARE; r-colouring "3")
+    // relaxes the lips little or not at all in today's speech: the first vowel's shape holds
+    if (i > 0 && k === 'mid') return;
+    const medial = i === 0 && 'iuy'.includes(c) && letters.length > 1 && !'@3'.includes(letters[1]!);
+    const nucleus = i === 0 ? !medial : i === 1 && parts[0]?.weight === GLIDE;
+    if (k === parts[parts.length - 1]?.cls) return;
+    parts.push({ cls: k, weight: medial ? GLIDE : nucleus ? NUCLEUS : 1 });
+  });
+  if (parts.length < 2) return [{ cls, share: 1 }];
+  const total = parts.reduce((a, p) => a + p.weight, 0);
+  return parts.map((p) => ({ cls: p.cls, share: p.weight / total }));
+}

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { PhoneMouth } from '../../pipeline/motion/phone-mouth.js';
 import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
-import { mouthClass } from '../../pipeline/phonemes/phones.js';
+import { CLASS_PHONE } from '../../pipeline/phonemes/mouth-classes.js';
+import { mouthClass, mouthParts } from '../../pipeline/phonemes/phones.js';
 
 const seq = (...p: [string, number][]) => {
   let t = 0;
@@ -24,6 +25,23 @@ describe('mouth classes of espeak-ng phonemes', () => {
     expect(['tS', 'dZ', 'S', 'ts.'].map(mouthClass)).toEqual(['postalveolar', 'postalveolar', 'postalveolar', 'postalveolar']);
     expect(['_', '_:', '_|'].map(mouthClass)).toEqual(['pause', 'pause', 'pause']);
     expect(['t', 'k', 'n', 's'].map(mouthClass)).toEqual(['consonant', 'consonant', 'consonant', 'consonant']);
+  });
+
+  it('a diphthong moves through its vowels, the nucleus longest; a Mandarin medial is a short glide', () => {
+    const parts = (p: string) => mouthParts(p).map((x) => `${x.cls} ${x.share.toFixed(2)}`);
+    expect(parts('aU')).toEqual(['open 0.67', 'rounded 0.33']);
+    expect(parts('aI')).toEqual(['open 0.67', 'spread 0.33']);
+    expect(parts('@U')).toEqual(['mid 0.67', 'rounded 0.33']); // RP "go"
+    expect(parts('aI@')).toEqual(['open 0.67', 'spread 0.33']); // RP "fire": a schwa after the first vowel adds nothing
+    expect(parts('iE')).toEqual(['spread 0.23', 'spread-open 0.77']); // Mandarin "xie": a medial
+    expect(parts('uo')).toEqual(['rounded 0.23', 'round-open 0.77']);
+    expect(parts('uei')).toEqual(['rounded 0.17', 'spread-open 0.56', 'spread 0.28']);
+    expect(parts('Au35')).toEqual(['open 0.67', 'rounded 0.33']); // a tone is no vowel
+    // one part: monophthongs (long or not), centring diphthongs (RP "forms", "here", "there"), consonants, pauses
+    for (const p of ['u:', 'I2', '3:', '@L', 'a#', 'O:', 'O@', 'i@3', 'e@', 'p', 'tS', '_:']) expect(mouthParts(p), p).toEqual([{ cls: mouthClass(p), share: 1 }]);
+    expect(parts('ou')).toEqual(['round-open 0.67', 'rounded 0.33']);
+    // the phones the recogniser names (10 ms each) are one class each
+    for (const [cls, p] of Object.entries(CLASS_PHONE)) expect(mouthParts(p), p).toEqual([{ cls, share: 1 }]);
   });
 });
 
@@ -72,6 +90,20 @@ describe('PhoneMouth', () => {
     expect(at(0.345).round).toBeGreaterThan(0.8);
     expect(at(0.345).spread).toBeLessThan(-0.8);
     expect(at(0.07).spread).toBeGreaterThan(0.4);
+  });
+
+  it('a diphthong ends in its last vowel\'s shape: "now" rounds, "my" spreads, though both open first', () => {
+    const m = new PhoneMouth();
+    m.add(seq(['n', 60], ['aU', 250], ['_', 300], ['m', 60], ['aI', 250], ['_', 300]), 0);
+    const at = (t: number) => m.shape(t - 0.02, t + 0.02)!;
+    // aU 0.06..0.31 s (its nucleus to 0.23), aI 0.67..0.92 (to 0.84)
+    expect(at(0.12).open).toBeGreaterThan(0.8);
+    expect(at(0.73).open).toBeGreaterThan(0.8);
+    expect(at(0.29).round).toBeGreaterThan(0.6);
+    expect(at(0.29).open).toBeLessThan(0.6);
+    expect(at(0.9).spread).toBeGreaterThan(0.6);
+    expect(at(0.9).round).toBe(0);
+    expect(at(0.12).round).toBeLessThan(at(0.29).round);
   });
 
   it('covers only where phones are; a barge-in (clear) and forgetting old phones leave no shape', () => {

@@ -1,7 +1,7 @@
 /** IPA phones (Piper and other espeak-ng-phonemised upstream TTS) onto the mouth classes. */
 import { describe, expect, it } from 'vitest';
 import { ipaAsEspeak } from '../../pipeline/phonemes/ipa-phones.js';
-import { mouthClass } from '../../pipeline/phonemes/phones.js';
+import { mouthClass, mouthParts } from '../../pipeline/phonemes/phones.js';
 
 const cls = (ipa: string) => mouthClass(ipaAsEspeak(ipa));
 
@@ -16,6 +16,14 @@ describe('ipaAsEspeak', () => {
       ['t', 'consonant'], ['ð', 'consonant'], ['ŋ', 'consonant'], ['k', 'consonant'], ['', 'pause'], ['_', 'pause'],
     ];
     expect(table.map(([p]) => [p, cls(p)])).toEqual(table);
+  });
+
+  it('keeps a diphthong\'s vowels, so the mouth moves through them', () => {
+    const through = (ipa: string) => mouthParts(ipaAsEspeak(ipa)).map((p) => p.cls);
+    expect(['aʊ', 'aɪ', 'oʊ', 'eɪ', 'ɔɪ', 'ɪə', 'aɪə'].map(through)).toEqual([
+      ['open', 'rounded'], ['open', 'spread'], ['round-open', 'rounded'], ['spread-open', 'spread'], ['round-open', 'spread'], ['spread'], ['open', 'spread'],
+    ]);
+    expect(through('uː')).toEqual(['rounded']);
   });
 
   it('ignores stress, length, tone marks and diacritics (Mandarin from a pinyin phonemiser)', () => {
