@@ -9,6 +9,11 @@
  *   and other sentences; this is espeak-ng's British RP voice;
  * - two portraits (the astronaut: a smile showing teeth, a small face; Grace Hopper: lips closed,
  *   glasses), each as the square Sonic crop (512x512) and as the default kiosk picture (540x960);
+ * - the 540x960 frames are read twice: whole, and on a square of the frame's width around the face
+ *   (the picture a 512x512 case gives the mesh). The mesh reads the whole tall frame's lips less
+ *   well: the same frames' p/b/m gap ratio reads 0.28 whole against 0.11 on the square, a closed
+ *   frame a 17 px gap. The square reading is held to all of the issue's bounds; the whole frame's
+ *   to the bounds it reaches (Case below);
  * - Mandarin (espeak-ng cmn-latn-pinyin, characters in): its b / p / m initials close the lips.
  *
  * Opening vs the speech envelope: r of the mesh's lip gap (the issue's measure), on every case; r of
@@ -56,13 +61,12 @@ interface Reading {
   darkness: number[];
 }
 
-/**
- * Renders the speech and reads every frame with the face mesh. `squareCrop`: the mesh reads a
- * square of the frame's width around the face instead of the whole (tall) frame.
- */
-async function renderAndRead(portrait: EnrolledPortrait, config: ReturnType<typeof parseConfig>, sp: EspeakSpeech, withPhones: boolean | readonly TimedPhone[], squareCrop = false): Promise<Reading> {
+type Frame = Awaited<ReturnType<PortraitEngine['renderReady']>>[number];
+
+/** Renders the speech (after LEAD s of silence) with the TTS's phones, given ones, or none. */
+async function render(portrait: EnrolledPortrait, config: ReturnType<typeof parseConfig>, sp: EspeakSpeech, withPhones: boolean | readonly TimedPhone[]): Promise<Frame[]> {
   const e = await PortraitEngine.create(portrait, config);
-  const frames = [];
+  const frames: Frame[] = [];
   try {
     e.pushSilence(LEAD * ANALYSIS_RATE);
     if (withPhones) e.pushPhones(withPhones === true ? sp.phones : withPhones);
@@ -72,6 +76,14 @@ async function renderAndRead(portrait: EnrolledPortrait, config: ReturnType<type
   } finally {
     await e.close();
   }
+  return frames;
+}
+
+/**
+ * Reads every frame with the face mesh. `squareCrop`: the mesh reads a square of the frame's width
+ * around the face instead of the whole (tall) frame.
+ */
+async function read(portrait: EnrolledPortrait, frames: readonly Frame[], squareCrop = false): Promise<Reading> {
   const r: Reading = { gap: [], width: [], jaw: [], darkness: [] };
   const box = mouthBox(portrait);
   const luma = frames.map((f) => meanLuma(f.i420, f.width, box));
@@ -94,6 +106,9 @@ async function renderAndRead(portrait: EnrolledPortrait, config: ReturnType<type
   }
   return r;
 }
+
+const renderAndRead = async (portrait: EnrolledPortrait, config: ReturnType<typeof parseConfig>, sp: EspeakSpeech, withPhones: boolean | readonly TimedPhone[]) =>
+  read(portrait, await render(portrait, config, sp, withPhones));
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
@@ -139,7 +154,8 @@ const line = (m: Measures) =>
  * Two portraits, each as the square Sonic crop (512x512) and as the default kiosk picture (540x960:
  * other scale, other placement, the frame completed beyond the photo), with the bounds each meets.
  * Where a bound is looser than the issue's (≤ 0.35 gap ratio, ≥ 80 % closures, ≤ 0.85 width), the
- * measured value is beside it. The loudness path gives 0.76, 0 % and 0.95.
+ * measured value is beside it: the 540x960 frames read whole; read on the square around the face,
+ * they meet the issue's bounds. The loudness path gives 0.76, 0 % and 0.95.
  */
 interface Case {
   name: string;
@@ -155,14 +171,16 @@ interface Case {
 }
 const CASES: Case[] = [
   { name: 'astronaut 512x512', photo: () => ASTRONAUT, config: squareConfig, width: [0.85, 0.85], heardClosed: 0.8, darkness: true },
-  // measured 0.861 (say): above the issue's width bound
+  // the whole frame read (on the square around the face: all of the issue's bounds, 0.831 say and
+  // 0.790 plain): measured 0.861 (say), above the issue's width bound;
   // plain audio: 9 of 12 closed by the mesh's reading since the recogniser learnt from recorded
   // speech too (10 of 12 before). The recogniser names the same closures on this voice as before;
   // the p of "soup at" is pressed on its frame, but starts a frame later, and the mesh reads the
   // tall frame's closed smile as a 17 px gap (threshold 14.4): the frame shows closed lips
   { name: 'astronaut 540x960', photo: () => ASTRONAUT, config: tallConfig, width: [0.9, 0.85], heardClosed: 0.75, darkness: true },
   { name: 'hopper 512x512', photo: hopperPortrait, config: squareConfig, width: [0.85, 0.85], heardClosed: 0.8, darkness: false },
-  // measured 0.894 (say) and 0.855 (plain): above the issue's width bound
+  // the whole frame read: measured 0.894 (say) and 0.855 (plain), above the issue's width bound
+  // (on the square around the face: 0.828 and 0.789)
   { name: 'hopper 540x960', photo: hopperPortrait, config: tallConfig, width: [0.92, 0.9], heardClosed: 0.8, darkness: false },
 ];
 
@@ -172,11 +190,20 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => closeFaceMesh());
 
+/** The issue's bounds, all of them. */
+function expectIssueBounds(m: Measures): void {
+  expect(m.closureRatio).toBeLessThanOrEqual(0.35);
+  expect(m.closedShare).toBeGreaterThanOrEqual(0.8);
+  expect(m.roundSpread).toBeLessThanOrEqual(0.85);
+  expect(m.meshR).toBeGreaterThanOrEqual(0.5);
+}
+
 describe('mouth shapes from phonemes, read back by a face mesh', () => {
   for (const c of CASES) {
     it(`${c.name}: p/b/m close the lips, rounded vowels narrow them, the opening follows the speech`, async () => {
       const portrait = await enrolPortrait(c.photo(), enrolOptions(c.config.avatar, c.config.runtime.cache_dir));
-      const withPhones = measures(speech, await renderAndRead(portrait, c.config, speech, true));
+      const sayFrames = await render(portrait, c.config, speech, true);
+      const withPhones = measures(speech, await read(portrait, sayFrames));
       console.log(`[phonemes] ${c.name} ${VOICE}, say path: ${line(withPhones)}`);
       expect(withPhones.closures).toBeGreaterThanOrEqual(8);
       expect(withPhones.closureRatio).toBeLessThanOrEqual(0.35);
@@ -185,10 +212,9 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
       expect(withPhones.closedShare).toBeGreaterThanOrEqual(0.8);
       expect(withPhones.roundSpread).toBeLessThanOrEqual(c.width[0]);
       if (c.config === tallConfig) {
-        // the same frames read on a square around the face: the mesh reads the tall frame's
-        // rounding less (printed: what of the shortfall is the reader's framing)
-        const cropped = measures(speech, await renderAndRead(portrait, c.config, speech, true, true));
+        const cropped = measures(speech, await read(portrait, sayFrames, true));
         console.log(`[phonemes] ${c.name} ${VOICE}, say path, read on a square crop around the face: ${line(cropped)}`);
+        expectIssueBounds(cropped);
       }
       if (c.name === 'astronaut 512x512') {
         // an upstream TTS without timings: the text spoken by espeak-ng en-us, warped onto this
@@ -201,13 +227,19 @@ describe('mouth shapes from phonemes, read back by a face mesh', () => {
         expect(viaAlign.r).toBeGreaterThanOrEqual(0.5);
       }
       // plain audio: the recogniser names the mouth shapes
-      const heard = measures(speech, await renderAndRead(portrait, c.config, speech, false));
+      const plainFrames = await render(portrait, c.config, speech, false);
+      const heard = measures(speech, await read(portrait, plainFrames));
       console.log(`[phonemes] ${c.name} ${VOICE}, plain audio: ${line(heard)}`);
       expect(heard.closureRatio).toBeLessThanOrEqual(0.35);
       expect(heard.closedShare).toBeGreaterThanOrEqual(c.heardClosed);
       expect(heard.meshR).toBeGreaterThanOrEqual(0.5);
       if (c.darkness) expect(heard.r).toBeGreaterThanOrEqual(0.5);
       expect(heard.roundSpread).toBeLessThanOrEqual(c.width[1]);
+      if (c.config === tallConfig) {
+        const cropped = measures(speech, await read(portrait, plainFrames, true));
+        console.log(`[phonemes] ${c.name} ${VOICE}, plain audio, read on a square crop around the face: ${line(cropped)}`);
+        expectIssueBounds(cropped);
+      }
       if (c.name === 'astronaut 512x512') {
         const loud = measures(speech, await renderAndRead(portrait, loudnessOnly, speech, false));
         console.log(`[phonemes] ${c.name} ${VOICE}, plain audio, recogniser off (for comparison): ${line(loud)}`);
