@@ -24,7 +24,9 @@ beforeAll(async () => {
   ts = await startTestServer({
     mode: 'direct',
     rtcBase: 46000,
-    config: { jobs: { concurrency: 1, timeout_sec: 120, max_queued: 5 } },
+    // render_idle off: the suite's other test files share these cores, and under SCHED_IDLE a render
+    // waits for all of them (the priority is job-runner.test.ts's to check)
+    config: { jobs: { concurrency: 1, timeout_sec: 120, max_queued: 5, render_idle: false } },
     start: { engineModule: TEST_CARD, engineOptions: { width: 64, height: 64 } }, // the live session; jobs render with the portrait engine
   });
   url = ts.server.url;

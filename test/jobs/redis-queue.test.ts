@@ -37,7 +37,9 @@ async function startWorker(configFile: string): Promise<{ proc: ChildProcess; id
 
 beforeAll(async () => {
   ({ proc: redis, url: redisUrl } = await startRedis(dir));
-  const jobs = { queue: 'redis', redis_url: redisUrl, dir: join(dir, 'jobs'), timeout_sec: 120 };
+  // render_idle off: the suite's other test files share these cores, and under SCHED_IDLE a render
+  // waits for all of them (the priority is job-runner.test.ts's to check)
+  const jobs = { queue: 'redis', redis_url: redisUrl, dir: join(dir, 'jobs'), timeout_sec: 120, render_idle: false };
   const configFile = join(dir, 'worker.json');
   writeFileSync(configFile, JSON.stringify({ jobs: { ...jobs, concurrency: 1 }, runtime: { cache_dir: join(dir, 'portraits') } }));
   ts = await startTestServer({ mode: 'direct', rtcBase: 46400, config: { jobs: { ...jobs, concurrency: 0 } }, start: { engineModule: TEST_CARD, engineOptions: { width: 64, height: 64 } } });

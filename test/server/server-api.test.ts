@@ -73,8 +73,11 @@ describe('health and metrics', () => {
     const text = await res.text();
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     expect(text).toMatch(/^avatar_sessions\{mode="sfu"\} 1$/m);
-    const fps = Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(text)?.[1]);
-    expect(fps).toBeGreaterThan(20);
+    // the fps over the last 2 s, as /healthz's above: polled, as the other test files running beside
+    // this one on the same cores can hold a frame back (CI read 19.4 once)
+    const fpsSent = async () => Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    expect(Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    await expect.poll(fpsSent, { timeout: 5000, interval: 250 }).toBeGreaterThan(20);
     expect(text).toMatch(/^avatar_stage_ms\{session="default",stage="engine"\} [\d.e-]+$/m);
     // the default SFU path encodes with x264: its time per frame is a stage of its own (fps > 20 above: frames were encoded)
     const encodeMs = Number(/^avatar_stage_ms\{session="default",stage="encode"\} ([\d.e-]+)$/m.exec(text)?.[1]);
