@@ -52,8 +52,10 @@ function handshake(ns: string, auth: Record<string, unknown>): Promise<string> {
 
 describe('health and metrics', () => {
   it('/healthz says ok, the media mode, the worker and each session with its frame rate', async () => {
-    // fps is measured over the last 2 s: right after the start it is still below the target
-    await expect.poll(async () => ((await (await fetch(`${url}/healthz`)).json()) as { sessions: { fps: number }[] }).sessions[0]!.fps, { timeout: 5000, interval: 250 }).toBeGreaterThan(20);
+    // fps is measured over the last 2 s: right after the start it is still below the target, and the
+    // other test files running beside this one on the same cores can hold frames back for a while
+    // (CI read 16.7 once, right after a reading above 20): polled, the target reached once
+    await expect.poll(async () => ((await (await fetch(`${url}/healthz`)).json()) as { sessions: { fps: number }[] }).sessions[0]!.fps, { timeout: 10_000, interval: 250 }).toBeGreaterThan(20);
     const res = await fetch(`${url}/healthz`);
     const body = (await res.json()) as { status: string; mode: string; mediasoupWorker: { state: string; pid?: number }; sessions: { id: string; fps: number }[] };
     expect(res.status).toBe(200);
@@ -65,7 +67,7 @@ describe('health and metrics', () => {
     expect(ts.server.mediasoupWorkerPid()).toBeGreaterThan(0);
     expect(body.sessions).toHaveLength(1);
     expect(body.sessions[0]!.id).toBe('default');
-    expect(body.sessions[0]!.fps).toBeGreaterThan(20);
+    expect(body.sessions[0]!.fps).toBeGreaterThan(0);
   });
 
   it('/metrics is Prometheus text with sessions, fps, stage times and kiosks', async () => {
@@ -73,11 +75,10 @@ describe('health and metrics', () => {
     const text = await res.text();
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     expect(text).toMatch(/^avatar_sessions\{mode="sfu"\} 1$/m);
-    // the fps over the last 2 s, as /healthz's above: polled, as the other test files running beside
-    // this one on the same cores can hold a frame back (CI read 19.4 once)
+    // the fps over the last 2 s, polled as /healthz's above (CI read 19.4 once)
     const fpsSent = async () => Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
     expect(Number(/^avatar_fps_sent\{session="default"\} ([\d.]+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
-    await expect.poll(fpsSent, { timeout: 5000, interval: 250 }).toBeGreaterThan(20);
+    await expect.poll(fpsSent, { timeout: 10_000, interval: 250 }).toBeGreaterThan(20);
     expect(text).toMatch(/^avatar_stage_ms\{session="default",stage="engine"\} [\d.e-]+$/m);
     // the default SFU path encodes with x264: its time per frame is a stage of its own (fps > 20 above: frames were encoded)
     const encodeMs = Number(/^avatar_stage_ms\{session="default",stage="encode"\} ([\d.e-]+)$/m.exec(text)?.[1]);
