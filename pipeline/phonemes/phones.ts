@@ -106,16 +106,16 @@ export function mouthParts(phone: string): MouthPart[] {
   if (!VOWEL_CLASSES.has(cls)) return [{ cls, share: 1 }];
   // the vowel letters, without a tone (Mandarin "Au35") and with each letter's class
   const letters = [...phone.trim().replace(/\d{2,}$/, '')].filter((c) => VOWEL_LETTERS.has(c));
+  const medial = letters.length > 1 && 'iuy'.includes(letters[0]!) && !'@3'.includes(letters[1]!);
   const parts: { cls: MouthClass; weight: number }[] = [];
   letters.forEach((c, i) => {
     const k = mouthClass(c);
     // a schwa after the first vowel ("O@", "i@", "e@": RP's NORTH, NEAR, SQUARE; r-colouring "3")
     // relaxes the lips little or not at all in today's speech: the first vowel's shape holds
     if (i > 0 && k === 'mid') return;
-    const medial = i === 0 && 'iuy'.includes(c) && letters.length > 1 && !'@3'.includes(letters[1]!);
-    const nucleus = i === 0 ? !medial : i === 1 && parts[0]?.weight === GLIDE;
     if (k === parts[parts.length - 1]?.cls) return;
-    parts.push({ cls: k, weight: medial ? GLIDE : nucleus ? NUCLEUS : 1 });
+    const nucleus = i === (medial ? 1 : 0);
+    parts.push({ cls: k, weight: i === 0 && medial ? GLIDE : nucleus ? NUCLEUS : 1 });
   });
   if (parts.length < 2) return [{ cls, share: 1 }];
   const total = parts.reduce((a, p) => a + p.weight, 0);
