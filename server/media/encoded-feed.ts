@@ -11,7 +11,8 @@
  *
  * Keyframes: the router forwards a kiosk's PLI / FIR as RTCP on the DirectTransport; the next frame
  * is then a keyframe (at most one forced every KEYFRAME_MIN_GAP_MS, so a lossy kiosk cannot turn
- * every frame into one for all the others).
+ * every frame into one for all the others). A kiosk whose video starts gets one at once (keyframeNow),
+ * once per kiosk, outside that throttle.
  */
 import { randomInt } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
@@ -187,6 +188,14 @@ export class EncodedFeed implements MediaSink {
     clearTimeout(this.keyTimer);
     this.encoder.close();
     this.transport.close();
+  }
+
+  /** A kiosk starts to watch: the next frame is a keyframe, throttle or not (SfuRoom.resume: once per kiosk). */
+  keyframeNow(): void {
+    if (this.closed) return;
+    clearTimeout(this.keyTimer);
+    this.keyTimer = undefined;
+    this.encoder.requestKeyframe();
   }
 
   private keyframeAsked(): void {

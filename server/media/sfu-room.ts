@@ -29,6 +29,11 @@ export interface RoomFeed {
   producers: ms.Producer[];
   /** the encoder path's encoder counts (absent for wrtc and relays) */
   stats?(): EncodedFeedStats;
+  /**
+   * A kiosk starts to watch: the next frame is a keyframe, whatever throttles requests (the encoder
+   * path; wrtc and relays answer the consumer's own request)
+   */
+  keyframeNow?(): void;
   close(): void;
 }
 
@@ -70,6 +75,8 @@ export interface PublisherOptions {
 interface KioskPeer {
   transport: ms.WebRtcTransport;
   consumers: ms.Consumer[];
+  /** its video has been resumed once (and a keyframe asked for it) */
+  videoStarted?: boolean;
 }
 
 /** What a signalling channel does: JSON across the wire (mediasoup's and mediasoup-client's types differ in detail). */
@@ -184,9 +191,22 @@ export class SfuRoom {
     return out;
   }
 
-  /** Resumes the kiosk's consumers of `kind` (both when absent). */
+  /**
+   * Resumes the kiosk's consumers of `kind` (both when absent). The first time its video flows the
+   * feed sends a keyframe at once: mediasoup's own request from the consumer is throttled with
+   * every other kiosk's (EncodedFeed), and a keyframe encoded moments before, while the consumer
+   * was still paused, would hold the new kiosk's first picture back by up to that throttle.
+   */
   async resume(kioskId: string, kind?: 'audio' | 'video'): Promise<void> {
-    for (const c of this.peer(kioskId).consumers) if (!kind || c.kind === kind) await c.resume();
+    const peer = this.peer(kioskId);
+    for (const c of peer.consumers) {
+      if (kind && c.kind !== kind) continue;
+      await c.resume();
+      if (c.kind === 'video' && !peer.videoStarted && !c.closed) {
+        peer.videoStarted = true;
+        this.feed.keyframeNow?.();
+      }
+    }
   }
 
   /** Releases the kiosk's transport and consumers. Safe to call for an unknown or closed kiosk. */
@@ -315,6 +335,7 @@ async function encodedFeed(router: ms.Router, source: SessionMediaSource, opts: 
   return {
     producers: feed.producers,
     stats: () => feed.stats(),
+    keyframeNow: () => feed.keyframeNow(),
     close() {
       detach();
       feed.close();

@@ -171,6 +171,35 @@ describe('encoder path: x264 + Opus into a mediasoup DirectTransport', () => {
     recv.close();
   });
 
+  it('a kiosk whose video starts gets a keyframe at the next frame, even just after one; PLIs stay throttled to one per 300 ms', async () => {
+    const feed = await EncodedFeed.create(router, { width: W, height: H, fps: FPS, maxKbps: 1500, preset: 'superfast', cname: 'avatar-test', onError: (e) => { throw e; } });
+    const recv = await router.createDirectTransport();
+    const video = await recv.consume({ producerId: feed.producers[0]!.id, rtpCapabilities: router.rtpCapabilities });
+    const depack = new Depacketizer();
+    video.on('rtp', (p) => depack.push(p));
+    const ssrc = video.rtpParameters.encodings![0]!.ssrc!;
+    const t0 = 3_000_000;
+    for (let k = 0; k < 16; k++) {
+      // frame 0 is a keyframe; frame 3, just after it, comes out another at once for a kiosk that starts;
+      // a PLI at 5 (a lossy kiosk) waits for 300 ms after that one (frame 10 or 11)
+      if (k === 3) feed.keyframeNow();
+      if (k === 5) recv.sendRtcp(pli(1234, ssrc));
+      feed.frame({ kind: 'frame', pts: k * 1920, index: k, width: W, height: H, i420: picture(k) } as unknown as AvatarFrame, t0 + k * 40);
+      await sleep(40);
+    }
+    await sleep(200);
+    const keyAt = depack.frames.map((f, k) => (f.au.includes(Buffer.of(0, 0, 0, 1, 0x65)) ? k : -1)).filter((k) => k >= 0);
+    console.log(`[keyframes] at frames ${keyAt.join(', ')}; requests ${feed.stats().keyframeRequests}`);
+    expect(depack.frames.length).toBe(16);
+    expect(feed.stats().keyframeRequests).toBe(1);
+    expect(keyAt.length).toBe(3);
+    expect(keyAt.slice(0, 2)).toEqual([0, 3]);
+    expect(keyAt[2]).toBeGreaterThanOrEqual(10);
+    expect(keyAt[2]).toBeLessThanOrEqual(12);
+    feed.close();
+    recv.close();
+  });
+
   it('a frame of another size is refused with a clear error, and the stream goes on', async () => {
     const errors: Error[] = [];
     const feed = await EncodedFeed.create(router, { width: W, height: H, fps: FPS, maxKbps: 1500, preset: 'superfast', cname: 'avatar-test', onError: (e) => errors.push(e) });
