@@ -121,3 +121,14 @@ export function mouthParts(phone: string): MouthPart[] {
   const total = parts.reduce((a, p) => a + p.weight, 0);
   return parts.map((p) => ({ cls: p.cls, share: p.weight / total }));
 }
+
+/** The mouth class at `fraction` (0..1) of a phone's time: the part of it (mouthParts) that holds then. */
+export function mouthClassAt(phone: string, fraction: number): MouthClass {
+  const parts = mouthParts(phone);
+  let end = 0;
+  for (const p of parts) {
+    end += p.share;
+    if (fraction < end) return p.cls;
+  }
+  return parts[parts.length - 1]!.cls;
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PhoneMouth } from '../../pipeline/motion/phone-mouth.js';
 import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
 import { CLASS_PHONE } from '../../pipeline/phonemes/mouth-classes.js';
-import { mouthClass, mouthParts } from '../../pipeline/phonemes/phones.js';
+import { mouthClass, mouthClassAt, mouthParts } from '../../pipeline/phonemes/phones.js';
 
 const seq = (...p: [string, number][]) => {
   let t = 0;
@@ -42,6 +42,12 @@ describe('mouth classes of espeak-ng phonemes', () => {
     expect(parts('ou')).toEqual(['round-open 0.67', 'rounded 0.33']);
     // the phones the recogniser names (10 ms each) are one class each
     for (const [cls, p] of Object.entries(CLASS_PHONE)) expect(mouthParts(p), p).toEqual([{ cls, share: 1 }]);
+  });
+
+  it('mouthClassAt names the part that holds at a point of the phone (the recogniser\'s training labels)', () => {
+    expect([0, 0.5, 0.66, 0.67, 0.99, 1].map((f) => mouthClassAt('aU', f))).toEqual(['open', 'open', 'open', 'rounded', 'rounded', 'rounded']);
+    expect([0, 0.15, 0.2, 0.7, 0.8].map((f) => mouthClassAt('uei', f))).toEqual(['rounded', 'rounded', 'spread-open', 'spread-open', 'spread']);
+    expect([0, 0.5, 1].map((f) => mouthClassAt('p', f))).toEqual(['closed', 'closed', 'closed']);
   });
 });
 
