@@ -53,6 +53,11 @@ export async function openKiosk(browser: Browser, url: string, timeoutMs = 20_00
   return page;
 }
 
+/** Closes a page unless it is closed already (a test's cleanup, run whether the test passed or not). */
+export async function closePage(page: Page): Promise<void> {
+  if (!page.isClosed()) await page.close();
+}
+
 export async function waitLive(page: Page, timeoutMs = 20_000): Promise<void> {
   await page.waitForFunction(
     () => {

@@ -5,12 +5,12 @@
  * real portrait engine, headless Chromium.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { enrolPortrait } from '../../models/face/enrol.js';
 import { mouthBox } from '../helpers/video-measures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { launchChromium, openKiosk } from './browser.js';
+import { closePage, launchChromium, openKiosk } from './browser.js';
 import { burstOnsets, installProbe, readProbe } from './probe.js';
 
 let ts: TestServer;
@@ -71,6 +71,7 @@ describe('captions', () => {
     const m = mouthBox(portrait);
     const mouth = { x: m.x, y: m.y, w: m.width, h: m.height };
     const page = await openKiosk(browser, ts.server.kioskUrl('default'));
+    onTestFinished(() => closePage(page)); // also when it fails: its retry starts with no kiosk left over
     // the in-page probe hears the audio as it plays (page clock); the captions' changes are timed on the same clock
     await installProbe(page, { x: m.x, y: m.y, width: m.width, height: m.height });
     await page.evaluate(() => {

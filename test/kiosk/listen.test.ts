@@ -8,7 +8,7 @@
  * the answer's first audio is heard on the kiosk when avatar_answer_ms{part="kiosk"} says.
  */
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { speakWav, wavBytes } from '../helpers/speech.js';
 import { startStandInAgent, type StandInAgent } from '../helpers/stand-in-agent.js';
 import { connectAudio, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { mouthBox } from '../helpers/video-measures.js';
-import { fromServer, launchChromium, openKiosk } from './browser.js';
+import { closePage, fromServer, launchChromium, openKiosk } from './browser.js';
 import { installProbe, median, mouthOpening, pageTimeOrigin, readProbe, restAfterTouch, waitMouthOpen } from './probe.js';
 
 let agent: StandInAgent;
@@ -64,6 +64,7 @@ afterAll(async () => {
 describe('listen mode at the kiosk', () => {
   it('the kiosk hears the citizen, the agent answers, the avatar speaks the answer with a caption', async () => {
     const page = await openKiosk(browser, ts.server.kioskUrl('default'), 30_000);
+    onTestFinished(() => closePage(page)); // also when it fails: its retry starts with no kiosk left over
     const origin = new URL(ts.server.url).origin;
     const foreign: string[] = [];
     page.on('request', (r) => {
@@ -90,6 +91,7 @@ describe('listen mode at the kiosk', () => {
     const portrait = await enrolPortrait(DEFAULT_PORTRAIT, { minResolution: cfg.avatar.min_resolution, expandRatio: cfg.avatar.expand_ratio, cacheDir: cfg.runtime.cache_dir });
     // a muted kiosk page (no microphone of its own, nothing fed back): the probe taps its stream
     const page = await openKiosk(browser, `${ts.server.kioskUrl('default')}&muted=1`, 30_000);
+    onTestFinished(() => closePage(page));
     await installProbe(page, mouthBox(portrait));
     const session = ts.server.sessions.require('default');
     await expect.poll(() => session.busySpeaking, { timeout: 20_000, interval: 100 }).toBe(false);
