@@ -9,10 +9,9 @@
  * The first sentence is the phoneme test's (test/integration/phoneme-lips.test.ts).
  */
 import { resample } from '../../pipeline/audio/resampler.js';
-import { PhoneMouth } from '../../pipeline/motion/phone-mouth.js';
-import { MouthRecogniser, loadMouthModel } from '../../pipeline/phonemes/mouth-recogniser.js';
-import { mouthClass, type TimedPhone } from '../../pipeline/phonemes/phones.js';
+import { loadMouthModel } from '../../pipeline/phonemes/mouth-recogniser.js';
 import { espeakSpeak } from '../../pipeline/phonemes/espeak-phones.js';
+import { addCounts, closureCounts } from './closure-counts.js';
 
 const SENTENCES = [
   '爸爸买了白面包，不怕麻烦。',
@@ -26,30 +25,9 @@ const SENTENCES = [
 ];
 const model = loadMouthModel();
 if (process.env.MOUTH_BIAS !== undefined) model.closedBias = Number(process.env.MOUTH_BIAS);
-const FPS = 25;
-const NEAR = 0.02;
-let total = 0, near = 0, middle = 0, awayS = 0, speechS = 0;
-for (const text of SENTENCES) {
+const { total, near, middle, awaySpeechS, speechS } = SENTENCES.map((text) => {
   const sp = espeakSpeak(text, 'cmn-latn-pinyin', 150);
-  const rec = new MouthRecogniser(model);
-  const named = [...rec.push(resample(sp.samples, sp.sampleRate, 16_000)), ...rec.pushSilence(16_000)];
-  const closures = named.filter((p) => mouthClass(p.phone) === 'closed');
-  const mouth = new PhoneMouth();
-  mouth.add(named, 0);
-  const isNear = (c: TimedPhone, p: TimedPhone) => c.end > p.start - NEAR && c.start < p.end + NEAR;
-  for (const p of sp.phones) {
-    if (mouthClass(p.phone) !== 'pause') speechS += p.end - p.start;
-    if (mouthClass(p.phone) !== 'closed') continue;
-    total++;
-    if (closures.some((c) => isNear(c, p))) near++;
-    const k = Math.floor(((p.start + p.end) / 2) * FPS);
-    if (mouth.shape(k / FPS, (k + 1) / FPS)?.closed) middle++;
-  }
-  for (const c of closures) {
-    if (sp.phones.some((p) => mouthClass(p.phone) === 'closed' && isNear(c, p))) continue;
-    const mid = (c.start + c.end) / 2;
-    if (sp.phones.some((p) => mouthClass(p.phone) !== 'pause' && mid >= p.start && mid < p.end)) awayS += c.end - c.start;
-  }
-}
+  return closureCounts(model, resample(sp.samples, sp.sampleRate, 16_000), sp.phones);
+}).reduce(addCounts);
 const pc = (n: number) => `${n}/${total} (${((100 * n) / total).toFixed(0)} %)`;
-console.log(`Mandarin, closure bias ${model.closedBias}: b/p/m heard near ${pc(near)}, middle frame closed ${pc(middle)}; closures inside other sounds ${(awayS * 1000).toFixed(0)} ms in ${speechS.toFixed(1)} s of speech`);
+console.log(`Mandarin, closure bias ${model.closedBias}: b/p/m heard near ${pc(near)}, middle frame closed ${pc(middle)}; closures inside other sounds ${(awaySpeechS * 1000).toFixed(0)} ms in ${speechS.toFixed(1)} s of speech`);
