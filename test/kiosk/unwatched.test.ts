@@ -6,10 +6,10 @@
  * headless Chromium.
  */
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { speakWav, wavSamples } from '../helpers/speech.js';
 import { startTestServer, uploadSpeech, type TestServer } from '../helpers/test-server.js';
-import { launchChromium, waitLive } from './browser.js';
+import { closePage, launchChromium, waitLive } from './browser.js';
 
 let ts: TestServer;
 let browser: Browser;
@@ -56,38 +56,36 @@ describe('a session nobody watches', () => {
     await expect.poll(() => session.stats().rendering, { timeout: 5000, interval: 50 }).toBe(false);
     const resumesBefore = session.stats().watch.resumes;
     const page = await browser.newPage({ viewport: { width: 512, height: 910 } });
-    try {
-      page.on('pageerror', (e) => console.error('[kiosk page error]', e.message));
-      await page.addInitScript('globalThis.__name = (f) => f;');
-      // the page's join request (socket.io over its WebSocket) and the first frame it shows
-      await page.addInitScript(() => {
-        const t: { join?: number; frame?: number } = {};
-        (window as unknown as { joinTimes: typeof t }).joinTimes = t;
-        const send = WebSocket.prototype.send;
-        WebSocket.prototype.send = function (this: WebSocket, d: string | ArrayBufferLike | Blob | ArrayBufferView) {
-          if (t.join === undefined && typeof d === 'string' && d.includes('"join"')) t.join = performance.now();
-          return send.call(this, d);
-        };
-        const iv = setInterval(() => {
-          const v = document.getElementById('avatar') as (HTMLVideoElement & { requestVideoFrameCallback(cb: (now: number, m: { expectedDisplayTime: number }) => void): number }) | null;
-          if (!v) return;
-          clearInterval(iv);
-          v.requestVideoFrameCallback((now, m) => (t.frame = m.expectedDisplayTime ?? now));
-        }, 5);
-      });
-      await page.goto(ts.server.kioskUrl('default'));
-      await waitLive(page, 20_000);
-      await page.waitForFunction(() => (window as unknown as { joinTimes: { frame?: number } }).joinTimes.frame !== undefined, undefined, { timeout: 5000 });
-      const t = await page.evaluate(() => (window as unknown as { joinTimes: { join: number; frame: number } }).joinTimes);
-      const firstFrameMs = t.frame - t.join;
-      console.log(`[unwatched] join request -> first frame on screen ${firstFrameMs.toFixed(0)} ms (the session was paused)`);
-      expect(session.stats().watch.resumes).toBe(resumesBefore + 1);
-      expect(session.stats().rendering).toBe(true);
-      expect(firstFrameMs).toBeGreaterThan(0);
-      expect(firstFrameMs).toBeLessThanOrEqual(500);
-    } finally {
-      await page.close();
-    }
+    onTestFinished(() => closePage(page)); // also when it fails: its retry starts with no kiosk left over
+    page.on('pageerror', (e) => console.error('[kiosk page error]', e.message));
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    // the page's join request (socket.io over its WebSocket) and the first frame it shows
+    await page.addInitScript(() => {
+      const t: { join?: number; frame?: number } = {};
+      (window as unknown as { joinTimes: typeof t }).joinTimes = t;
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, d: string | ArrayBufferLike | Blob | ArrayBufferView) {
+        if (t.join === undefined && typeof d === 'string' && d.includes('"join"')) t.join = performance.now();
+        return send.call(this, d);
+      };
+      const iv = setInterval(() => {
+        const v = document.getElementById('avatar') as (HTMLVideoElement & { requestVideoFrameCallback(cb: (now: number, m: { expectedDisplayTime: number }) => void): number }) | null;
+        if (!v) return;
+        clearInterval(iv);
+        v.requestVideoFrameCallback((now, m) => (t.frame = m.expectedDisplayTime ?? now));
+      }, 5);
+    });
+    await page.goto(ts.server.kioskUrl('default'));
+    await waitLive(page, 20_000);
+    await page.waitForFunction(() => (window as unknown as { joinTimes: { frame?: number } }).joinTimes.frame !== undefined, undefined, { timeout: 5000 });
+    const t = await page.evaluate(() => (window as unknown as { joinTimes: { join: number; frame: number } }).joinTimes);
+    const firstFrameMs = t.frame - t.join;
+    console.log(`[unwatched] join request -> first frame on screen ${firstFrameMs.toFixed(0)} ms (the session was paused)`);
+    expect(session.stats().watch.resumes).toBe(resumesBefore + 1);
+    expect(session.stats().rendering).toBe(true);
+    expect(firstFrameMs).toBeGreaterThan(0);
+    expect(firstFrameMs).toBeLessThanOrEqual(500);
+    await page.close();
     await expect.poll(() => session.stats().rendering, { timeout: 5000, interval: 50 }).toBe(false);
     expect(session.stats().kiosks).toBe(0);
   }, 60_000);
