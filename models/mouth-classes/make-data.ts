@@ -77,10 +77,26 @@ const ROOM_SHARE = Number(process.env.MOUTH_ROOM ?? 0);
  * recorded-asterisk.sh), each utterance RECORDED_COPIES times, all but the first faster or slower
  * by up to RECORDED_SPEED; every fifth is held out. (train.py weighs its vowels down.)
  */
-const RECORDED = (process.env.MOUTH_RECORDED ?? '.cache/asterisk').split(',').filter(Boolean);
 const RECORDED_COPIES = Number(process.env.MOUTH_RECORDED_COPIES ?? 4);
+/**
+ * DIR or DIR:COPIES (that directory's copies instead of RECORDED_COPIES). Tried (2026-12-06): three
+ * more readers, Asterisk's French, Italian and Russian prompts (recorded-asterisk.sh fr / it / ru:
+ * phonemised by espeak-ng, aligned by the English acoustic model), one copy each beside the English
+ * prompts' four. From seeds 7 and 8, at bias 1.0, against the shipped model: p/b/m middle frames
+ * closed on festival's kal 53 and 48 of 85 (52), ked 40 and 35 (45), LibriVox 19 and 17 of 29 (19),
+ * Mandarin 34 and 33 of 44 (36), in less closure time elsewhere (LibriVox and the held-out prompts
+ * 4.8 and 5.0 s, 6.0); at 1.5 about where the shipped model is (kal 60 and 56, 59; ked 45 and 39, 47).
+ * Trained without the Russian reader, they closed 0.4-2.5 points more of hers (772 p/b/m) than the
+ * shipped model at the same closure time elsewhere. Four copies each closed fewer (ked 29-39 of 85,
+ * Mandarin 23-32 of 44, at biases 1.0 and 1.5). Not shipped: the three readers measure instead
+ * (eval-recorded.ts; README).
+ */
+const RECORDED = (process.env.MOUTH_RECORDED ?? '.cache/asterisk').split(',').filter(Boolean).map((d) => {
+  const [dir, copies] = d.split(':');
+  return { dir: dir!, copies: copies === undefined ? RECORDED_COPIES : Number(copies) };
+});
 const RECORDED_SPEED = Number(process.env.MOUTH_RECORDED_SPEED ?? 0.12);
-for (const dir of RECORDED) {
+for (const { dir } of RECORDED) {
   if (!existsSync(join(dir, 'phones.json'))) throw new Error(`${dir}/phones.json is missing: run models/mouth-classes/recorded-asterisk.sh first (or MOUTH_RECORDED= to train on synthetic voices only)`);
 }
 
@@ -243,10 +259,10 @@ write(join(out, 'heldout.bin'), heldSentences.map((s) => utterance(s, HELDOUT_VO
 const train = [];
 for (let i = 0; i < TRAIN_UTTERANCES; i++) train.push(utterance(trainSentences[i % trainSentences.length]!, pick(TRAIN_VOICES) + pick(VARIANTS)));
 for (let i = 0; i < FLITE_UTTERANCES; i++) train.push(utterance(trainSentences[(TRAIN_UTTERANCES + i) % trainSentences.length]!, `flite:${FLITE_VOICES[i % FLITE_VOICES.length]}`));
-for (const dir of RECORDED) {
+for (const { dir, copies } of RECORDED) {
   const utts = readRecorded(dir).filter((u) => !u.heldOut);
   let n = 0;
-  for (let copy = 0; copy < RECORDED_COPIES; copy++) {
+  for (let copy = 0; copy < copies; copy++) {
     // the first copy as recorded, the others faster or slower by up to RECORDED_SPEED (a speaker of their own each)
     for (const u of utts) {
       const speed = copy === 0 || RECORDED_SPEED === 0 ? 1 : 1 - RECORDED_SPEED + 2 * RECORDED_SPEED * rnd();
@@ -254,7 +270,7 @@ for (const dir of RECORDED) {
       n++;
     }
   }
-  console.log(`${dir}: ${utts.length} recorded utterances x ${RECORDED_COPIES} (each with its own silence, level and noise)`);
+  console.log(`${dir}: ${utts.length} recorded utterances x ${copies} (each with its own silence, level and noise)`);
   if (n === 0) throw new Error(`${dir}: no recorded utterances to train on`);
 }
 write(join(out, 'train.bin'), train);

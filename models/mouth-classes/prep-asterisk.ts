@@ -9,11 +9,11 @@
  *
  * models/mouth-classes/recorded-asterisk.sh sets this up (downloads and extracts the packages).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { beamcoder } from '../../pipeline/media/beamcoder.js';
 import { encodeWavS16 } from '../../pipeline/audio/wav.js';
+import { decodeG722, g722Files } from './g722.js';
 
 const [root, dictPath, out] = process.argv.slice(2);
 if (!root || !dictPath || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk.ts EXTRACTED_DEBS_DIR DICT OUT_DIR');
@@ -38,34 +38,7 @@ function words(text: string): string[] | undefined {
   return ws;
 }
 
-/** A raw G.722 file, decoded by FFmpeg (beamcoder) to 16 kHz 16-bit samples. */
-async function g722(path: string): Promise<Int16Array> {
-  const bc = beamcoder();
-  const demuxer = await bc.demuxer({ url: `file:${path}`, iformat: bc.demuxers().g722 });
-  const dec = bc.decoder({ demuxer, stream_index: 0 });
-  const parts: Int16Array[] = [];
-  const take = (frames: { data: Buffer[]; nb_samples: number; format: string }[]) => {
-    for (const f of frames) {
-      if (f.format !== 's16') throw new Error(`${path}: G.722 decoded to ${f.format}, s16 expected`);
-      parts.push(new Int16Array(f.data[0]!.buffer.slice(f.data[0]!.byteOffset, f.data[0]!.byteOffset + 2 * f.nb_samples)));
-    }
-  };
-  for (let p = await demuxer.read(); p != null; p = await demuxer.read()) take((await dec.decode(p)).frames);
-  take((await dec.flush()).frames);
-  const s = new Int16Array(parts.reduce((a, p) => a + p.length, 0));
-  let k = 0;
-  for (const p of parts) { s.set(p, k); k += p.length; }
-  return s;
-}
-
-const files = new Map<string, string>();
-(function walk(d: string) {
-  for (const n of readdirSync(d)) {
-    const p = join(d, n);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (n.endsWith('.g722')) files.set(relative(sounds, p).slice(0, -5), p);
-  }
-})(sounds);
+const files = g722Files(sounds);
 
 mkdirSync(out, { recursive: true });
 let kept = 0, dropped = 0, seconds = 0;
@@ -75,7 +48,7 @@ for (const line of texts.split('\n')) {
   const file = files.get(m[1]!);
   const ws = words(m[2]!);
   if (!file || !ws) { dropped++; continue; }
-  const samples = await g722(file);
+  const samples = await decodeG722(file);
   const name = m[1]!.replace(/\//g, '__');
   writeFileSync(join(out, `${name}.wav`), encodeWavS16(samples, 16_000));
   writeFileSync(join(out, `${name}.txt`), ws.join(' ') + '\n');
