@@ -8,11 +8,11 @@
 import { readFileSync } from 'node:fs';
 import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_PORTRAIT } from '../../config/schema.js';
 import { decodeImage, encodePng } from '../../models/face/image.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { fromServer, inboundStats, launchChromium, openKiosk } from './browser.js';
+import { closePage, fromServer, inboundStats, launchChromium, openKiosk } from './browser.js';
 
 // jsqr is CommonJS with `exports.default`: under ESM the function is the default's default
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
@@ -66,6 +66,14 @@ const meanColour = (kiosk: Page) =>
 describe('operator console', () => {
   it('signs in, creates a session, provisions a kiosk by QR, speaks, swaps the portrait live and deletes the session', async () => {
     const page = watch(await browser.newPage({ viewport: { width: 1024, height: 1366 } }));
+    onTestFinished(async () => {
+      await closePage(page);
+      // a failed try's session is deleted (as the console does): its retry would find "hall-b" already
+      // there, with a kiosk in its list and the first try's new portrait, which it could not swap again
+      if (ts.server.sessions.has('hall-b')) {
+        await fetch(`${ts.server.url}/api/sessions/hall-b`, { method: 'DELETE', headers: { authorization: `Bearer ${ts.server.adminKey}` } });
+      }
+    });
     page.on('dialog', (d) => void d.accept());
     await page.addInitScript('globalThis.__name = (f) => f;');
     await page.goto(`${ts.server.url}/admin/`);
@@ -120,6 +128,7 @@ describe('operator console', () => {
 
     // the kiosk opens the URL and shows the face
     const kiosk = watch(await openKiosk(browser, url, 30_000));
+    onTestFinished(() => closePage(kiosk));
     await expect.poll(async () => (await inboundStats(kiosk)).framesDecoded, { timeout: 10_000 }).toBeGreaterThan(25);
     const joins = await kiosk.evaluate(() => (window as unknown as { kiosk: { joins: number } }).kiosk.joins);
     // the console lists the kiosk with what it reports
@@ -160,7 +169,5 @@ describe('operator console', () => {
     await expect.poll(() => page.locator('[data-session="hall-b"]').count(), { timeout: 5000 }).toBe(0);
     expect(ts.server.sessions.has('hall-b')).toBe(false);
     expect(foreign).toEqual([]);
-    await kiosk.close();
-    await page.close();
   }, 180_000);
 });
