@@ -14,6 +14,7 @@ espeak-ng mnemonic that labels it: {"phone": "UW", "espeak": "y", ...}.
 import glob
 import json
 import os
+import re
 import sys
 import wave
 
@@ -51,7 +52,8 @@ def main():
         phones = []
         words = iter(labels.get(os.path.basename(wav), []))
         for word in dec.get_alignment():
-            own = next(words) if own_dict and word.name not in ("<sil>", "<s>", "</s>", "sil") else None
+            # the dictionary's made-up words (w0, w1, ...) in order; silences and fillers have no labels
+            own = next(words) if own_dict and re.fullmatch(r"w\d+", word.name) else None
             for k, ph in enumerate(word):
                 p = {"phone": ph.name, "word": word.name, "start": ph.start / 100, "end": (ph.start + ph.duration) / 100}
                 if own:

@@ -92,8 +92,10 @@ const RECORDED_COPIES = Number(process.env.MOUTH_RECORDED_COPIES ?? 4);
  * (eval-recorded.ts; README).
  */
 const RECORDED = (process.env.MOUTH_RECORDED ?? '.cache/asterisk').split(',').filter(Boolean).map((d) => {
-  const [dir, copies] = d.split(':');
-  return { dir: dir!, copies: copies === undefined ? RECORDED_COPIES : Number(copies) };
+  const [dir, n] = d.split(':');
+  const copies = n === undefined ? RECORDED_COPIES : Number(n);
+  if (!Number.isInteger(copies) || copies < 1) throw new Error(`MOUTH_RECORDED: "${d}": DIR or DIR:COPIES, COPIES a whole number from 1`);
+  return { dir: dir!, copies };
 });
 const RECORDED_SPEED = Number(process.env.MOUTH_RECORDED_SPEED ?? 0.12);
 for (const { dir } of RECORDED) {

@@ -232,12 +232,17 @@ def main():
     per_class = {c: float((pred[y_ho == i] == i).mean()) for i, c in enumerate(classes) if (y_ho == i).any()}
     print("held-out recall per class: " + ", ".join(f"{c} {r:.2f}" for c, r in per_class.items()))
     r4 = lambda a: [float(f"{v:.5g}") for v in np.asarray(a).ravel()]
-    # recordings other than the English prompts (make-data.ts MOUTH_RECORDED), named where there are any
-    others = sorted({v[len("recorded:"):] for v in voices or [] if v.startswith("recorded:")} - {".cache/asterisk"})
+    # what it was trained on: the recorded sets named as make-data.ts's MOUTH_RECORDED gave them
+    recorded = sorted({v[len("recorded:"):] for v in voices or [] if v.startswith("recorded:")})
+    english = ".cache/asterisk" in recorded
+    others = [d for d in recorded if d != ".cache/asterisk"]
+    about = "mouth recogniser MLP (models/mouth-classes/train.py), trained on espeak-ng and flite voices"
+    if english:
+        about += " and on Asterisk's English prompts (recorded by Allison Smith, CC BY-SA 3.0; make-data.ts)"
+    if others:
+        about += f" and on the recordings in {', '.join(others)} (recorded-asterisk.sh names them and their licences)"
     model = {
-        "about": "mouth recogniser MLP (models/mouth-classes/train.py), trained on espeak-ng and flite voices and on Asterisk's English prompts (recorded by Allison Smith, CC BY-SA 3.0; make-data.ts)"
-        + (f" and on the recordings in {', '.join(others)} (recorded-asterisk.sh names them and their licences)" if others else "")
-        + "; held-out voice en-gb-x-rp",
+        "about": about + "; held-out voice en-gb-x-rp",
         "classes": classes,
         "before": BEFORE,
         "after": AFTER,
