@@ -42,7 +42,7 @@ const CMU_OF: Readonly<Record<string, Readonly<Record<string, string>>>> = { ru:
 export function espeakAsCmu(mnemonic: string, language: string): Piece[] | undefined {
   const m = mnemonic.replace(/^[',]+/, '');
   const bare = m.replace(/[:;"[]/g, '');
-  const split = SPLIT[bare] ?? SPLIT[m];
+  const split = SPLIT[bare];
   if (split) return split.map(([c, l]) => [c, l]);
   const label = LABEL[language]?.[bare] ?? bare.replace(/[-#^]$|(?<=.)\d$/, '');
   const letter = bare.replace(/[~#^-]|(?<=.)\d/g, '')[0];

@@ -16,17 +16,13 @@
  * Needs the espeak-ng command (apt-get install -y espeak-ng).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { encodeWavS16 } from '../../pipeline/audio/wav.js';
+import { asteriskPrompts, writePrompt } from './asterisk-prompts.js';
 import { espeakAsCmu } from './espeak-cmu.js';
-import { decodeG722, g722Files } from './g722.js';
 
 const [root, lang, subdir, voice, out] = process.argv.slice(2);
 if (!root || !lang || !subdir || !voice || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk-lang.ts EXTRACTED_DEBS_DIR LANG SOUNDS_SUBDIR ESPEAK_VOICE OUT_DIR');
-const files = g722Files(join(root, 'usr/share/asterisk/sounds', subdir));
-const texts = gunzipSync(readFileSync(join(root, `usr/share/doc/asterisk-core-sounds-${lang}/core-sounds-${lang}.txt.gz`))).toString('utf8');
 
 type Piece = [cmu: string, label: string];
 
@@ -61,24 +57,17 @@ mkdirSync(out, { recursive: true });
 const dict: string[] = [];
 const labels: Record<string, Piece[][]> = {};
 let kept = 0, dropped = 0, seconds = 0;
-for (const line of texts.split('\n')) {
-  const m = /^([\w/-]+):\s*(.+)$/.exec(line);
-  if (!m) continue;
-  const file = files.get(m[1]!);
-  const words = file && !/[\d[\]<>()]/.test(m[2]!) ? phonemised(m[2]!.trim()) : undefined;
-  if (!file || !words) { dropped++; continue; }
-  const name = m[1]!.replace(/\//g, '__');
+for (const prompt of asteriskPrompts(root, lang, subdir)) {
+  const words = prompt.file && !/[\d[\]<>()]/.test(prompt.text) ? phonemised(prompt.text.trim()) : undefined;
+  if (!prompt.file || !words) { dropped++; continue; }
   const made = words.map((pieces) => {
     const w = `w${dict.length}`;
     dict.push(`${w} ${pieces.map((p) => p[0]).join(' ')}`);
     return w;
   });
-  const samples = await decodeG722(file);
-  writeFileSync(join(out, `${name}.wav`), encodeWavS16(samples, 16_000));
-  writeFileSync(join(out, `${name}.txt`), made.join(' ') + '\n');
-  labels[`${name}.wav`] = words;
+  seconds += await writePrompt(out, prompt.name, prompt.file, made.join(' '));
+  labels[`${prompt.name}.wav`] = words;
   kept++;
-  seconds += samples.length / 16_000;
 }
 writeFileSync(join(out, 'dict.dic'), dict.join('\n') + '\n');
 writeFileSync(join(out, 'labels.json'), JSON.stringify(labels));

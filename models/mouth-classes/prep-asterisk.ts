@@ -9,16 +9,11 @@
  *
  * models/mouth-classes/recorded-asterisk.sh sets this up (downloads and extracts the packages).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { encodeWavS16 } from '../../pipeline/audio/wav.js';
-import { decodeG722, g722Files } from './g722.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { asteriskPrompts, writePrompt } from './asterisk-prompts.js';
 
 const [root, dictPath, out] = process.argv.slice(2);
 if (!root || !dictPath || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk.ts EXTRACTED_DEBS_DIR DICT OUT_DIR');
-const sounds = join(root, 'usr/share/asterisk/sounds/en_US_f_Allison');
-const texts = gunzipSync(readFileSync(join(root, 'usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz'))).toString('utf8');
 const dict = new Set(readFileSync(dictPath, 'utf8').split('\n').map((l) => l.split(' ')[0]!.replace(/\(\d+\)$/, '')));
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
@@ -38,21 +33,12 @@ function words(text: string): string[] | undefined {
   return ws;
 }
 
-const files = g722Files(sounds);
-
 mkdirSync(out, { recursive: true });
 let kept = 0, dropped = 0, seconds = 0;
-for (const line of texts.split('\n')) {
-  const m = /^([\w/-]+):\s*(.+)$/.exec(line);
-  if (!m) continue;
-  const file = files.get(m[1]!);
-  const ws = words(m[2]!);
-  if (!file || !ws) { dropped++; continue; }
-  const samples = await decodeG722(file);
-  const name = m[1]!.replace(/\//g, '__');
-  writeFileSync(join(out, `${name}.wav`), encodeWavS16(samples, 16_000));
-  writeFileSync(join(out, `${name}.txt`), ws.join(' ') + '\n');
+for (const prompt of asteriskPrompts(root, 'en', 'en_US_f_Allison')) {
+  const ws = words(prompt.text);
+  if (!prompt.file || !ws) { dropped++; continue; }
+  seconds += await writePrompt(out, prompt.name, prompt.file, ws.join(' '));
   kept++;
-  seconds += samples.length / 16_000;
 }
 console.log(`${kept} prompts (${(seconds / 60).toFixed(1)} min) written to ${out}; ${dropped} dropped (no sound file, or words the dictionary lacks)`);
