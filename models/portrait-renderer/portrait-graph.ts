@@ -21,7 +21,7 @@ import type { FaceGeometry } from './geometry.js';
 import type { PhotoColours } from './photo-colours.js';
 import { DType, GraphBuilder } from './graph-builder.js';
 import { Ops } from './graph-ops.js';
-import { compositeColours, EYE_INPUTS, MOUTH, MOUTH_INPUTS, mouthLengths, TEETH_GAPS } from './shape.js';
+import { compositeColours, EYE_INPUTS, LOWER_TEETH, MOUTH, MOUTH_INPUTS, mouthLengths, TEETH_GAPS } from './shape.js';
 
 /** Names of a box's outputs: w0 [1,1,h,w] and add [1,1,h,w] (Y); w0h [1,1,h/2,w/2] and addh [1,2,h/2,w/2] (U, V). */
 export interface BoxOutputs {
@@ -172,12 +172,24 @@ export function buildPortraitGraph(geo: FaceGeometry, colours: PhotoColours): Po
     const e = o.clip(o.mul(below, 1 / (MOUTH.teeth * a)), 0, 1);
     const edge = o.add(0.05, o.mul(o.mul(e, e), 0.45));
     const lit = o.mul(o.mul(kc, kt), o.sub(1, o.mul(edge, gaps)));
-    const r1 = o.sub(mask, wTeeth);
+    // the lower teeth's edges above the lower lip once the mouth opens wide (LOWER_TEETH)
+    const tA = MOUTH.teeth * a, L = LOWER_TEETH;
+    const lowVis = o.clip(o.mul(o.sub(o.add(o.sub(drop, rise), lift), L.from * tA), 1 / ((L.full - L.from) * tA)), 0, 1);
+    const lowH = o.mul(lowVis, L.height * tA), lowOn = o.clip(o.mul(lowVis, 4), 0, 1);
+    // a flat arch `height` above the lower lip's middle, rising by `rise` of that at the corners
+    const lowEdge = o.sub(o.add(drop, m.lowerInner), lowH);
+    const lowTop = o.sub(lowEdge, o.mul(o.mul(lowH, L.rise), o.sub(1, Pb)));
+    const lowBand = o.mul(o.mul(o.ramp(o.sub(Vb, lowTop), 1 / 1.5), o.clip(o.mul(o.sub(Pb, L.edge), 4), 0, 1)), lowOn);
+    const gapsLow = L.gaps.map((k) => bump(k === 0 ? au : o.sub(au, o.mul(aF, k)))).reduce((x, y) => o.add(x, y));
+    const litLow = o.mul(o.mul(kc, L.light), o.sub(1, o.mul(gapsLow, L.gapDark)));
+    const r0 = o.sub(mask, wTeeth);
+    const wLow = o.mul(r0, lowBand);
+    const r1 = o.sub(r0, wLow);
     const wTongue = o.mul(r1, tongue);
     const r2 = o.sub(r1, wTongue);
     const wThroat = o.mul(r2, depth);
-    const wCavity = o.add(o.sub(r2, wThroat), o.mul(wTeeth, o.sub(1, lit)));
-    const wLit = o.mul(wTeeth, lit);
+    const wCavity = o.add(o.add(o.sub(r2, wThroat), o.mul(wTeeth, o.sub(1, lit))), o.mul(wLow, o.sub(1, litLow)));
+    const wLit = o.add(o.mul(wTeeth, lit), o.mul(wLow, litLow));
     // pressed lips that were apart in the photo meet on the split line: a shadow line there, as
     // between real lips (else the photo's teeth show through the one-pixel seam as a bright line)
     const onSeam = o.mul(o.clip(o.sub(1.5, o.mul(o.abs(o.sub(Vb, meet)), 1 / seamW)), 0, 1), o.clip(o.mul(Pb, 4), 0, 1));

@@ -56,10 +56,21 @@ export const MOUTH = {
  * these multiples of the frame's mouth half-width from the middle (incisors, laterals, canines,
  * premolars as a front view foreshortens them); the upper teeth are 60 % as long at the corners as in
  * the middle, darken by up to 55 % towards the corners and 30 % under the lip, a gap by 5-50 % (more
- * at the biting edge). (Lower teeth, a band over the lower lip, were tried and left out: bright
- * enough to read as teeth, the face mesh took them for the lower lip; dim, they read as a grey rim.)
+ * at the biting edge.
  */
 export const TEETH_GAPS = [0, 0.3, 0.55, 0.76, 0.92] as const;
+
+/**
+ * The lower teeth (fields.c writes the same numbers out): their edges show above the lower lip once
+ * the mouth opens wide, on photos whose lips meet and on smiles alike. In upper-teeth heights
+ * (MOUTH.teeth * a): they appear when the opening in the middle passes `from` and reach their full
+ * `height` above the lower lip's middle at `full`. Their edges make a flat arch, `rise` of that
+ * height higher at the corners; the lower lip curves up faster, so it covers them from about 0.4 a
+ * out (and they end by P = 1 - (u / a)^2 = `edge`). `light` of the teeth colour (the upper teeth
+ * shade them), darker towards the corners as the upper teeth, with narrower gaps (at these
+ * multiples of a) `gapDark` darker.
+ */
+export const LOWER_TEETH = { from: 1.5, full: 3.5, height: 0.5, rise: 0.5, edge: 0.3, light: 0.8, gapDark: 0.25, gaps: [0, 0.17, 0.34, 0.5] } as const;
 
 /** Lengths of the mouth's shape derived from its geometry, px. */
 export function mouthLengths(m: MouthGeometry): { lipH: number; ramp: number; seamW: number } {

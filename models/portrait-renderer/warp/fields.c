@@ -165,6 +165,15 @@ static void mouth(const Fields *f, const float *m) {
   const float ia = __builtin_sqrtf(invA2), aF = 1.0f / ia;
   const float g1 = 0.3f * aF, g2 = 0.55f * aF, g3 = 0.76f * aF, g4 = 0.92f * aF;
   const float invTopShadow = 1.0f / (0.35f * teethA), invTeethA = 1.0f / teethA;
+  /* the lower teeth (LOWER_TEETH in ../shape.ts): their edges show above the lower lip once the
+     mouth opens wide (the opening in the middle from 1.5 to 3.5 upper-teeth heights), up to half an
+     upper tooth's height; in the upper teeth's shadow, with narrower gaps between them */
+  const float lowVis = clampf(((drop - rise + lift) - 1.5f * teethA) * (1.0f / (2.0f * teethA)), 0.0f, 1.0f);
+  const float lowH = 0.5f * teethA * lowVis, lowOn = clampf(lowVis * 4.0f, 0.0f, 1.0f);
+  /* their edges: a flat arch lowH above the lower lip's middle, rising half as much again at the
+     corners; the lip, which curves up faster, covers them from about 0.4 a out */
+  const float lowEdge = f->lowerCurve + f->lowerInnerMinusCurve + drop - lowH, lowRise = 0.5f * lowH;
+  const float l1 = 0.17f * aF, l2 = 0.34f * aF, l3 = 0.5f * aF;
   const int bw = f->bw;
   for (int j = 0; j < f->bh; j++) {
     const float *restrict bu = mu + (f->by + j) * mw + f->bx, *restrict bv = mv + (f->by + j) * mw + f->bx;
@@ -195,12 +204,16 @@ static void mouth(const Fields *f, const float *m) {
       const float gaps = bump(au) + bump(au - g1) + bump(au - g2) + bump(au - g3) + bump(au - g4);
       const float e = clampf(below * invTeethA, 0.0f, 1.0f);
       const float lit = kc * kt * (1.0f - (0.05f + 0.45f * e * e) * gaps);
-      const float r1 = mask - wTeeth;
+      const float lowBand = ramp(V - (lowEdge - lowRise * (1.0f - P)), 1.0f / 1.5f, 0.5f) * clampf((P - 0.3f) * 4.0f, 0.0f, 1.0f) * lowOn;
+      const float litLow = 0.8f * kc * (1.0f - 0.25f * (bump(au) + bump(au - l1) + bump(au - l2) + bump(au - l3)));
+      const float r0 = mask - wTeeth;
+      const float wLow = r0 * lowBand;
+      const float r1 = r0 - wLow;
       const float wTongue = r1 * tongue;
       const float r2 = r1 - wTongue;
       const float wThroat = r2 * depth;
-      const float wCavity = r2 - wThroat + wTeeth * (1.0f - lit);
-      const float wLit = wTeeth * lit;
+      const float wCavity = r2 - wThroat + wTeeth * (1.0f - lit) + wLow * (1.0f - litLow);
+      const float wLit = wTeeth * lit + wLow * litLow;
       const float onSeam = clampf(1.5f - absf(V - meet) * invSeamW, 0.0f, 1.0f) * clampf(P * 4.0f, 0.0f, 1.0f);
       const float wSeam = onSeam * (1.0f - mask) * (seam * seamOpacity);
       w0[i] = (1.0f - mask) - wSeam;
