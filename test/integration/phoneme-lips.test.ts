@@ -172,7 +172,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'astronaut 512x512', photo: () => ASTRONAUT, config: squareConfig, width: [0.85, 0.85], heardClosed: 0.8, darkness: true },
   // the whole frame read (on the square around the face: all of the issue's bounds, 0.831 say and
-  // 0.790 plain): measured 0.861 (say), above the issue's width bound;
+  // 0.790 plain): measured 0.859 (say), above the issue's width bound;
   // plain audio: 7 of 12 closed by the mesh's reading of the whole frame. The mesh reads the tall
   // frame's pressed, closed smile as a 6-17 px gap (on the square around the face: 2-5 px); the
   // threshold is 30 % of the open vowels' median gap. Since the lower teeth are drawn (2026-12-06)
