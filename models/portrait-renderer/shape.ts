@@ -56,7 +56,7 @@ export const MOUTH = {
  * these multiples of the frame's mouth half-width from the middle (incisors, laterals, canines,
  * premolars as a front view foreshortens them); the upper teeth are 60 % as long at the corners as in
  * the middle, darken by up to 55 % towards the corners and 30 % under the lip, a gap by 5-50 % (more
- * at the biting edge.
+ * at the biting edge).
  */
 export const TEETH_GAPS = [0, 0.3, 0.55, 0.76, 0.92] as const;
 
