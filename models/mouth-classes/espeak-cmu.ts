@@ -7,7 +7,8 @@
  * but is labelled rounded; Russian "y" (the unrounded "ы") aligns as IH and is labelled spread.
  */
 
-type Piece = [cmu: string, label: string];
+/** an English phone for the alignment and the espeak-ng mnemonic that labels its time */
+export type Piece = [cmu: string, label: string];
 
 /** the first letter of a mnemonic (after its marks are taken off) -> the CMU phone */
 const CMU: Readonly<Record<string, string>> = {

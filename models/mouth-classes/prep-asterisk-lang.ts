@@ -19,12 +19,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asteriskPrompts, writePrompt } from './asterisk-prompts.js';
-import { espeakAsCmu } from './espeak-cmu.js';
+import { espeakAsCmu, type Piece } from './espeak-cmu.js';
 
 const [root, lang, subdir, voice, out] = process.argv.slice(2);
 if (!root || !lang || !subdir || !voice || !out) throw new Error('usage: npx tsx models/mouth-classes/prep-asterisk-lang.ts EXTRACTED_DEBS_DIR LANG SOUNDS_SUBDIR ESPEAK_VOICE OUT_DIR');
-
-type Piece = [cmu: string, label: string];
 
 /** The text's words as espeak-ng speaks them, each as its English phones; undefined where it cannot be aligned. */
 function phonemised(text: string): Piece[][] | undefined {
